@@ -1,0 +1,306 @@
+"""Align runs' events by stage key and give each stage a verdict; find the first divergence.
+
+A pure function of the runs (their traces and how their processes ended): no I/O, no printing.
+The reporters render its `Comparison`; `hints` explains its first divergence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seedcheck.trace import Event, Trace
+
+REPRODUCIBLE = "reproducible"
+DIVERGED = "diverged"
+SEED_INSENSITIVE = "seed-insensitive"
+MISSING = "missing"
+UNCHECKED = "unchecked"  # no seed had two runs to compare (--repeats 1)
+
+# Kinds that describe the run rather than what it computed: shown, never a verdict.
+INFORMATIONAL_KINDS = ("note",)
+
+EXIT_REPRODUCIBLE, EXIT_DIVERGED, EXIT_USAGE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@dataclass
+class RunResult:
+    """One run as the runner saw it. `trace` is None when the run left no readable trace."""
+
+    name: str
+    seed: int | None
+    status: str  # ok | failed | timeout | interrupted | skipped
+    exit_code: int | None = None
+    duration_s: float | None = None
+    trace_path: Path | None = None
+    trace: Trace | None = None
+    stderr_tail: list[str] = field(default_factory=list)
+    problem: str | None = None  # why the run failed, in a few words
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class Stage:
+    key: str
+    kind: str
+    site: str | None
+    verdict: str
+    values: dict[str, Any]  # run name -> value (absent runs are not in it)
+    events: dict[str, Event] = field(repr=False, default_factory=dict)
+    distinct: int = 1  # distinct values within the worst seed
+    max_delta: float | None = None  # numbers: the largest spread within one seed
+    seed_sensitive: bool = False  # reproducible within each seed, different between seeds
+
+
+@dataclass
+class Divergence:
+    stage: Stage
+    explanation: str
+    runs: tuple[str, str]  # the reference run and one that differs from it
+    cause: str | None = None
+    fix: str | None = None
+    rule: str | None = None
+
+
+@dataclass
+class Comparison:
+    runs: list[RunResult]
+    stages: list[Stage]
+    first_divergence: Divergence | None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the hook's own problems, from `note` events
+    interrupted: bool = False
+
+    @property
+    def failed_runs(self) -> list[RunResult]:
+        return [run for run in self.runs if run.status not in ("ok", "skipped")]
+
+    @property
+    def verdict(self) -> str:
+        if self.failed_runs:
+            return "failed"
+        if any(stage.verdict in (DIVERGED, MISSING) for stage in self.stages):
+            return "diverged"
+        return "reproducible"
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return {"failed": EXIT_RUN_FAILED, "diverged": EXIT_DIVERGED}.get(self.verdict, EXIT_REPRODUCIBLE)
+
+    @property
+    def seeds(self) -> list[int | None]:
+        return list(dict.fromkeys(run.seed for run in self.runs))
+
+    @property
+    def reference(self) -> RunResult | None:
+        traced = [run for run in self.runs if run.trace is not None]
+        return next((run for run in traced if run.ok), traced[0] if traced else None)
+
+    def env_value(self, key: str) -> Any:
+        reference = self.reference
+        event = reference.trace.find(key) if reference and reference.trace else None
+        return event.value if event else None
+
+
+def compare(runs: list[RunResult], interrupted: bool = False) -> Comparison:
+    traced = [run for run in runs if run.trace is not None]
+    by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
+    stages = []
+    for key in _stage_order(traced):
+        events = {run.name: by_run[run.name][key] for run in traced if key in by_run[run.name]}
+        first = next(iter(events.values()))
+        if first.kind in INFORMATIONAL_KINDS:
+            continue
+        stages.append(_judge(key, first, events, traced))
+    comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted)
+    comparison.notes = _hook_notes(traced)
+    comparison.first_divergence = _first_divergence(comparison)
+    return comparison
+
+
+def _index(trace: Trace) -> dict[str, Event]:
+    index: dict[str, Event] = {}
+    for event in trace.events:
+        index.setdefault(event.key, event)
+    return index
+
+
+def _stage_order(runs: list[RunResult]) -> list[str]:
+    """The reference run's event order, with stages only other runs reached placed after the
+    stage that preceded them there."""
+    order: list[str] = []
+    placed: set[str] = set()
+    ordered_runs = sorted(runs, key=lambda run: not run.ok)
+    for run in ordered_runs:
+        previous: str | None = None
+        for event in run.trace.events:  # type: ignore[union-attr]
+            if event.key not in placed:
+                position = order.index(previous) + 1 if previous is not None else 0
+                order.insert(position, event.key)
+                placed.add(event.key)
+            previous = event.key
+    return order
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResult]) -> Stage:
+    values = {name: event.value for name, event in events.items()}
+    site = next((event.site for event in events.values() if event.site), None)
+    stage = Stage(key=key, kind=first.kind, site=site, verdict=REPRODUCIBLE, values=values, events=events)
+    if len(events) < len(runs):
+        stage.verdict = MISSING
+        return stage
+    groups: dict[Any, list[Any]] = {}
+    for run in runs:
+        groups.setdefault(run.seed, []).append(values[run.name])
+    distinct_per_seed = {seed: len({_canonical(v) for v in group}) for seed, group in groups.items()}
+    stage.distinct = max(distinct_per_seed.values())
+    stage.max_delta = _max_spread(groups.values())
+    if stage.distinct > 1:
+        stage.verdict = DIVERGED
+    elif all(len(group) < 2 for group in groups.values()):
+        stage.verdict = UNCHECKED
+    distinct_overall = len({_canonical(v) for v in values.values()})
+    if len(groups) >= 2 and stage.distinct == 1:
+        if distinct_overall == 1:
+            stage.verdict = SEED_INSENSITIVE
+        else:
+            stage.seed_sensitive = True
+    return stage
+
+
+def _max_spread(groups: Any) -> float | None:
+    spread = None
+    for group in groups:
+        numbers = [v for v in group if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(numbers) != len(group) or len(numbers) < 2:
+            continue
+        finite = [float(v) for v in numbers if math.isfinite(v)]
+        if finite:
+            width = max(finite) - min(finite)
+            spread = width if spread is None else max(spread, width)
+    return spread
+
+
+def _hook_notes(runs: list[RunResult]) -> list[str]:
+    notes: dict[str, None] = {}
+    for run in runs:
+        for event in run.trace.events:  # type: ignore[union-attr]
+            if event.kind == "note":
+                notes[f"{event.key.split('#')[0].removeprefix('note/')}: {event.value}"] = None
+    return list(notes)
+
+
+# -- the first divergence -------------------------------------------------------------------------
+
+def _first_divergence(comparison: Comparison) -> Divergence | None:
+    failed = {run.name for run in comparison.failed_runs}
+    for stage in comparison.stages:
+        if stage.verdict == DIVERGED:
+            return _explain(stage, comparison.runs)
+        if stage.verdict == MISSING:
+            absent = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
+            if any(name not in failed for name in absent):
+                present = next(iter(stage.values))
+                return Divergence(stage, f"reached by {', '.join(stage.values)} but not by {', '.join(absent)} "
+                                         "(the runs took different code paths)", (present, absent[0]))
+    return None
+
+
+def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:
+    """The first run of the first diverged seed, and the first run of that seed that differs from it."""
+    for seed in dict.fromkeys(run.seed for run in runs):
+        names = [run.name for run in runs if run.seed == seed and run.name in stage.values]
+        for other in names[1:]:
+            if _canonical(stage.values[other]) != _canonical(stage.values[names[0]]):
+                return names[0], other
+    names = list(stage.values)
+    return names[0], names[-1]
+
+
+def _explain(stage: Stage, runs: list[RunResult]) -> Divergence:
+    a, b = differing_pair(stage, runs)
+    first, second = stage.events[a], stage.events[b]
+    if stage.kind in ("weights", "init"):
+        text = _explain_arrays(first, second)
+    elif stage.kind == "data":
+        text = _explain_data(first, second)
+    elif stage.max_delta is not None:
+        text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b} (max Δ {stage.max_delta:.3g})"
+    else:
+        text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b}"
+    return Divergence(stage, text, (a, b))
+
+
+def variable_differences(first: Event, second: Event) -> list[tuple[str, float | None]]:
+    """(variable, max |Δ| over the recorded sample) for each variable whose fingerprint differs."""
+    variables_a = _variables(first)
+    variables_b = _variables(second)
+    differences = []
+    for name, var_a in variables_a.items():
+        var_b = variables_b.get(name)
+        if var_b is None or var_a.get("fp") == var_b.get("fp"):
+            continue
+        sample_a, sample_b = var_a.get("sample"), var_b.get("sample")
+        delta = None
+        if isinstance(sample_a, list) and isinstance(sample_b, list) and len(sample_a) == len(sample_b) and sample_a:
+            pairs = [(x, y) for x, y in zip(sample_a, sample_b) if isinstance(x, (int, float)) and isinstance(y, (int, float))]
+            if pairs:
+                delta = max(abs(x - y) for x, y in pairs)
+        differences.append((name, delta))
+    return differences
+
+
+def _variables(event: Event) -> dict[str, dict[str, Any]]:
+    detail = event.detail or {}
+    if "variables" in detail:
+        return {v["name"]: v for v in detail["variables"] if isinstance(v, dict) and "name" in v}
+    if "name" in detail:  # an init event holds one variable
+        return {detail["name"]: detail}
+    return {}
+
+
+def _explain_arrays(first: Event, second: Event) -> str:
+    differences = variable_differences(first, second)
+    if not differences:
+        return "the fingerprints differ"
+    names = [name for name, _ in differences]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    total = len(_variables(first))
+    deltas = [d for _, d in differences if d is not None]
+    size = f" (max |Δ| ≈ {max(deltas):.3g} in the sampled values)" if deltas else ""
+    if total > 1:
+        return f"{len(names)} of {total} variables differ: {shown}{size}"
+    return f"the values differ{size}"
+
+
+def _explain_data(first: Event, second: Event) -> str:
+    batches_a = (first.detail or {}).get("first_batches") or []
+    batches_b = (second.detail or {}).get("first_batches") or []
+    count_a = (first.detail or {}).get("batches")
+    count_b = (second.detail or {}).get("batches")
+    if count_a != count_b:
+        return f"{count_a} batches in one run, {count_b} in the other"
+    for index, (x, y) in enumerate(zip(batches_a, batches_b), start=1):
+        if x != y:
+            return f"the batches differ from batch {index} of {count_a} on (a different order or content)"
+    return f"the first {len(batches_a)} batches agree; a later one of the {count_a} differs"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.8g}"
+    if isinstance(value, str) and len(value) > 12:
+        return value[:8] + "…"
+    return json.dumps(value) if not isinstance(value, str) else value

@@ -1,0 +1,69 @@
+"""Fast, platform-stable fingerprints of arrays, and the small summaries that explain a difference.
+
+A fingerprint covers dtype, shape and the bytes in little-endian C order, so the same values give
+the same fingerprint on any machine and byte order. XXH3-128 hashes the buffer in place (no copy):
+measured here at ~39 GB/s against 1.8 GB/s for sha256 (../shared/FACTS.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import xxhash
+
+SAMPLE_SIZE = 32
+
+
+def array_fingerprint(array: Any) -> str:
+    a = _canonical(np.asarray(array))
+    digest = xxhash.xxh3_128()
+    digest.update(f"{a.dtype.str}|{a.shape}|".encode())
+    if a.dtype.kind == "O":  # strings from tf.string tensors arrive as object arrays of bytes
+        for item in a.reshape(-1):
+            data = item if isinstance(item, bytes) else str(item).encode()
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+    elif a.size:
+        digest.update(a.reshape(-1).view(np.uint8).data)
+    return digest.hexdigest()
+
+
+def combine(fingerprints: Iterable[str]) -> str:
+    """One fingerprint for an ordered sequence of fingerprints (a model's variables, an epoch's batches)."""
+    digest = xxhash.xxh3_128()
+    for fp in fingerprints:
+        digest.update(fp.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def bytes_fingerprint(data: bytes | memoryview) -> str:
+    return xxhash.xxh3_128(data).hexdigest()
+
+
+def summarize(name: str, array: Any) -> dict[str, Any]:
+    """What explains a difference without storing the tensor: fingerprint, L2 norm, a fixed sample."""
+    a = np.asarray(array)
+    summary: dict[str, Any] = {
+        "name": name,
+        "shape": list(a.shape),
+        "dtype": a.dtype.name,
+        "fp": array_fingerprint(a),
+    }
+    if a.dtype.kind in "fiub" and a.size:
+        flat = a.reshape(-1)
+        summary["norm"] = float(np.sqrt(np.sum(np.square(flat, dtype=np.float64))))
+        summary["sample"] = flat[sample_indices(flat.size)].astype(np.float64).tolist()
+    return summary
+
+
+def sample_indices(size: int) -> np.ndarray:
+    """The same evenly strided positions for every array of a given size, so samples line up across runs."""
+    return np.unique(np.linspace(0, size - 1, num=min(SAMPLE_SIZE, size)).round().astype(np.int64))
+
+
+def _canonical(a: np.ndarray) -> np.ndarray:
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return np.ascontiguousarray(a)

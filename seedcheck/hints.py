@@ -1,0 +1,133 @@
+"""Divergence patterns -> likely cause and fix.
+
+A table of rules. Each looks at the comparison (which stage diverged first, which stages agree)
+and at the provenance the hook recorded (which seeding calls the script made, and where), and
+either explains the pattern or passes. The first rule that matches explains the first divergence;
+`warnings` collects what is suspicious although nothing diverged (a seed that is ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from seedcheck.compare import DIVERGED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
+
+PYTHON_SEEDING_APIS = ("keras.utils.set_random_seed", "random.seed", "seedcheck --force-seed")
+
+
+@dataclass(frozen=True)
+class Hint:
+    rule: str
+    cause: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class SeedingCall:
+    api: str
+    site: str | None
+    asked: object
+    applied: object
+
+
+def seeding_calls(comparison: Comparison) -> list[SeedingCall]:
+    """The seeding calls of the reference run, in order."""
+    reference = comparison.reference
+    if reference is None or reference.trace is None:
+        return []
+    calls = []
+    for event in reference.trace.events:
+        if event.kind == "seed":
+            detail = event.detail or {}
+            calls.append(SeedingCall(str(detail.get("api", event.key)), event.site, detail.get("asked"),
+                                     detail.get("applied")))
+    return calls
+
+
+def _where(call: SeedingCall) -> str:
+    return f" at {call.site}" if call.site else ""
+
+
+def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    stage = divergence.stage
+    at_init = stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))
+    if not at_init:
+        return None
+    calls = seeding_calls(comparison)
+    tf_calls = [c for c in calls if c.api == "tf.random.set_seed" and c.applied is not None]
+    seeds_python = any(c.api in PYTHON_SEEDING_APIS and c.applied is not None for c in calls)
+    if not tf_calls or seeds_python:
+        return None
+    return Hint(
+        "keras3-initializers",
+        "Keras 3 initializers (and Dropout) take their seeds from Python's `random`, not from "
+        f"tf.random.set_seed (the script seeds only TensorFlow{_where(tf_calls[0])}).",
+        "call keras.utils.set_random_seed(seed) instead of (or besides) tf.random.set_seed: it seeds "
+        "Python, NumPy and TensorFlow at once.",
+    )
+
+
+def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    if any(c.applied is not None for c in seeding_calls(comparison)):
+        return None
+    return Hint(
+        "seeds-nothing",
+        "the script seeds nothing: every run starts from fresh random state, so weights, Dropout and "
+        "shuffles differ from run to run.",
+        "call keras.utils.set_random_seed(seed) at the start of the script; seedcheck passes each run's "
+        "seed as $SEEDCHECK_SEED and as {seed} in the script's arguments.",
+    )
+
+
+def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    stage = divergence.stage
+    if stage.kind not in ("weights", "metrics") or stage.key.endswith("/init"):
+        return None
+    earlier = comparison.stages[: comparison.stages.index(stage)]
+    inputs = [s for s in earlier if s.kind in ("init", "data") or (s.kind == "weights" and s.key.endswith("/init"))]
+    if not inputs or any(s.verdict != REPRODUCIBLE for s in inputs):
+        return None
+    return Hint(
+        "training-nondeterminism",
+        "initial weights and data order are identical, yet training diverged: a nondeterministic op, "
+        "thread scheduling or a oneDNN/XLA kernel differs between runs.",
+        "call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
+        "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
+    )
+
+
+RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
+    _keras3_initializers,
+    _training_nondeterminism,
+    _seeds_nothing,
+)
+
+
+def explain(comparison: Comparison) -> Comparison:
+    """Attach the first matching rule's cause and fix, and the warnings, to the comparison."""
+    divergence = comparison.first_divergence
+    if divergence is not None and divergence.stage.verdict == DIVERGED:
+        for rule in RULES:
+            hint = rule(comparison, divergence)
+            if hint is not None:
+                divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
+                break
+    comparison.warnings.extend(_seed_ignored(comparison))
+    return comparison
+
+
+def _seed_ignored(comparison: Comparison) -> list[str]:
+    """Weights or data the same for every seed: the script does not use the seed it is given."""
+    insensitive: list[Stage] = [s for s in comparison.stages
+                                if s.verdict == SEED_INSENSITIVE and s.kind in ("weights", "init", "data")]
+    if not insensitive:
+        return []
+    hardcoded = [c for c in seeding_calls(comparison) if c.applied is not None and c.asked == c.applied]
+    where = ", ".join(f"{c.api}({c.asked!r}){_where(c)}" for c in hardcoded[:3])
+    because = f"; the script seeds with hard-coded values: {where}" if hardcoded else ""
+    return [
+        f"{len(insensitive)} weight/data stages are the same for every seed (first: {insensitive[0].key}): "
+        f"the script ignores the seed it is given{because}. Read the seed from $SEEDCHECK_SEED or an "
+        "argument, or let seedcheck override the seeding calls (drop --no-override)."
+    ]

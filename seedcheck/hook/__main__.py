@@ -1,0 +1,161 @@
+"""Child entry point: `python -m seedcheck.hook`, with the run's settings in $SEEDCHECK_HOOK.
+
+Writes the trace header and the `env` event, installs the lazy patches, runs the user's script as
+`__main__`, then records final weights and the `exit` event, and exits as the script would.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from seedcheck import __version__
+from seedcheck.hook import environment, script
+from seedcheck.hook.patches import PostImportFinder, replace_everywhere
+from seedcheck.hook.recorder import Recorder
+from seedcheck.hook.seeding import KERAS_SEED, NUMPY_SEED, PYTHON_SEED, TF_SEED, SeedingOverride
+from seedcheck.hook.settings import HookSettings
+from seedcheck.trace import TraceWriter
+
+
+class Session:
+    """Everything the hook does in one child process."""
+
+    def __init__(self, settings: HookSettings) -> None:
+        self.settings = settings
+        header = {
+            "seedcheck": __version__,
+            "run": settings.run,
+            "seed": settings.seed,
+            "command": settings.command,
+            "target": settings.script or f"-m {settings.module}",
+            "override": settings.override,
+            "force_seed": settings.force_seed,
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+        self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=os.getcwd())
+        self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
+        self.finder = PostImportFinder()
+        self.keras: Any = None
+        self._tf_env_recorded = False
+        self._ready: set[str] = set()
+
+    # -- patches ---------------------------------------------------------------------------------
+    def install(self) -> None:
+        import random
+
+        random.seed = self.seeding.wrap(PYTHON_SEED, random.seed, "a")  # type: ignore[assignment]
+        if self.settings.force_seed:
+            self._force_seed_python(random)
+        sys.meta_path.insert(0, self.finder)
+        self.finder.when_imported("numpy.random", self._patch_numpy)
+        self.finder.when_imported("tensorflow", self._patch_tensorflow)
+        self.finder.when_imported("keras", self._patch_keras)
+
+    def _patch_numpy(self, np_random: Any) -> None:
+        original = np_random.seed
+        replace_everywhere(("numpy.random",), "seed", original, self.seeding.wrap(NUMPY_SEED, original, "seed"))
+        if self.settings.force_seed:
+            original(self.settings.seed)
+
+    def _patch_tensorflow(self, tf: Any) -> None:
+        original = tf.random.set_seed
+        replace_everywhere(("tensorflow",), "set_seed", original, self.seeding.wrap(TF_SEED, original, "seed"))
+        self._ready.add("tensorflow")
+        self._force_seed_frameworks()
+
+    def _patch_keras(self, keras: Any) -> None:
+        from seedcheck.hook.keras import KerasInstrumentation
+
+        original = keras.utils.set_random_seed
+        wrapper = self.seeding.wrap(KERAS_SEED, original, "seed")
+        replace_everywhere(("keras",), "set_random_seed", original, wrapper)
+        # tf.keras may load a separate API tree later; point it at the wrapper too.
+        self.finder.when_imported("keras._tf_keras.keras.utils",
+                                  lambda _m: replace_everywhere(("keras",), "set_random_seed", original, wrapper))
+        self.keras = KerasInstrumentation(self.recorder)
+        self.keras.install(keras)
+        self.keras.on_first_fit.append(self._record_tf_env)
+        self._ready.add("keras")
+        self._force_seed_frameworks()
+
+    # -- --force-seed ----------------------------------------------------------------------------
+    def _force_seed_python(self, random: Any) -> None:
+        self.recorder.record("seed", self.recorder.next_key("seed/seedcheck --force-seed"), self.settings.seed,
+                             detail={"api": "seedcheck --force-seed", "asked": None, "applied": self.settings.seed,
+                                     "overridden": True})
+        random.seed.__seedcheck_original__(self.settings.seed)
+
+    def _force_seed_frameworks(self) -> None:
+        """Seed TF and Keras once both are fully imported (either may import the other)."""
+        if not self.settings.force_seed or "forced" in self._ready:
+            return
+        if {"tensorflow", "keras"} <= self._ready:
+            self._ready.add("forced")
+            sys.modules["keras"].utils.set_random_seed.__seedcheck_original__(self.settings.seed)
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self) -> int:
+        self.recorder.record("env", "env", environment.process_env())
+        self.install()
+        started = time.monotonic()
+        exit_code, error = 0, None
+        try:
+            if self.settings.module:
+                script.run_module(self.settings.module, self.settings.args)
+            else:
+                script.run_script(self.settings.script or "", self.settings.args)
+        except SystemExit as stop:
+            exit_code = _exit_code(stop.code)
+            if isinstance(stop.code, str):
+                print(stop.code, file=sys.stderr)
+        except KeyboardInterrupt as interrupt:
+            exit_code, error = 130, interrupt
+        except BaseException as exc:  # noqa: BLE001 - the script's own failure, reported as python would
+            exit_code, error = 1, exc
+            traceback.print_exception(type(exc), exc, script.hide_hook_frames(exc.__traceback__))
+        finally:
+            self.finish(exit_code, error, time.monotonic() - started)
+        return exit_code
+
+    def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
+        if self.keras is not None:
+            self.recorder.guarded("weights", self.keras.record_final_weights)
+        self.recorder.guarded("env", self._record_tf_env)
+        detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}
+        if error is not None:
+            detail["exception"] = type(error).__name__
+            detail["message"] = str(error)[:500]
+        self.recorder.record("exit", "exit", exit_code, detail=detail)
+        self.recorder.close()
+
+    def _record_tf_env(self) -> None:
+        tf = sys.modules.get("tensorflow")
+        if tf is None or self._tf_env_recorded or not hasattr(tf, "config"):
+            return
+        self._tf_env_recorded = True
+        self.recorder.record("env", "env/tensorflow", environment.tensorflow_env(tf))
+
+
+def _exit_code(code: Any) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1  # sys.exit("message") prints the message and exits 1
+
+
+def main() -> None:
+    session = Session(HookSettings.from_env())
+    exit_code = session.run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(exit_code)
+
+
+if __name__ == "__main__":
+    main()

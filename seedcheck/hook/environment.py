@@ -1,0 +1,59 @@
+"""The `env` events: what can make two machines or two runs compute differently."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+# Environment variables that change what TF computes or how runs are seeded.
+RELEVANT_ENV_VARS = (
+    "PYTHONHASHSEED", "TF_DETERMINISTIC_OPS", "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS",
+    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES", "TF_XLA_FLAGS", "TF_USE_LEGACY_KERAS", "KERAS_BACKEND",
+)
+PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
+
+
+def process_env() -> dict[str, Any]:
+    """Known without importing anything heavy: versions come from package metadata."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "platform": platform.platform(terse=True),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "packages": versions,
+        "env": {name: os.environ[name] for name in RELEVANT_ENV_VARS if name in os.environ},
+    }
+
+
+def tensorflow_env(tf: Any) -> dict[str, Any]:
+    """TF's runtime settings as training sees them (read once TF is in use, never earlier)."""
+    info: dict[str, Any] = {"tensorflow": tf.__version__}
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        info["keras"] = getattr(keras, "__version__", None)
+    info["devices"] = sorted(f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tf.config.list_physical_devices())
+    info["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+    info["inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+    info["op_determinism"] = _op_determinism()
+    return info
+
+
+def _op_determinism() -> bool | None:
+    # TF 2.21 exports enable_op_determinism() but not its query; the query lives in the config module.
+    try:
+        from tensorflow.python.framework import config
+    except ImportError:
+        return None
+    query = getattr(config, "is_op_determinism_enabled", None)
+    return bool(query()) if query is not None else None

@@ -1,0 +1,213 @@
+"""`Model.fit` instrumentation: weights, data order and metrics, without changing what fit computes.
+
+- `keras.Model.fit` is replaced by a wrapper that appends a callback: weights at train begin
+  (init) and each epoch end, each epoch's logs. Every Model subclass inherits it.
+- Data order: the model's `train_step` is shadowed on the instance and `train_function` reset so
+  Keras rebuilds it. The wrapper runs the real step first, then fingerprints the batch in-graph
+  (`tf.fingerprint`, one 8-byte row per example) and hands it to Python with `tf.py_function`.
+  Adding ops *after* the real step leaves the op ids, hence the derived op seeds, of everything the
+  step does unchanged; a test proves final weights bitwise identical with and without the hook.
+- Initial values: `Layer.add_weight` is wrapped, so every layer variable is checked when it is
+  created, with the user's call site, including layers built outside `fit`.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import sys
+import types
+import weakref
+from typing import Any
+
+from seedcheck.fingerprint import bytes_fingerprint, combine, summarize
+from seedcheck.hook.recorder import Recorder
+
+_MAX_BATCHES_IN_DETAIL = 8
+
+
+def _tf() -> types.ModuleType:
+    return sys.modules["tensorflow"]
+
+
+def _read(variable: Any):
+    """The variable's value as numpy, read eagerly even while a tf.function is being traced."""
+    with _tf().init_scope():
+        return variable.numpy()
+
+
+class KerasInstrumentation:
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._fit_count = 0
+        self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._epoch_batches: list[str] | None = None
+        self._keras: types.ModuleType | None = None
+        self.on_first_fit: list[Any] = []
+
+    # -- installation --------------------------------------------------------------------------
+    def install(self, keras: types.ModuleType) -> None:
+        self._keras = keras
+        model_class = keras.Model
+        original_fit = model_class.fit
+
+        @functools.wraps(original_fit)
+        def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._instrumented_fit(original_fit, model, args, kwargs)
+
+        model_class.fit = fit
+
+        layer_class = keras.layers.Layer
+        original_add_weight = layer_class.add_weight
+
+        @functools.wraps(original_add_weight)
+        def add_weight(layer: Any, *args: Any, **kwargs: Any) -> Any:
+            variable = original_add_weight(layer, *args, **kwargs)
+            self._recorder.guarded("init", lambda: self._record_init(variable))
+            return variable
+
+        layer_class.add_weight = add_weight
+
+    # -- fit -------------------------------------------------------------------------------------
+    def _instrumented_fit(self, original_fit: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+        self._fit_count += 1
+        fit_name = f"fit#{self._fit_count}"
+        for action in self.on_first_fit:
+            self._recorder.guarded("env", action)
+        self.on_first_fit.clear()
+        callback = self._make_callback(model, fit_name)
+        args, kwargs = _with_callback(args, kwargs, callback)
+        self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
+        self._fitted.add(model)
+        return original_fit(model, *args, **kwargs)
+
+    def _make_callback(self, model: Any, fit_name: str) -> Any:
+        instrumentation = self
+
+        class SeedcheckCallback(self._keras.callbacks.Callback):  # type: ignore[union-attr, name-defined]
+            def on_train_begin(self, logs: Any = None) -> None:
+                instrumentation._recorder.guarded(
+                    "weights", lambda: instrumentation.record_weights(model, f"weights/{fit_name}/init"))
+
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                instrumentation._epoch_batches = []
+
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                stage = f"{fit_name}/epoch-{epoch + 1}"
+                instrumentation._recorder.guarded("data", lambda: instrumentation._record_data(f"data/{stage}"))
+                instrumentation._recorder.guarded(
+                    "weights", lambda: instrumentation.record_weights(model, f"weights/{stage}"))
+                instrumentation._recorder.guarded("metrics", lambda: instrumentation._record_metrics(stage, logs))
+
+        return SeedcheckCallback()
+
+    def _capture_batches(self, model: Any) -> None:
+        if getattr(model, "_seedcheck_batches", False):
+            return
+        if model.jit_compile:
+            # XLA cannot compile a py_function: keep the run intact, say what is not captured.
+            self._recorder.record("note", self._recorder.next_key("note/data-order-not-captured"),
+                                  "jit_compile is on: the data order inside fit is not fingerprinted")
+            return
+        tf = _tf()
+        real_step = model.train_step
+        on_batch = self._on_batch
+
+        def train_step(data: Any) -> Any:
+            outputs = real_step(data)
+            rows = [tf.fingerprint(tf.reshape(t, [1]) if t.shape.rank == 0 else t)
+                    for t in tf.nest.flatten(data, expand_composites=True) if t is not None]
+            tf.py_function(on_batch, rows, Tout=[])
+            return outputs
+
+        object.__setattr__(model, "train_step", train_step)  # plain attribute: not tracked by Keras
+        object.__setattr__(model, "_seedcheck_batches", True)
+        model.train_function = None  # rebuilt from our train_step by make_train_function
+
+    def _on_batch(self, *rows: Any) -> None:
+        if self._epoch_batches is None:
+            return
+        self._epoch_batches.append(combine(bytes_fingerprint(r.numpy().tobytes()) for r in rows))
+
+    def _record_data(self, key: str) -> None:
+        batches = self._epoch_batches or []
+        self._epoch_batches = None
+        if not batches:
+            return
+        detail = {"batches": len(batches), "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]]}
+        self._recorder.record("data", key, combine(batches), detail=detail)
+
+    def _record_metrics(self, stage: str, logs: Any) -> None:
+        for name, value in sorted((logs or {}).items()):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            self._recorder.record("metrics", f"metrics/{stage}/{name}", number, detail={"metric": name})
+
+    # -- weights ---------------------------------------------------------------------------------
+    def record_weights(self, model: Any, key: str, site: str | None = None) -> None:
+        variables = [summarize(v.path, _read(v)) for v in model.weights]
+        if not variables:
+            return
+        detail: dict[str, Any] = {
+            "model": model.name,
+            "variables": variables,
+            "params": sum(_size(v["shape"]) for v in variables),
+        }
+        seed_states = [v for v in model.variables if "seed_generator_state" in v.path]
+        if seed_states:
+            detail["seed_states"] = [summarize(v.path, _read(v)) for v in seed_states]
+        self._recorder.record("weights", key, combine(v["fp"] for v in variables), site=site, detail=detail)
+
+    def record_final_weights(self) -> None:
+        """`weights/final/<model>` for every live, built model whose weights no larger model holds
+        (a sub-model, or the Functional model a Sequential keeps inside, is covered by its owner)."""
+        keras = self._keras
+        if keras is None:
+            return
+        models = [obj for obj in gc.get_objects() if isinstance(obj, keras.Model) and obj.built and obj.weights]
+        covered: set[int] = set()
+        # Largest first; among equals, the model the script trained, and Keras's inner Functional last.
+        order = lambda m: (-len(m.weights), m not in self._fitted, type(m).__name__ == "Functional", m.name)  # noqa: E731
+        for model in sorted(models, key=order):
+            ids = {id(v) for v in model.weights}
+            if ids <= covered:
+                continue
+            covered |= ids
+            self._recorder.guarded(
+                "weights", lambda model=model: self.record_weights(
+                    model, self._recorder.next_key(f"weights/final/{model.name}")))
+
+    def _record_init(self, variable: Any) -> None:
+        summary = summarize(variable.path, _read(variable))
+        site = self._recorder.user_site()
+        self._recorder.record("init", self._recorder.next_key(f"init/{variable.path}"), summary["fp"], site=site,
+                              detail=summary)
+
+
+def _with_callback(args: tuple, kwargs: dict, callback: Any) -> tuple[tuple, dict]:
+    """Add our callback to fit's `callbacks` (6th positional argument or keyword), last."""
+    position = 5  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
+    if len(args) > position:
+        existing = args[position]
+        return (*args[:position], _appended(existing, callback), *args[position + 1:]), kwargs
+    kwargs = dict(kwargs)
+    kwargs["callbacks"] = _appended(kwargs.get("callbacks"), callback)
+    return args, kwargs
+
+
+def _appended(existing: Any, callback: Any) -> Any:
+    if existing is None:
+        return [callback]
+    if hasattr(existing, "append") and not isinstance(existing, list):  # a keras CallbackList
+        existing.append(callback)
+        return existing
+    return [*existing, callback]
+
+
+def _size(shape: list[int]) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size

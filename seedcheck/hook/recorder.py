@@ -1,0 +1,78 @@
+"""The child's event writer: numbering of repeated stages, user call sites, and fault isolation."""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import traceback
+from collections import Counter
+from typing import Any, Callable
+
+from seedcheck.trace import Event, TraceWriter
+
+_HOOK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the seedcheck package
+_LIBRARY_DIRS = tuple(
+    {os.path.abspath(p) for key in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_path(key))}
+)
+
+
+def _is_user_file(filename: str) -> bool:
+    if filename.startswith("<"):
+        return False
+    path = os.path.abspath(filename)
+    if path.startswith(_HOOK_DIR + os.sep):
+        return False
+    return not path.startswith(_LIBRARY_DIRS) and "site-packages" not in path
+
+
+class Recorder:
+    """Writes events for one run. A failure inside seedcheck must never break the user's script:
+    `guarded` runs instrumentation code and turns its exceptions into a recorded note."""
+
+    def __init__(self, writer: TraceWriter, base_dir: str) -> None:
+        self._writer = writer
+        self._counts: Counter[str] = Counter()
+        self._base_dir = base_dir
+        self._site_cache: dict[str, str] = {}
+        self.errors = 0
+
+    def next_key(self, base: str) -> str:
+        """`base#n`: the n-th occurrence of a repeated stage, stable across runs of one script."""
+        self._counts[base] += 1
+        return f"{base}#{self._counts[base]}"
+
+    def record(self, kind: str, key: str, value: Any = None, site: str | None = None,
+               detail: dict[str, Any] | None = None) -> None:
+        self._writer.write(Event(kind=kind, key=key, value=value, site=site, detail=detail))
+
+    def user_site(self) -> str | None:
+        """`file:line` of the innermost frame in the user's code (not seedcheck, not a library)."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if _is_user_file(filename):
+                return f"{self._relative(filename)}:{frame.f_lineno}"
+            frame = frame.f_back
+        return None
+
+    def _relative(self, filename: str) -> str:
+        cached = self._site_cache.get(filename)
+        if cached is None:
+            path = os.path.abspath(filename)
+            rel = os.path.relpath(path, self._base_dir)
+            cached = path if rel.startswith("..") else rel
+            self._site_cache[filename] = cached
+        return cached
+
+    def guarded(self, what: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
+            self.errors += 1
+            if self.errors <= 20:
+                self.record("note", self.next_key(f"note/hook-error/{what}"), f"{type(err).__name__}: {err}",
+                            detail={"traceback": traceback.format_exc(limit=6)})
+
+    def close(self) -> None:
+        self._writer.close()

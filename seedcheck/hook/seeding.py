@@ -1,0 +1,73 @@
+"""Seeding-call override and recording.
+
+Every global seeding call the script makes is recorded (API, call site, value asked, value
+applied). With override on, the run's seed is applied instead of the literal: `--seed` then works
+on any script while keeping *which* seeding calls it makes, the thing under test. A call that
+asks for no seed (`random.seed()`, meaning fresh entropy) is passed through: replacing it would
+make an unseeded script look seeded.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+from seedcheck.hook.recorder import Recorder
+
+# The public names of the seeding APIs, as the report shows them.
+PYTHON_SEED = "random.seed"
+NUMPY_SEED = "numpy.random.seed"
+TF_SEED = "tf.random.set_seed"
+KERAS_SEED = "keras.utils.set_random_seed"
+
+
+class SeedingOverride:
+    def __init__(self, recorder: Recorder, run_seed: int | None, override: bool) -> None:
+        self._recorder = recorder
+        self._run_seed = run_seed
+        self._override = override and run_seed is not None
+        self._inside = threading.local()
+
+    def wrap(self, api: str, original: Callable[..., Any], keyword: str) -> Callable[..., Any]:
+        """A stand-in for `original`, whose seed is its first positional argument or `keyword`."""
+
+        @functools.wraps(original)
+        def seeding_call(*args: Any, **kwargs: Any) -> Any:
+            if getattr(self._inside, "active", False):
+                # A call made by another seeding API (keras.utils.set_random_seed seeds random,
+                # numpy and TF itself): that one was recorded and overridden already.
+                return original(*args, **kwargs)
+            asked = args[0] if args else kwargs.get(keyword)
+            applied = asked
+            if self._override and asked is not None:
+                applied = self._run_seed
+                if args:
+                    args = (applied, *args[1:])
+                else:
+                    kwargs[keyword] = applied
+            self._record(api, asked, applied)
+            self._inside.active = True
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._inside.active = False
+
+        seeding_call.__seedcheck_original__ = original  # type: ignore[attr-defined]
+        return seeding_call
+
+    def _record(self, api: str, asked: Any, applied: Any) -> None:
+        site = self._recorder.user_site()
+        detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied),
+                  "overridden": applied is not asked}
+        self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,
+                              detail=detail)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    try:
+        return int(value)  # numpy integers, 0-d arrays
+    except (TypeError, ValueError):
+        return repr(value)[:80]

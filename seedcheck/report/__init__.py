@@ -1,0 +1,1 @@
+"""Reporters: each renders one `Comparison`, never reads traces itself."""

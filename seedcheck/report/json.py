@@ -1,0 +1,59 @@
+"""The machine-readable report: a stable, versioned document CI scripts can rely on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import seedcheck
+from seedcheck.compare import DIVERGED, Comparison, Stage, variable_differences, differing_pair
+from seedcheck.trace import json_safe
+
+# Version of the report document. Bump on a change that breaks a consumer, and log it here:
+#   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
+#                        warnings, notes.
+REPORT_FORMAT = 1
+
+
+def document(comparison: Comparison, target: str) -> dict[str, Any]:
+    divergence = comparison.first_divergence
+    return {
+        "seedcheck_report": REPORT_FORMAT,
+        "seedcheck": seedcheck.__version__,
+        "target": target,
+        "verdict": comparison.verdict,
+        "exit_code": comparison.exit_code,
+        "interrupted": comparison.interrupted,
+        "runs": [
+            {"name": run.name, "seed": run.seed, "status": run.status, "exit_code": run.exit_code,
+             "duration_s": run.duration_s, "trace": str(run.trace_path) if run.trace_path else None,
+             "problem": run.problem}
+            for run in comparison.runs
+        ],
+        "stages": [_stage(stage, comparison) for stage in comparison.stages],
+        "first_divergence": None if divergence is None else {
+            "key": divergence.stage.key, "kind": divergence.stage.kind, "site": divergence.stage.site,
+            "runs": list(divergence.runs), "explanation": divergence.explanation,
+            "cause": divergence.cause, "fix": divergence.fix, "rule": divergence.rule,
+        },
+        "warnings": comparison.warnings,
+        "notes": comparison.notes,
+    }
+
+
+def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
+    detail: dict[str, Any] = {"distinct_values": stage.distinct, "seed_sensitive": stage.seed_sensitive}
+    if stage.max_delta is not None:
+        detail["max_delta"] = stage.max_delta
+    if stage.verdict == DIVERGED and stage.kind in ("weights", "init"):
+        a, b = differing_pair(stage, comparison.runs)
+        detail["differing_variables"] = [
+            {"name": name, "max_abs_delta_in_sample": delta}
+            for name, delta in variable_differences(stage.events[a], stage.events[b])
+        ]
+    return {"key": stage.key, "kind": stage.kind, "site": stage.site, "verdict": stage.verdict,
+            "values": stage.values, "detail": detail}
+
+
+def dumps(comparison: Comparison, target: str) -> str:
+    return json.dumps(json_safe(document(comparison, target)), indent=2, allow_nan=False) + "\n"

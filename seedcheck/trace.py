@@ -1,0 +1,187 @@
+"""The trace: one JSON Lines file per run, a header line then one event per line.
+
+Written by the hook in the child (`TraceWriter`), read by everything else (`read_trace`). Each
+line is flushed as it is written, so a crash, a timeout or Ctrl-C leaves every event up to that
+point readable; a torn last line is dropped and reported, never fatal. JSON only, never pickle:
+traces travel between machines and must be safe to open.
+
+This module is imported inside the user's process, so it uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+# Version of the trace format. Bump on any change a reader of the previous version would
+# misread, and log it here:
+#   1 (seedcheck 0.1.0): header {seedcheck_trace, seedcheck, run, seed, command, started, ...};
+#                        events {kind, key, value, site, detail, t}.
+TRACE_FORMAT = 1
+
+KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")
+
+
+class TraceError(Exception):
+    """A trace cannot be read; the message is one line that says why and what to do."""
+
+
+def json_safe(value: Any) -> Any:
+    """Make `value` strict JSON: non-finite floats become the strings "NaN"/"Infinity"/"-Infinity".
+
+    Strict JSON keeps traces readable by any parser, and a NaN loss compares equal to a NaN loss
+    (float NaN never equals itself, which would report a false divergence).
+    """
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    key: str
+    value: Any = None
+    site: str | None = None
+    detail: dict[str, Any] | None = None
+    t: float = 0.0
+
+
+@dataclass
+class Trace:
+    path: Path
+    header: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+    torn_tail: bool = False  # the last line was cut short (the run died mid-write)
+
+    @property
+    def run(self) -> str:
+        return str(self.header.get("run", self.path.stem))
+
+    @property
+    def seed(self) -> int | None:
+        return self.header.get("seed")
+
+    def find(self, key: str) -> Event | None:
+        for event in self.events:
+            if event.key == key:
+                return event
+        return None
+
+
+class TraceWriter:
+    """Appends events to a trace, one flushed line each."""
+
+    def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
+        self._file: TextIO = open(path, "w", encoding="utf-8")
+        self._start = time.monotonic()
+        self._write({"seedcheck_trace": TRACE_FORMAT, **header})
+
+    def write(self, event: Event) -> None:
+        record = {
+            "kind": event.kind,
+            "key": event.key,
+            "value": event.value,
+            "site": event.site,
+            "detail": event.detail,
+            "t": round(time.monotonic() - self._start, 6),
+        }
+        self._write(record)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self._file.closed:
+            return
+        line = json.dumps(json_safe(record), separators=(",", ":"), allow_nan=False)
+        self._file.write(line + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
+def read_trace(path: str | os.PathLike[str]) -> Trace:
+    """Read a trace, or raise `TraceError` with one line naming the file and the problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise TraceError(f"{path}: no such trace file") from None
+    except IsADirectoryError:
+        raise TraceError(f"{path}: is a directory, not a trace file") from None
+    except OSError as err:
+        raise TraceError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TraceError(f"{path}: not a seedcheck trace (not UTF-8 text)") from None
+    lines = text.split("\n")
+    if not lines[0].strip():
+        raise TraceError(f"{path}: empty file, not a seedcheck trace (the run may have died before it started)")
+    header = _parse_line(lines[0])
+    if not isinstance(header, dict) or "seedcheck_trace" not in header:
+        raise TraceError(f"{path}: not a seedcheck trace (no seedcheck_trace header on line 1)")
+    version = header["seedcheck_trace"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TraceError(f"{path}: not a seedcheck trace (bad format version {version!r})")
+    if version > TRACE_FORMAT:
+        raise TraceError(
+            f"{path}: trace format {version} was written by a newer seedcheck "
+            f"(this one reads format {TRACE_FORMAT} and older); upgrade seedcheck to read it"
+        )
+    trace = Trace(path=path, header=header)
+    body = lines[1:]
+    # A file that ends in "\n" splits into a final empty string; anything else is a torn tail.
+    last = len(body) - 1
+    for number, line in enumerate(body, start=2):
+        if not line.strip():
+            continue
+        record = _parse_line(line)
+        is_last = number - 2 == last
+        if record is None or not _is_event(record):
+            if is_last:
+                trace.torn_tail = True
+                break
+            raise TraceError(f"{path}: line {number} is not a seedcheck event; the trace is corrupt")
+        trace.events.append(
+            Event(
+                kind=record["kind"],
+                key=record["key"],
+                value=record.get("value"),
+                site=record.get("site"),
+                detail=record.get("detail"),
+                t=float(record.get("t") or 0.0),
+            )
+        )
+    return trace
+
+
+def _parse_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _is_event(record: Any) -> bool:
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("kind"), str)
+        and isinstance(record.get("key"), str)
+        and (record.get("site") is None or isinstance(record.get("site"), str))
+        and (record.get("detail") is None or isinstance(record.get("detail"), dict))
+        and (record.get("t") is None or isinstance(record.get("t"), (int, float)))
+    )
