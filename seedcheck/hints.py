@@ -119,15 +119,15 @@ def explain(comparison: Comparison) -> Comparison:
 
 def _seed_ignored(comparison: Comparison) -> list[str]:
     """Weights or data the same for every seed: the script does not use the seed it is given."""
-    insensitive: list[Stage] = [s for s in comparison.stages
-                                if s.verdict == SEED_INSENSITIVE and s.kind in ("weights", "init", "data")]
+    # Whole-model weights only: one variable may rightly ignore the seed (a zero-initialized bias).
+    insensitive: list[Stage] = [s for s in comparison.stages if s.verdict == SEED_INSENSITIVE and s.kind == "weights"]
     if not insensitive:
         return []
     hardcoded = [c for c in seeding_calls(comparison) if c.applied is not None and c.asked == c.applied]
     where = ", ".join(f"{c.api}({c.asked!r}){_where(c)}" for c in hardcoded[:3])
     because = f"; the script seeds with hard-coded values: {where}" if hardcoded else ""
     return [
-        f"{len(insensitive)} weight/data stages are the same for every seed (first: {insensitive[0].key}): "
+        f"{len(insensitive)} weight stages are the same for every seed (first: {insensitive[0].key}): "
         f"the script ignores the seed it is given{because}. Read the seed from $SEEDCHECK_SEED or an "
         "argument, or let seedcheck override the seeding calls (drop --no-override)."
     ]

@@ -41,6 +41,7 @@ class Session:
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
         self.finder = PostImportFinder()
         self.keras: Any = None
+        self.tfrandom: Any = None
         self._tf_env_recorded = False
         self._ready: set[str] = set()
 
@@ -63,8 +64,12 @@ class Session:
             original(self.settings.seed)
 
     def _patch_tensorflow(self, tf: Any) -> None:
+        from seedcheck.hook.tfrandom import TFRandomCapture
+
         original = tf.random.set_seed
         replace_everywhere(("tensorflow",), "set_seed", original, self.seeding.wrap(TF_SEED, original, "seed"))
+        self.tfrandom = TFRandomCapture(self.recorder)
+        self.recorder.guarded("tf.random", lambda: self.tfrandom.install(tf))
         self._ready.add("tensorflow")
         self._force_seed_frameworks()
 
@@ -123,6 +128,8 @@ class Session:
         return exit_code
 
     def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
+        if self.tfrandom is not None:
+            self.recorder.guarded("tf.random", self.tfrandom.finish)
         if self.keras is not None:
             self.recorder.guarded("weights", self.keras.record_final_weights)
         self.recorder.guarded("env", self._record_tf_env)

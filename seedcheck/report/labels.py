@@ -20,6 +20,10 @@ def stage_label(stage: Stage) -> tuple[str, str]:
         return kind, "/".join(parts) if parts else "process"
     if stage.kind == "exit":
         return kind, "exit code"
+    if stage.kind in ("shuffle", "rng"):  # `<kind>/<api>@<site>#n`: the site has its own column
+        api, _, occurrence = stage.key.split("/", 1)[1].partition("@")
+        number = occurrence.rsplit("#", 1)[-1]
+        return kind, api if number == "1" else f"{api} #{number}"
     if parts:
         parts[-1] = _drop_first_occurrence(parts[-1])
     if stage.kind in ("seed", "init"):
@@ -48,7 +52,7 @@ def verdict_text(stage: Stage) -> str:
         return "seed-insensitive"
     if stage.verdict == UNCHECKED:
         return "unchecked (1 run)"
-    return "reproducible, varies by seed" if stage.seed_sensitive else "reproducible"
+    return "reproducible (by seed)" if stage.seed_sensitive else "reproducible"
 
 
 def value_text(value: Any, width: int = 6, precise: bool = False) -> str:

@@ -52,21 +52,30 @@ def stage_table(comparison: Comparison) -> Table:
     table.add_column("", no_wrap=True, overflow="ellipsis", min_width=12)
     table.add_column("site", no_wrap=True, overflow="ellipsis", style="dim")
     names = [run.name for run in comparison.runs if run.trace is not None]
-    for name in names:
-        table.add_column(name, no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
     first = comparison.first_divergence.stage if comparison.first_divergence else None
+    rows = []
     for row in _rows(comparison.stages):
         if isinstance(row, str):
-            table.add_row(Text("init", style="dim"), Text(row, style="dim"), "", *[""] * len(names),
-                          Text("reproducible", style=VERDICT_STYLES[REPRODUCIBLE]))
+            rows.append((Text("init", style="dim"), Text(row, style="dim"), "", *[Text("")] * len(names),
+                         Text("reproducible", style=VERDICT_STYLES[REPRODUCIBLE])))
             continue
         kind, description = stage_label(row)
         marker = Text(" ◀ first", style="bold red") if row is first else Text("")
-        cells = _value_cells(row, names)
-        table.add_row(kind, Text(description) + marker, short_site(row.site) if row.site else "", *cells,
-                      Text(verdict_text(row), style=VERDICT_STYLES.get(row.verdict, "")))
+        rows.append((kind, Text(description) + marker, short_site(row.site) if row.site else "",
+                     *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row))))
+    # Values and verdicts are never cut; the description and site give way on a narrow terminal.
+    for index, name in enumerate(names, start=3):
+        table.add_column(name, no_wrap=True, min_width=max([len(name)] + [r[index].cell_len for r in rows]))
+    table.add_column("verdict", no_wrap=True, min_width=max([7] + [r[-1].cell_len for r in rows]))
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def _verdict_style(stage: Stage) -> str:
+    if stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"):
+        return "dim"  # expected of env, exit, a zero-initialized bias: not a warning
+    return VERDICT_STYLES.get(stage.verdict, "")
 
 
 def _rows(stages: list[Stage]) -> list[Stage | str]:

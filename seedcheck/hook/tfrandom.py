@@ -1,0 +1,115 @@
+"""Eager `tf.random.*` draws and `tf.data.Dataset.shuffle` calls, with the user's call site.
+
+For each draw: a fingerprint of what it returned, the op seed it was given and the global seed in
+force (an op with neither is marked unseeded). Only eager draws are recorded: a draw inside a
+tf.function or a tf.data map runs once per step in-graph, where a Python wrapper sees only the
+trace (its effect shows in the data and weights stages instead).
+
+A hot loop must not flood the trace: the first `PER_SITE` draws of a call site are recorded one
+by one, the rest are folded into one running fingerprint written at the end of the run.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections import Counter
+from typing import Any, Callable
+
+from seedcheck.fingerprint import array_fingerprint, combine
+from seedcheck.hook.patches import replace_everywhere
+from seedcheck.hook.recorder import Recorder
+
+PER_SITE = 8
+DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poisson")
+
+
+class TFRandomCapture:
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._per_site: Counter[str] = Counter()
+        self._folded: dict[str, tuple[str, int, dict[str, Any]]] = {}  # base key -> (fp, count, detail)
+
+    def install(self, tf: Any) -> None:
+        from tensorflow.python.eager import context  # the global seed, read without side effects
+
+        self._tf, self._context = tf, context
+        for name in (*DRAWS, "shuffle"):
+            original = getattr(tf.random, name)
+            kind = "shuffle" if name == "shuffle" else "rng"
+            replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
+        dataset = tf.data.Dataset
+        dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
+
+    def _wrap_draw(self, api: str, kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if self._tf.executing_eagerly():
+                self._recorder.guarded(api, lambda: self._record_draw(api, kind, signature, args, kwargs, result))
+            return result
+
+        return draw
+
+    def _record_draw(self, api: str, kind: str, signature: inspect.Signature, args: tuple, kwargs: dict,
+                     result: Any) -> None:
+        op_seed = signature.bind(*args, **kwargs).arguments.get("seed")
+        global_seed = self._context.global_seed()
+        detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
+                  "unseeded": op_seed is None and global_seed is None,
+                  "shape": list(result.shape), "dtype": result.dtype.name}
+        self._record(kind, api, array_fingerprint(result.numpy()), detail)
+
+    def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def shuffle(dataset: Any, *args: Any, **kwargs: Any) -> Any:
+            self._recorder.guarded("tf.data.Dataset.shuffle",
+                                   lambda: self._record_dataset_shuffle(signature, dataset, args, kwargs))
+            return original(dataset, *args, **kwargs)
+
+        return shuffle
+
+    def _record_dataset_shuffle(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> None:
+        bound = signature.bind(dataset, *args, **kwargs)
+        bound.apply_defaults()
+        seed = _int_or_none(bound.arguments.get("seed"))
+        global_seed = self._context.global_seed()
+        config = {"buffer_size": _int_or_none(bound.arguments.get("buffer_size")), "seed": seed,
+                  "reshuffle_each_iteration": bound.arguments.get("reshuffle_each_iteration"),
+                  "global_seed": global_seed}
+        detail = {"api": "tf.data.Dataset.shuffle", **config, "unseeded": seed is None and global_seed is None}
+        self._record("shuffle", "tf.data.Dataset.shuffle", config, detail)
+
+    def _record(self, kind: str, api: str, value: Any, detail: dict[str, Any]) -> None:
+        site = self._recorder.user_site()
+        base = f"{kind}/{api}@{site or '?'}"
+        self._per_site[base] += 1
+        if self._per_site[base] <= PER_SITE:
+            self._recorder.record(kind, self._recorder.next_key(base), value, site=site, detail=detail)
+            return
+        fp = value if isinstance(value, str) else repr(value)
+        previous, count, _ = self._folded.get(base, ("", 0, detail))
+        self._folded[base] = (combine([previous, fp]), count + 1, detail)
+
+    def finish(self) -> None:
+        """The folded draws of each busy call site, as one event each."""
+        for base, (fp, count, detail) in self._folded.items():
+            site = base.rsplit("@", 1)[-1]
+            self._recorder.record(base.split("/", 1)[0], f"{base}#rest", fp, site=None if site == "?" else site,
+                                  detail={**detail, "folded_draws": count, "after": PER_SITE})
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["TFRandomCapture"]
