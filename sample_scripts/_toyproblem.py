@@ -30,8 +30,11 @@ def make_model():
     return model
 
 
-def train(model, epochs):
+def train(model, epochs, save_weights=None):
+    """Fit, print the final loss; with `save_weights`, also keep the final weights in an .npz file."""
     x, y = make_data()
     history = model.fit(x, y, batch_size=32, epochs=epochs, shuffle=True, verbose=0)
     print(f"final loss {history.history['loss'][-1]:.6f}, accuracy {history.history['accuracy'][-1]:.4f}")
+    if save_weights:
+        np.savez(save_weights, *model.get_weights())
     return history

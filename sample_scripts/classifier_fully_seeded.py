@@ -16,7 +16,8 @@ from _toyproblem import make_model, train
 parser = argparse.ArgumentParser()
 parser.add_argument("--seed", type=int, default=123)
 parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--save-weights", metavar="NPZ", help="write the final weights here")
 args = parser.parse_args()
 
 keras.utils.set_random_seed(args.seed)
-train(make_model(), args.epochs)
+train(make_model(), args.epochs, save_weights=args.save_weights)

@@ -88,7 +88,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         trace=str((plan.save_dir / spec.trace_file).resolve()),
         run=spec.name,
         seed=spec.seed,
-        script=os.path.abspath(plan.target.script) if plan.target.script else None,
+        script=plan.target.script,  # as typed: the child shares our working directory, like `python x.py`
         module=plan.target.module,
         args=substitute_seed(plan.target.args, spec.seed),
         override=plan.override,

@@ -13,9 +13,9 @@ import types
 
 
 def run_script(path: str, args: list[str]) -> None:
+    sys.argv = [path, *args]  # argv[0] as typed; __file__ and sys.path[0] absolute, as python does
     path = os.path.abspath(path)
-    sys.argv = [path, *args]
-    sys.path[0] = os.path.dirname(path)
+    sys.path[0] = os.path.dirname(os.path.realpath(path))
     with open(path, "rb") as handle:
         source = handle.read()
     code = compile(source, path, "exec", dont_inherit=True)

@@ -1,0 +1,60 @@
+"""Helpers shared by the end-to-end tests: run the real CLI in a subprocess, read its report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_scripts"
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None
+
+    def stage(self, key: str) -> dict[str, Any]:
+        assert self.report is not None
+        matches = [s for s in self.report["stages"] if s["key"] == key]
+        assert matches, f"no stage {key}; stages: {[s['key'] for s in self.report['stages']]}"
+        return matches[0]
+
+    def stages(self, prefix: str) -> list[dict[str, Any]]:
+        assert self.report is not None
+        return [s for s in self.report["stages"] if s["key"].startswith(prefix)]
+
+
+def seedcheck(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+              timeout: float = 300) -> CliResult:
+    """`python -m seedcheck ARGS`, exactly as a user would run it, with TF's chatter silenced."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    process = subprocess.run([sys.executable, "-m", "seedcheck", *map(str, args)], cwd=cwd or REPO,
+                             capture_output=True, text=True, env=full_env, timeout=timeout)
+    return CliResult(process.returncode, process.stdout, process.stderr, None)
+
+
+def seedcheck_json(*args: str | Path, tmp_path: Path, **kwargs: Any) -> CliResult:
+    """Run with `--json FILE --save DIR -q` and parse the report."""
+    report_file = tmp_path / "report.json"
+    ours = ["--json", report_file, "--save", tmp_path / "runs", "-q"]
+    split = args.index("--") if "--" in args else len(args)  # after `--`, arguments are the script's
+    result = seedcheck(*args[:split], *ours, *args[split:], **kwargs)
+    assert report_file.exists(), f"no report written; exit {result.code}\n{result.stderr}"
+    result.report = json.loads(report_file.read_text())
+    return result
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
