@@ -344,7 +344,9 @@ def valid_trace_bytes(events: list[Event]) -> bytes:
         return write_trace(Path(directory) / "t.jsonl", events).read_bytes()
 
 
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis/examples cache written into the repository.
+PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, database=None,
+                             suppress_health_check=[HealthCheck.too_slow])
 TRACE_PROPERTY_SETTINGS = settings(PROPERTY_SETTINGS, max_examples=80)
 
 
