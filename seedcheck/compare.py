@@ -158,18 +158,22 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
     values = {name: event.value for name, event in events.items()}
     site = next((event.site for event in events.values() if event.site), None)
     stage = Stage(key=key, kind=first.kind, site=site, verdict=REPRODUCIBLE, values=values, events=events)
-    if len(events) < len(runs):
-        stage.verdict = MISSING
-        return stage
+    # The runs that reached the stage are compared even when others did not (a crashed run must
+    # not hide a divergence between two that finished); a difference wins over an absence.
     groups: dict[Any, list[Any]] = {}
     for run in runs:
-        groups.setdefault(run.seed, []).append(values[run.name])
+        if run.name in values:
+            groups.setdefault(run.seed, []).append(values[run.name])
     distinct_per_seed = {seed: len({_canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
     stage.max_delta = _max_spread(groups.values())
     if stage.distinct > 1:
         stage.verdict = DIVERGED
-    elif all(len(group) < 2 for group in groups.values()):
+        return stage
+    if len(events) < len(runs):
+        stage.verdict = MISSING
+        return stage
+    if all(len(group) < 2 for group in groups.values()):
         stage.verdict = UNCHECKED
     distinct_overall = len({_canonical(v) for v in values.values()})
     if len(groups) >= 2 and stage.distinct == 1:
@@ -233,7 +237,7 @@ def _explain(stage: Stage, runs: list[RunResult]) -> Divergence:
     a, b = differing_pair(stage, runs)
     first, second = stage.events[a], stage.events[b]
     if stage.kind in ("weights", "init"):
-        text = _explain_arrays(first, second)
+        text = _explain_arrays(first, second, name_single=stage.kind != "init")  # an init key names its variable
     elif stage.kind == "data":
         text = _explain_data(first, second)
     elif stage.max_delta is not None:
@@ -271,7 +275,7 @@ def _variables(event: Event) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def _explain_arrays(first: Event, second: Event) -> str:
+def _explain_arrays(first: Event, second: Event, name_single: bool) -> str:
     differences = variable_differences(first, second)
     if not differences:
         return "the fingerprints differ"
@@ -282,7 +286,7 @@ def _explain_arrays(first: Event, second: Event) -> str:
     size = f" (max |Δ| ≈ {max(deltas):.3g} in the sampled values)" if deltas else ""
     if total > 1:
         return f"{len(names)} of {total} variables differ: {shown}{size}"
-    return f"the values differ{size}"
+    return f"{shown} differs{size}" if name_single else f"the values differ{size}"
 
 
 def _explain_data(first: Event, second: Event) -> str:

@@ -172,7 +172,7 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
 def _parse_line(line: str) -> Any:
     try:
         return json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError covers JSONDecodeError and over-long integers
         return None
 
 
@@ -183,5 +183,14 @@ def _is_event(record: Any) -> bool:
         and isinstance(record.get("key"), str)
         and (record.get("site") is None or isinstance(record.get("site"), str))
         and (record.get("detail") is None or isinstance(record.get("detail"), dict))
-        and (record.get("t") is None or isinstance(record.get("t"), (int, float)))
+        and (record.get("t") is None or _is_time(record["t"]))
     )
+
+
+def _is_time(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float
+        return False

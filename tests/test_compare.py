@@ -241,10 +241,6 @@ def test_variable_differences_lists_each_differing_variable_with_its_max_delta()
     assert C.variable_differences(a, b) == [("w", pytest.approx(1.0)), ("u", pytest.approx(0.25))]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "compare.py _explain_arrays: when a weights event holds a single variable (`total == 1`) the "
-    "explanation is 'the values differ (...)' without the variable's name; unlike init keys, weights "
-    "keys (weights/step-n, weights/fit#k/epoch-e) do not name it either, so the report never does"))
 def test_weights_divergence_names_a_single_differing_variable():
     a = weights("weights/step-200", ("custom/w", "1", [1.0, 2.0]))
     b = weights("weights/step-200", ("custom/w", "2", [1.5, 2.0]))
@@ -289,10 +285,6 @@ def test_missing_stage_is_the_first_divergence_when_an_ok_run_lacks_it():
     assert "s1#2" in divergence.explanation
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "compare.py _judge/_first_divergence: a stage absent from a crashed run gets verdict MISSING "
-    "before the runs that did reach it are compared, and _first_divergence skips MISSING stages "
-    "lacked only by failed runs, so a real divergence between the ok runs is never reported"))
 def test_divergence_between_ok_runs_is_reported_even_when_a_crashed_run_lacks_the_stage():
     crashed = [ev("weights/fit#1/init", "w0")]
     runs = [run("s1#1", 1, [ev("weights/fit#1/init", "w0"), ev("weights/fit#1/epoch-1", "w1")]),
