@@ -107,3 +107,26 @@ def test_module_mode_runs_like_python_dash_m(tmp_path):
     result = seedcheck("run", "-m", "introspect", "--repeats", "1", "--save", tmp_path, "-q", cwd=SCRIPTS)
     assert result.code == 0, result.stderr
     assert json.loads((tmp_path / "own-1.stdout.log").read_text()) == json.loads(plain.stdout)
+
+
+def test_ctrl_c_ends_the_runs_prints_a_partial_report_and_exits_130(tmp_path):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seedcheck", "run", "tests/scripts/sleeps.py", "--repeats", "2", "--save",
+         str(tmp_path / "runs"), "--json", str(tmp_path / "report.json"), "-q"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    trace = tmp_path / "runs" / "own-1.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (trace.exists() and "random.seed" in trace.read_text()):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Interrupted" in stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["interrupted"] is True and report["exit_code"] == 130
+    assert [r["status"] for r in report["runs"]] == ["interrupted", "skipped"]
+    assert [e.key for e in read_trace(trace).events] == ["env", "seed/random.seed#1"]
+    leftover = subprocess.run(["pgrep", "-f", "tests/scripts/sleeps.py"], capture_output=True, text=True)
+    assert leftover.stdout == "", f"processes left behind: {leftover.stdout}"
