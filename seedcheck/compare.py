@@ -166,7 +166,8 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
             groups.setdefault(run.seed, []).append(values[run.name])
     distinct_per_seed = {seed: len({_canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
-    stage.max_delta = _max_spread(groups.values())
+    if first.kind == "metrics":  # a spread means something for a loss, not for a seed or an exit code
+        stage.max_delta = _max_spread(groups.values())
     if stage.distinct > 1:
         stage.verdict = DIVERGED
         return stage

@@ -7,15 +7,23 @@ measured here at ~39 GB/s against 1.8 GB/s for sha256 (../shared/FACTS.md).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import math
+from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
 import xxhash
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where arrays are handled, not here: the hook fingerprints Python-only draws
+# too, and must not import numpy into a script that never does.
 
 SAMPLE_SIZE = 32
 
 
 def array_fingerprint(array: Any) -> str:
+    import numpy as np
+
     a = _canonical(np.asarray(array))
     digest = xxhash.xxh3_128()
     digest.update(f"{a.dtype.str}|{a.shape}|".encode())
@@ -44,6 +52,8 @@ def bytes_fingerprint(data: bytes | memoryview) -> str:
 
 def summarize(name: str, array: Any) -> dict[str, Any]:
     """What explains a difference without storing the tensor: fingerprint, L2 norm, a fixed sample."""
+    import numpy as np
+
     a = np.asarray(array)
     summary: dict[str, Any] = {
         "name": name,
@@ -58,12 +68,23 @@ def summarize(name: str, array: Any) -> dict[str, Any]:
     return summary
 
 
-def sample_indices(size: int) -> np.ndarray:
+def sample_indices(size: int) -> "np.ndarray":
     """The same evenly strided positions for every array of a given size, so samples line up across runs."""
+    import numpy as np
+
     return np.unique(np.linspace(0, size - 1, num=min(SAMPLE_SIZE, size)).round().astype(np.int64))
 
 
-def _canonical(a: np.ndarray) -> np.ndarray:
+def _canonical(a: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
     if a.dtype.byteorder == ">":
         a = a.astype(a.dtype.newbyteorder("<"))
     return np.ascontiguousarray(a)
+
+
+def snapshot(named_arrays: Iterable[tuple[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A set of weights: one fingerprint over the ordered variables, and a summary of each."""
+    variables = [summarize(name, array) for name, array in named_arrays]
+    params = sum(math.prod(v["shape"]) for v in variables)
+    return combine(v["fp"] for v in variables), {"variables": variables, "params": params}

@@ -52,20 +52,29 @@ def _where(call: SeedingCall) -> str:
 def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint | None:
     stage = divergence.stage
     at_init = stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))
-    if not at_init:
+    layer_rng = _detail(stage).get("api") == "keras.random.SeedGenerator" and _detail(stage).get("seed_arg") is None
+    if not (at_init or layer_rng):
         return None
     calls = seeding_calls(comparison)
     tf_calls = [c for c in calls if c.api == "tf.random.set_seed" and c.applied is not None]
     seeds_python = any(c.api in PYTHON_SEEDING_APIS and c.applied is not None for c in calls)
     if not tf_calls or seeds_python:
         return None
+    what = ("a layer's random state (Dropout, noise, augmentation) given no seed draws its seed" if layer_rng
+            else "Keras 3 initializers (and Dropout) take their seeds")
     return Hint(
         "keras3-initializers",
-        "Keras 3 initializers (and Dropout) take their seeds from Python's `random`, not from "
-        f"tf.random.set_seed (the script seeds only TensorFlow{_where(tf_calls[0])}).",
+        f"{what[0].upper()}{what[1:]} from Python's `random`, not from tf.random.set_seed "
+        f"(the script seeds only TensorFlow{_where(tf_calls[0])}).",
         "call keras.utils.set_random_seed(seed) instead of (or besides) tf.random.set_seed: it seeds "
-        "Python, NumPy and TensorFlow at once.",
+        "Python, NumPy and TensorFlow at once" + (" (or pass seed= to the layer)." if layer_rng else "."),
     )
+
+
+def _detail(stage: Stage) -> dict:
+    """The stage's detail as the first run recorded it."""
+    event = next(iter(stage.events.values()), None)
+    return (event.detail or {}) if event is not None else {}
 
 
 def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:

@@ -60,6 +60,7 @@ class RunPlan:
     timeout: float | None = None
     override: bool = True
     force_seed: bool = False
+    every: int | None = None
     runs: list[RunSpec] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +94,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         args=substitute_seed(plan.target.args, spec.seed),
         override=plan.override,
         force_seed=plan.force_seed,
+        every=plan.every,
         command=[plan.target.label, *plan.target.args],
     )
     env[ENV_VAR] = settings.to_env()

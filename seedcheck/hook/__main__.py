@@ -17,8 +17,10 @@ from seedcheck import __version__
 from seedcheck.hook import environment, script
 from seedcheck.hook.patches import PostImportFinder, replace_everywhere
 from seedcheck.hook.recorder import Recorder
-from seedcheck.hook.seeding import KERAS_SEED, NUMPY_SEED, PYTHON_SEED, TF_SEED, SeedingOverride
+from seedcheck.hook.pyrandom import RandomCapture
+from seedcheck.hook.seeding import FORCE_SEED, KERAS_SEED, NUMPY_SEED, PYTHON_SEED, TF_SEED, SeedingOverride
 from seedcheck.hook.settings import HookSettings
+from seedcheck.hook.steps import StepCapture
 from seedcheck.trace import TraceWriter
 
 
@@ -42,6 +44,7 @@ class Session:
         self.finder = PostImportFinder()
         self.keras: Any = None
         self.tfrandom: Any = None
+        self.steps = StepCapture(self.recorder, settings.every)
         self._tf_env_recorded = False
         self._ready: set[str] = set()
 
@@ -50,6 +53,8 @@ class Session:
         import random
 
         random.seed = self.seeding.wrap(PYTHON_SEED, random.seed, "a")  # type: ignore[assignment]
+        self.draws = RandomCapture(self.recorder, self.seeding.is_seeded)
+        self.recorder.guarded("random", lambda: self.draws.install_python(random))
         if self.settings.force_seed:
             self._force_seed_python(random)
         sys.meta_path.insert(0, self.finder)
@@ -60,6 +65,7 @@ class Session:
     def _patch_numpy(self, np_random: Any) -> None:
         original = np_random.seed
         replace_everywhere(("numpy.random",), "seed", original, self.seeding.wrap(NUMPY_SEED, original, "seed"))
+        self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy(np_random))
         if self.settings.force_seed:
             original(self.settings.seed)
 
@@ -70,6 +76,9 @@ class Session:
         replace_everywhere(("tensorflow",), "set_seed", original, self.seeding.wrap(TF_SEED, original, "seed"))
         self.tfrandom = TFRandomCapture(self.recorder)
         self.recorder.guarded("tf.random", lambda: self.tfrandom.install(tf))
+        from tensorflow.python.data.ops.iterator_ops import OwnedIterator
+
+        self.recorder.guarded("data", lambda: self.steps.install_iterator(OwnedIterator))
         self._ready.add("tensorflow")
         self._force_seed_frameworks()
 
@@ -82,17 +91,21 @@ class Session:
         # tf.keras may load a separate API tree later; point it at the wrapper too.
         self.finder.when_imported("keras._tf_keras.keras.utils",
                                   lambda _m: replace_everywhere(("keras",), "set_random_seed", original, wrapper))
-        self.keras = KerasInstrumentation(self.recorder)
+        from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+        self.keras = KerasInstrumentation(self.recorder, self.steps)
         self.keras.install(keras)
+        self.recorder.guarded("steps", lambda: self.steps.install(BaseOptimizer))
         self.keras.on_first_fit.append(self._record_tf_env)
         self._ready.add("keras")
         self._force_seed_frameworks()
 
     # -- --force-seed ----------------------------------------------------------------------------
     def _force_seed_python(self, random: Any) -> None:
-        self.recorder.record("seed", self.recorder.next_key("seed/seedcheck --force-seed"), self.settings.seed,
-                             detail={"api": "seedcheck --force-seed", "asked": None, "applied": self.settings.seed,
+        self.recorder.record("seed", self.recorder.next_key(f"seed/{FORCE_SEED}"), self.settings.seed,
+                             detail={"api": FORCE_SEED, "asked": None, "applied": self.settings.seed,
                                      "overridden": True})
+        self.seeding.mark_seeded(FORCE_SEED)
         random.seed.__seedcheck_original__(self.settings.seed)
 
     def _force_seed_frameworks(self) -> None:
@@ -128,8 +141,7 @@ class Session:
         return exit_code
 
     def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
-        if self.tfrandom is not None:
-            self.recorder.guarded("tf.random", self.tfrandom.finish)
+        self.recorder.guarded("draws", self.recorder.finish_draws)
         if self.keras is not None:
             self.recorder.guarded("weights", self.keras.record_final_weights)
         self.recorder.guarded("env", self._record_tf_env)

@@ -20,8 +20,10 @@ import types
 import weakref
 from typing import Any
 
-from seedcheck.fingerprint import bytes_fingerprint, combine, summarize
+from seedcheck.fingerprint import bytes_fingerprint, combine, snapshot, summarize
 from seedcheck.hook.recorder import Recorder
+from seedcheck.hook.steps import StepCapture
+from seedcheck.hook.variables import read_named
 
 _MAX_BATCHES_IN_DETAIL = 8
 
@@ -30,15 +32,10 @@ def _tf() -> types.ModuleType:
     return sys.modules["tensorflow"]
 
 
-def _read(variable: Any):
-    """The variable's value as numpy, read eagerly even while a tf.function is being traced."""
-    with _tf().init_scope():
-        return variable.numpy()
-
-
 class KerasInstrumentation:
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, steps: StepCapture) -> None:
         self._recorder = recorder
+        self._steps = steps
         self._fit_count = 0
         self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
         self._epoch_batches: list[str] | None = None
@@ -67,6 +64,36 @@ class KerasInstrumentation:
             return variable
 
         layer_class.add_weight = add_weight
+        self._install_seed_generators(keras.random.SeedGenerator)
+
+    def _install_seed_generators(self, generator_class: type) -> None:
+        """Dropout, noise and augmentation layers draw from a SeedGenerator whose seed, when the
+        layer is given none, comes from Python's `random`. Its initial seed is recorded when the
+        generator is first used (so layer initial values come first), with the user's call site."""
+        original_init, original_next = generator_class.__init__, generator_class.next
+
+        @functools.wraps(original_init)
+        def __init__(generator: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(generator, *args, **kwargs)
+            generator.__dict__["_seedcheck_initial"] = None
+            self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
+                _seedcheck_initial=int(read_named([generator.state])[0][1][0])))
+
+        @functools.wraps(original_next)
+        def next(generator: Any, *args: Any, **kwargs: Any) -> Any:
+            if "_seedcheck_initial" in generator.__dict__:
+                initial = generator.__dict__.pop("_seedcheck_initial")
+                self._recorder.guarded("seed-generator", lambda: self._record_seed_generator(generator, initial))
+            return original_next(generator, *args, **kwargs)
+
+        generator_class.__init__ = __init__
+        generator_class.next = next
+
+    def _record_seed_generator(self, generator: Any, initial: int | None) -> None:
+        seed_arg = getattr(generator, "_initial_seed", None)
+        detail = {"api": "keras.random.SeedGenerator", "name": generator.name, "seed_arg": seed_arg,
+                  "unseeded": seed_arg is None}
+        self._recorder.record_draw("rng", "keras.random.SeedGenerator", initial, detail)
 
     # -- fit -------------------------------------------------------------------------------------
     def _instrumented_fit(self, original_fit: Any, model: Any, args: tuple, kwargs: dict) -> Any:
@@ -79,7 +106,11 @@ class KerasInstrumentation:
         args, kwargs = _with_callback(args, kwargs, callback)
         self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
         self._fitted.add(model)
-        return original_fit(model, *args, **kwargs)
+        outer, self._steps.in_fit = self._steps.in_fit, True
+        try:
+            return original_fit(model, *args, **kwargs)
+        finally:
+            self._steps.in_fit = outer
 
     def _make_callback(self, model: Any, fit_name: str) -> Any:
         instrumentation = self
@@ -147,18 +178,14 @@ class KerasInstrumentation:
 
     # -- weights ---------------------------------------------------------------------------------
     def record_weights(self, model: Any, key: str, site: str | None = None) -> None:
-        variables = [summarize(v.path, _read(v)) for v in model.weights]
-        if not variables:
+        if not model.weights:
             return
-        detail: dict[str, Any] = {
-            "model": model.name,
-            "variables": variables,
-            "params": sum(_size(v["shape"]) for v in variables),
-        }
+        value, detail = snapshot(read_named(model.weights))
+        detail["model"] = model.name
         seed_states = [v for v in model.variables if "seed_generator_state" in v.path]
-        if seed_states:
-            detail["seed_states"] = [summarize(v.path, _read(v)) for v in seed_states]
-        self._recorder.record("weights", key, combine(v["fp"] for v in variables), site=site, detail=detail)
+        if seed_states:  # Dropout & co.: not weights, but where their randomness comes from
+            detail["seed_states"] = [summarize(name, a) for name, a in read_named(seed_states)]
+        self._recorder.record("weights", key, value, site=site, detail=detail)
 
     def record_final_weights(self) -> None:
         """`weights/final/<model>` for every live, built model whose weights no larger model holds
@@ -180,7 +207,8 @@ class KerasInstrumentation:
                     model, self._recorder.next_key(f"weights/final/{model.name}")))
 
     def _record_init(self, variable: Any) -> None:
-        summary = summarize(variable.path, _read(variable))
+        ((name, value),) = read_named([variable])
+        summary = summarize(name, value)
         site = self._recorder.user_site()
         self._recorder.record("init", self._recorder.next_key(f"init/{variable.path}"), summary["fp"], site=site,
                               detail=summary)
@@ -204,10 +232,3 @@ def _appended(existing: Any, callback: Any) -> Any:
         existing.append(callback)
         return existing
     return [*existing, callback]
-
-
-def _size(shape: list[int]) -> int:
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size

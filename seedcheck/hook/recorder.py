@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import sysconfig
@@ -18,8 +19,8 @@ _LIBRARY_DIRS = tuple(
 
 
 def _is_user_file(filename: str) -> bool:
-    if filename.startswith("<"):
-        return False
+    if filename.startswith("<") or os.path.basename(filename).startswith("__autograph_generated_file"):
+        return False  # the user's function as AutoGraph rewrote it: its caller is the useful site
     path = os.path.abspath(filename)
     if path.startswith(_HOOK_DIR + os.sep):
         return False
@@ -30,11 +31,15 @@ class Recorder:
     """Writes events for one run. A failure inside seedcheck must never break the user's script:
     `guarded` runs instrumentation code and turns its exceptions into a recorded note."""
 
+    # Draws recorded one by one per call site; the rest of a busy site are folded into one event.
+    DRAWS_PER_SITE = 8
+
     def __init__(self, writer: TraceWriter, base_dir: str) -> None:
         self._writer = writer
         self._counts: Counter[str] = Counter()
         self._base_dir = base_dir
         self._site_cache: dict[str, str] = {}
+        self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
         self.errors = 0
 
     def next_key(self, base: str) -> str:
@@ -45,6 +50,27 @@ class Recorder:
     def record(self, kind: str, key: str, value: Any = None, site: str | None = None,
                detail: dict[str, Any] | None = None) -> None:
         self._writer.write(Event(kind=kind, key=key, value=value, site=site, detail=detail))
+
+    def record_draw(self, kind: str, api: str, value: Any, detail: dict[str, Any]) -> None:
+        """A random draw or shuffle at the user's call site: `<kind>/<api>@<site>#n`. A hot loop
+        cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
+        fingerprint, written by `finish_draws`."""
+        site = self.user_site()
+        base = f"{kind}/{api}@{site or '?'}"
+        if self._counts[base] < self.DRAWS_PER_SITE:
+            self.record(kind, self.next_key(base), value, site=site, detail=detail)
+            return
+        from seedcheck.fingerprint import combine
+
+        previous, count, _, _ = self._folded.get(base, ("", 0, site, detail))
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
+        self._folded[base] = (combine([previous, text]), count + 1, site, detail)
+
+    def finish_draws(self) -> None:
+        for base, (fp, count, site, detail) in self._folded.items():
+            self.record(base.split("/", 1)[0], f"{base}#rest", fp, site=site,
+                        detail={**detail, "folded_draws": count, "after": self.DRAWS_PER_SITE})
+        self._folded.clear()
 
     def user_site(self) -> str | None:
         """`file:line` of the innermost frame in the user's code (not seedcheck, not a library)."""

@@ -20,6 +20,9 @@ PYTHON_SEED = "random.seed"
 NUMPY_SEED = "numpy.random.seed"
 TF_SEED = "tf.random.set_seed"
 KERAS_SEED = "keras.utils.set_random_seed"
+FORCE_SEED = "seedcheck --force-seed"
+RNGS_SEEDED_BY = {PYTHON_SEED: ("python",), NUMPY_SEED: ("numpy",), TF_SEED: ("tf",),
+                  KERAS_SEED: ("python", "numpy", "tf"), FORCE_SEED: ("python", "numpy", "tf")}
 
 
 class SeedingOverride:
@@ -28,6 +31,13 @@ class SeedingOverride:
         self._run_seed = run_seed
         self._override = override and run_seed is not None
         self._inside = threading.local()
+        self._seeded: set[str] = set()  # RNG families a seeding call has reached: python, numpy, tf
+
+    def is_seeded(self, rng: str) -> bool:
+        return rng in self._seeded
+
+    def mark_seeded(self, api: str) -> None:
+        self._seeded.update(RNGS_SEEDED_BY.get(api, ()))
 
     def wrap(self, api: str, original: Callable[..., Any], keyword: str) -> Callable[..., Any]:
         """A stand-in for `original`, whose seed is its first positional argument or `keyword`."""
@@ -47,6 +57,8 @@ class SeedingOverride:
                 else:
                     kwargs[keyword] = applied
             self._record(api, asked, applied)
+            if applied is not None:
+                self.mark_seeded(api)
             self._inside.active = True
             try:
                 return original(*args, **kwargs)

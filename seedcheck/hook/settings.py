@@ -19,6 +19,7 @@ class HookSettings:
     args: list[str] = field(default_factory=list)
     override: bool = True
     force_seed: bool = False
+    every: int | None = None  # weights every K optimizer steps
     command: list[str] = field(default_factory=list)
 
     def to_env(self) -> str:

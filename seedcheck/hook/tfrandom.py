@@ -5,30 +5,25 @@ force (an op with neither is marked unseeded). Only eager draws are recorded: a 
 tf.function or a tf.data map runs once per step in-graph, where a Python wrapper sees only the
 trace (its effect shows in the data and weights stages instead).
 
-A hot loop must not flood the trace: the first `PER_SITE` draws of a call site are recorded one
-by one, the rest are folded into one running fingerprint written at the end of the run.
+Draws are capped per call site by `Recorder.record_draw`.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections import Counter
 from typing import Any, Callable
 
-from seedcheck.fingerprint import array_fingerprint, combine
+from seedcheck.fingerprint import array_fingerprint
 from seedcheck.hook.patches import replace_everywhere
 from seedcheck.hook.recorder import Recorder
 
-PER_SITE = 8
 DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poisson")
 
 
 class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
-        self._per_site: Counter[str] = Counter()
-        self._folded: dict[str, tuple[str, int, dict[str, Any]]] = {}  # base key -> (fp, count, detail)
 
     def install(self, tf: Any) -> None:
         from tensorflow.python.eager import context  # the global seed, read without side effects
@@ -60,7 +55,7 @@ class TFRandomCapture:
         detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
                   "unseeded": op_seed is None and global_seed is None,
                   "shape": list(result.shape), "dtype": result.dtype.name}
-        self._record(kind, api, array_fingerprint(result.numpy()), detail)
+        self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
 
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
@@ -82,25 +77,7 @@ class TFRandomCapture:
                   "reshuffle_each_iteration": bound.arguments.get("reshuffle_each_iteration"),
                   "global_seed": global_seed}
         detail = {"api": "tf.data.Dataset.shuffle", **config, "unseeded": seed is None and global_seed is None}
-        self._record("shuffle", "tf.data.Dataset.shuffle", config, detail)
-
-    def _record(self, kind: str, api: str, value: Any, detail: dict[str, Any]) -> None:
-        site = self._recorder.user_site()
-        base = f"{kind}/{api}@{site or '?'}"
-        self._per_site[base] += 1
-        if self._per_site[base] <= PER_SITE:
-            self._recorder.record(kind, self._recorder.next_key(base), value, site=site, detail=detail)
-            return
-        fp = value if isinstance(value, str) else repr(value)
-        previous, count, _ = self._folded.get(base, ("", 0, detail))
-        self._folded[base] = (combine([previous, fp]), count + 1, detail)
-
-    def finish(self) -> None:
-        """The folded draws of each busy call site, as one event each."""
-        for base, (fp, count, detail) in self._folded.items():
-            site = base.rsplit("@", 1)[-1]
-            self._recorder.record(base.split("/", 1)[0], f"{base}#rest", fp, site=None if site == "?" else site,
-                                  detail={**detail, "folded_draws": count, "after": PER_SITE})
+        self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -13,27 +13,29 @@ KIND_LABELS = {"seed": "seeding", "init": "init", "weights": "weights", "data": 
 
 
 def stage_label(stage: Stage) -> tuple[str, str]:
-    """(kind column, description) for a stage key such as `metrics/fit#1/epoch-2/loss`."""
+    """(kind column, description) for a stage key such as `metrics/fit#1/epoch-2/loss` or
+    `shuffle/tf.random.shuffle@train.py:14#2` (the site has its own column, so it is left out)."""
     kind = KIND_LABELS.get(stage.kind, stage.kind)
-    parts = stage.key.split("/")[1:]
+    rest = stage.key.partition("/")[2]
+    if stage.site:
+        rest = rest.replace(f"@{stage.site}", "")
     if stage.kind == "env":
-        return kind, "/".join(parts) if parts else "process"
+        return kind, rest or "process"
     if stage.kind == "exit":
         return kind, "exit code"
-    if stage.kind in ("shuffle", "rng"):  # `<kind>/<api>@<site>#n`: the site has its own column
-        api, _, occurrence = stage.key.split("/", 1)[1].partition("@")
-        number = occurrence.rsplit("#", 1)[-1]
-        return kind, api if number == "1" else f"{api} #{number}"
-    if parts:
-        parts[-1] = _drop_first_occurrence(parts[-1])
-    if stage.kind in ("seed", "init"):
-        return kind, "/".join(parts)
-    return kind, " ".join(p.replace("epoch-", "epoch ") for p in parts)
+    if stage.kind in ("seed", "init", "shuffle", "rng"):
+        return kind, _drop_first_occurrence(rest)
+    parts = rest.split("/")
+    parts[-1] = _drop_first_occurrence(parts[-1])
+    return kind, " ".join(p.replace("epoch-", "epoch ").replace("pass-", "pass ") for p in parts)
 
 
 def _drop_first_occurrence(part: str) -> str:
     """`set_seed#1` reads `set_seed`; `set_seed#2` keeps its number (the site tells them apart too)."""
-    return part[:-2] if part.endswith("#1") else part
+    name, _, number = part.rpartition("#")
+    if not name or not number.isdigit():
+        return part
+    return name if number == "1" else f"{name} #{number}"
 
 
 def short_site(site: str) -> str:
