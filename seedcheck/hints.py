@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from seedcheck.compare import DIVERGED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
-
-PYTHON_SEEDING_APIS = ("keras.utils.set_random_seed", "random.seed", "seedcheck --force-seed")
+from seedcheck.hook.seeding import RNGS_SEEDED_BY
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,17 @@ class SeedingCall:
     applied: object
 
 
-def seeding_calls(comparison: Comparison) -> list[SeedingCall]:
-    """The seeding calls of the reference run, in order."""
+def seeding_calls(comparison: Comparison, after: str | None = None) -> list[SeedingCall]:
+    """The seeding calls of the reference run, in order; with `after`, only those after that stage."""
     reference = comparison.reference
     if reference is None or reference.trace is None:
         return []
+    events = reference.trace.events
+    if after is not None:
+        keys = [e.key for e in events]
+        events = events[keys.index(after) + 1:] if after in keys else []
     calls = []
-    for event in reference.trace.events:
+    for event in events:
         if event.kind == "seed":
             detail = event.detail or {}
             calls.append(SeedingCall(str(detail.get("api", event.key)), event.site, detail.get("asked"),
@@ -57,7 +60,7 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         return None
     calls = seeding_calls(comparison)
     tf_calls = [c for c in calls if c.api == "tf.random.set_seed" and c.applied is not None]
-    seeds_python = any(c.api in PYTHON_SEEDING_APIS and c.applied is not None for c in calls)
+    seeds_python = any("python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None for c in calls)
     if not tf_calls or seeds_python:
         return None
     what = ("a layer's random state (Dropout, noise, augmentation) given no seed draws its seed" if layer_rng
@@ -106,10 +109,81 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     )
 
 
+RNG_NAMES = {"numpy": "numpy's global RNG", "python": "Python's `random`"}
+SEEDING_FIXES = {
+    "numpy": "seed before drawing: call keras.utils.set_random_seed(seed) (or np.random.seed) before this line, "
+             "or draw from a seeded np.random.default_rng(seed)",
+    "python": "seed before drawing: call keras.utils.set_random_seed(seed) (or random.seed) before this line, "
+              "or draw from a seeded random.Random(seed)",
+}
+
+
+def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    stage = divergence.stage
+    detail = _detail(stage)
+    if stage.kind not in ("shuffle", "rng") or "api" not in detail:
+        return None
+    api, where = detail["api"], f" at {stage.site}" if stage.site else ""
+    if detail.get("rng") in RNG_NAMES:
+        rng = detail["rng"]
+        later = [c for c in seeding_calls(comparison, after=stage.key) if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        if detail.get("seeded"):
+            cause = (f"{api}{where} drew from {RNG_NAMES[rng]}, seeded, yet in a different state: something "
+                     "drew from it a varying number of times before.")
+        elif later:
+            cause = (f"{api}{where} drew from {RNG_NAMES[rng]} before anything seeded it: the seeding call "
+                     f"comes later ({later[0].api}{_where(later[0])}).")
+        else:
+            cause = f"{api}{where} drew from {RNG_NAMES[rng]}, which nothing seeds."
+        return Hint("unseeded-draw", cause, SEEDING_FIXES[rng] + ".")
+    if api.startswith("tf.random.") and detail.get("unseeded"):
+        return Hint("unseeded-draw", f"{api}{where} ran with neither an op seed nor a TensorFlow global seed.",
+                    "pass seed= to the op, or call keras.utils.set_random_seed(seed) before it.")
+    return None
+
+
+def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    if divergence.stage.kind != "data":
+        return None
+    unseeded = [s for s in comparison.stages
+                if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+    if not unseeded:
+        return None
+    site = unseeded[0].site
+    return Hint(
+        "unseeded-dataset-shuffle",
+        f"Dataset.shuffle{f' at {site}' if site else ''} has no seed and no TensorFlow global seed is set: "
+        "every process shuffles the data differently.",
+        "pass seed= to Dataset.shuffle, or call keras.utils.set_random_seed(seed) before building the pipeline.",
+    )
+
+
+def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    if divergence.stage.kind != "data":
+        return None
+    earlier = comparison.stages[: comparison.stages.index(divergence.stage)]
+    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+        return None
+    env = comparison.env_value("env") or {}
+    if "PYTHONHASHSEED" in (env.get("env") or {}):
+        return None
+    return Hint(
+        "hash-order",
+        "the data order changes although every seeding call and random draw seedcheck saw agrees, and "
+        "PYTHONHASHSEED is not set: the data is likely assembled by iterating a set (or a dict built from "
+        "one) of strings, whose order follows Python's per-process hash seed. (A tf.data map or interleave "
+        "with deterministic=False reorders data too.)",
+        "sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment.",
+    )
+
+
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
-    _keras3_initializers,
-    _training_nondeterminism,
     _seeds_nothing,
+    _keras3_initializers,
+    _unseeded_draw,
+    _unseeded_dataset_shuffle,
+    _hash_order,
+    _training_nondeterminism,
 )
 
 

@@ -36,9 +36,10 @@ class CliResult:
 
 
 def seedcheck(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
-              timeout: float = 300) -> CliResult:
-    """`python -m seedcheck ARGS`, exactly as a user would run it, with TF's chatter silenced."""
-    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+              timeout: float = 300, clear_env: bool = False) -> CliResult:
+    """`python -m seedcheck ARGS`, exactly as a user would run it, with TF's chatter silenced.
+    `env` adds to the environment, or with `clear_env` replaces it."""
+    full_env = {**({} if clear_env else os.environ), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     process = subprocess.run([sys.executable, "-m", "seedcheck", *map(str, args)], cwd=cwd or REPO,
                              capture_output=True, text=True, env=full_env, timeout=timeout)
     return CliResult(process.returncode, process.stdout, process.stderr, None)

@@ -1,0 +1,97 @@
+"""End to end with real TensorFlow: custom training loops, draws and shuffles with call sites,
+and the hint each sample states at its top."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, seedcheck, seedcheck_json
+
+pytestmark = pytest.mark.e2e
+NO_HASHSEED = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+
+
+def test_custom_loop_fully_seeded_is_reproducible_pass_by_pass(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--seed", "4", "--repeats", "2", "--every", "15",
+                            "--", "--seed", "{seed}", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    site = "sample_scripts/custom_loop.py:55"
+    for stage in (f"data/loop@{site}/pass-1", f"weights/loop@{site}/pass-1",
+                  f"data/loop@{site}/pass-2", f"weights/loop@{site}/pass-2",
+                  "weights/step-15", "weights/step-30"):
+        assert result.stage(stage)["verdict"] == "reproducible", stage
+    assert result.stage(f"data/loop@{site}/pass-1")["values"] != result.stage(f"data/loop@{site}/pass-2")["values"]
+    (generator,) = result.stages("rng/keras.random.SeedGenerator@")
+    assert generator["verdict"] == "reproducible" and generator["site"] == "sample_scripts/custom_loop.py:56"
+
+
+def test_custom_loop_with_unseeded_dropout_diverges_at_the_seed_generator(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--seed", "4", "--repeats", "2",
+                            "--", "--seeding", "initializers", "--seed", "{seed}", tmp_path=tmp_path)
+    assert result.code == 1
+    first = result.report["first_divergence"]
+    assert first["key"].startswith("rng/keras.random.SeedGenerator@") and first["rule"] == "keras3-initializers"
+    assert "Dropout" in first["cause"] and "seed=" in first["fix"]
+    assert {s["verdict"] for s in result.stages("init/")} == {"reproducible"}
+    assert {s["verdict"] for s in result.stages("data/")} == {"reproducible"}
+
+
+def test_custom_tf_function_loop_final_weights_are_bitwise_identical_under_seedcheck(tmp_path):
+    script = "sample_scripts/custom_loop.py"
+    subprocess.run([sys.executable, script, "--seed", "9", "--save-weights", tmp_path / "plain.npz"], cwd=REPO,
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    result = seedcheck("run", script, "--seed", "9", "--repeats", "1", "--every", "1", "--save", tmp_path / "runs",
+                       "-q", "--", "--seed", "{seed}", "--save-weights", tmp_path / "hooked.npz")
+    assert result.code == 0, result.stdout + result.stderr
+    plain, hooked = np.load(tmp_path / "plain.npz"), np.load(tmp_path / "hooked.npz")
+    assert len(plain.files) == 4
+    for name in plain.files:
+        assert plain[name].tobytes() == hooked[name].tobytes(), name
+    steps = [line for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines() if '"weights/step-' in line]
+    assert len(steps) == 40  # --every 1: 20 batches x 2 epochs, one snapshot per optimizer step
+
+
+def test_numpy_shuffle_before_seeding(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/numpy_shuffle_unseeded.py", "--seed", "2", "--repeats", "2",
+                            tmp_path=tmp_path)
+    assert result.code == 1
+    first = result.report["first_divergence"]
+    assert first["key"] == "shuffle/numpy.random.permutation@sample_scripts/numpy_shuffle_unseeded.py:25#1"
+    assert first["rule"] == "unseeded-draw"
+    assert "numpy_shuffle_unseeded.py:28" in first["cause"]  # where the seeding comes, too late
+    assert {s["verdict"] for s in result.stages("init/")} == {"reproducible"}
+
+
+def test_unseeded_dataset_shuffle(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/tfdata_shuffle_unseeded.py", "--seed", "2", "--repeats", "2",
+                            tmp_path=tmp_path)
+    assert result.code == 1
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "unseeded-dataset-shuffle")
+    assert "tfdata_shuffle_unseeded.py:27" in first["cause"]
+    assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"
+
+
+def test_hash_order_data_diverges_without_pythonhashseed_only(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--seed", "2", "--repeats", "2",
+                            tmp_path=tmp_path, env=NO_HASHSEED, clear_env=True)
+    assert result.code == 1
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "hash-order")
+    assert "PYTHONHASHSEED" in first["fix"]
+    fixed = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--seed", "2", "--repeats", "2",
+                           tmp_path=tmp_path / "fixed", env={**NO_HASHSEED, "PYTHONHASHSEED": "0"})
+    assert fixed.code == 0
+
+
+def test_draws_are_capped_per_call_site(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/busy_draws.py", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 0
+    shuffles = result.stages("shuffle/random.shuffle@tests/scripts/busy_draws.py:7")
+    assert [s["key"].rsplit("#", 1)[1] for s in shuffles] == [*map(str, range(1, 9)), "rest"]
+    assert all(s["verdict"] == "reproducible" for s in shuffles)
