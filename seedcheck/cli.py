@@ -48,6 +48,8 @@ def cli() -> None:
               help="Fail a run that takes longer than this.")
 @click.option("--every", type=click.IntRange(min=1), metavar="K",
               help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100).")
+@click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
+              help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed).")
 @click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Where traces and logs go [default: .seedcheck/runs/<time>/].")
 @click.option("--force", is_flag=True, help="Replace traces already in the --save directory.")
@@ -61,7 +63,7 @@ def cli() -> None:
               help="Also write the JSON report to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
 def run(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...], repeats: int,
-        timeout: float | None, every: int | None, save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
+        timeout: float | None, every: int | None, artifacts: tuple[str, ...], save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
         output_format: str, json_file: Path | None, quiet: bool) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
 
@@ -73,7 +75,7 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
     plan = RunPlan(target=target, seeds=list(dict.fromkeys(seeds)) or [None], repeats=repeats,
                    save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
-                   force_seed=force_seed, every=every)
+                   force_seed=force_seed, every=every, artifacts=artifacts)
     stderr = Console(stderr=True)
     runner = Runner(plan)
     if quiet or output_format == "json":

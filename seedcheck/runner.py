@@ -61,6 +61,7 @@ class RunPlan:
     override: bool = True
     force_seed: bool = False
     every: int | None = None
+    artifacts: tuple[str, ...] = ()
     runs: list[RunSpec] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +96,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         override=plan.override,
         force_seed=plan.force_seed,
         every=plan.every,
+        artifacts=list(plan.artifacts),
         command=[plan.target.label, *plan.target.args],
     )
     env[ENV_VAR] = settings.to_env()

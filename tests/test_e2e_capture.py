@@ -95,3 +95,15 @@ def test_draws_are_capped_per_call_site(tmp_path):
     shuffles = result.stages("shuffle/random.shuffle@tests/scripts/busy_draws.py:7")
     assert [s["key"].rsplit("#", 1)[1] for s in shuffles] == [*map(str, range(1, 9)), "rest"]
     assert all(s["verdict"] == "reproducible" for s in shuffles)
+
+
+def test_artifacts_are_fingerprinted_per_seed_template(tmp_path):
+    weights = str(tmp_path / "w_{seed}.npz")
+    result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--seed", "1", "--repeats", "2",
+                            "--artifact", weights, "--artifact", str(tmp_path / "never_written.bin"),
+                            "--", "--epochs", "1", "--seed", "{seed}", "--save-weights", weights, tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    written = result.stage(f"output/{weights}")
+    assert written["verdict"] == "reproducible" and isinstance(written["values"]["s1#1"], str)
+    assert (tmp_path / "w_1.npz").exists()
+    assert result.stage(f"output/{tmp_path / 'never_written.bin'}")["values"] == {"s1#1": None, "s1#2": None}

@@ -15,6 +15,7 @@ from typing import Any
 
 from seedcheck import __version__
 from seedcheck.hook import environment, script
+from seedcheck.hook.artifacts import record_artifacts
 from seedcheck.hook.patches import PostImportFinder, replace_everywhere
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.pyrandom import RandomCapture
@@ -145,6 +146,9 @@ class Session:
         if self.keras is not None:
             self.recorder.guarded("weights", self.keras.record_final_weights)
         self.recorder.guarded("env", self._record_tf_env)
+        if self.settings.artifacts:
+            self.recorder.guarded("output", lambda: record_artifacts(self.recorder, self.settings.artifacts,
+                                                                     self.settings.seed))
         detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}
         if error is not None:
             detail["exception"] = type(error).__name__

@@ -23,6 +23,8 @@ def stage_label(stage: Stage) -> tuple[str, str]:
         return kind, rest or "process"
     if stage.kind == "exit":
         return kind, "exit code"
+    if stage.kind == "output":
+        return kind, rest
     if stage.kind in ("seed", "init", "shuffle", "rng"):
         return kind, _drop_first_occurrence(rest)
     parts = rest.split("/")
