@@ -3,6 +3,7 @@ and the hint each sample states at its top."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,8 +53,14 @@ def test_custom_tf_function_loop_final_weights_are_bitwise_identical_under_seedc
     assert len(plain.files) == 4
     for name in plain.files:
         assert plain[name].tobytes() == hooked[name].tobytes(), name
-    steps = [line for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines() if '"weights/step-' in line]
+    steps = [json.loads(line) for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines()
+             if '"weights/step-' in line]
     assert len(steps) == 40  # --every 1: 20 batches x 2 epochs, one snapshot per optimizer step
+    # Each snapshot sees the weights after its step's update: the last one is the final weights.
+    last = {v["name"]: v["fp"] for v in steps[-1]["detail"]["variables"]}
+    final = [json.loads(line) for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines()
+             if '"weights/final/' in line][0]
+    assert last == {v["name"]: v["fp"] for v in final["detail"]["variables"]}
 
 
 def test_numpy_shuffle_before_seeding(tmp_path):

@@ -42,12 +42,15 @@ def test_tf_seed_only_classifier_diverges_at_init_with_keras3_hint(tmp_path):
 
 def test_fully_seeded_classifier_is_reproducible_and_seed_sensitive(tmp_path):
     result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--seed", "1", "--seed", "2",
-                            "--repeats", "2", tmp_path=tmp_path)
+                            "--repeats", "2", "--every", "25", tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
     assert result.report["verdict"] == "reproducible" and result.report["first_divergence"] is None
     assert verdicts(result, "") <= {"reproducible", "seed-insensitive"}
     weights = result.stages("weights/")
-    assert len(weights) == 5  # init, 3 epochs, final
+    # init, 3 epochs, final, and every 25 of the 60 optimizer steps (20 batches x 3 epochs)
+    assert [s["key"] for s in weights] == ["weights/fit#1/init", "weights/fit#1/epoch-1", "weights/step-25",
+                                           "weights/fit#1/epoch-2", "weights/step-50", "weights/fit#1/epoch-3",
+                                           "weights/final/sequential#1"]
     for stage in weights:
         values = stage["values"]
         assert stage["verdict"] == "reproducible" and stage["detail"]["seed_sensitive"], stage["key"]

@@ -2,7 +2,8 @@
 
 - Steps: `BaseOptimizer.apply` (which `apply_gradients` and fit's train_step call) is wrapped.
   Inside a tf.function the wrapper runs at trace time only, so it adds a `tf.py_function` after
-  the real update; auto control dependencies run it after the update, once per step. Weights are
+  the real update, made to wait for a read of every updated variable: it runs once per step, and
+  sees the weights after that step's update. Weights are
   recorded every K steps (`--every K`; custom loops default to every 100) and at the end of each
   data pass. Under XLA a py_function cannot compile: nothing is inserted and a note says so.
 - Data passes: eager iteration of a `tf.data` iterator is fingerprinted batch by batch (in-graph
@@ -53,6 +54,8 @@ class StepCapture:
         base_optimizer.apply = apply
 
     def _after_apply(self, optimizer: Any, trainable_variables: Any) -> None:
+        if self.in_fit and self._every is None:
+            return  # fit's epochs are recorded by its callback: no per-step work to add
         variables = list(trainable_variables) if trainable_variables is not None else \
             list(getattr(optimizer, "_trainable_variables", []) or [])
         tf = _tf()
@@ -68,13 +71,17 @@ class StepCapture:
                 self._recorder.record("note", self._recorder.next_key("note/steps-not-captured"),
                                       "a training step runs under XLA (jit_compile): per-step weights are not captured")
             return
-        tf.py_function(lambda: self._on_step(variables), [], Tout=[])
+        # Auto control dependencies order ops that share a resource, not a py_function after an
+        # update: read each variable (ordered after its update) and make the py_function wait.
+        reads = [tf.convert_to_tensor(v) for v in variables]
+        with tf.control_dependencies(reads):
+            tf.py_function(lambda: self._on_step(variables), [], Tout=[])
 
     def _on_step(self, variables: list[Any]) -> None:
         self.steps += 1
         self._variables = variables
-        every = self._every if self._every is not None else (None if self.in_fit else DEFAULT_LOOP_EVERY)
-        if every and self.steps % every == 0:
+        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        if self.steps % every == 0:
             self._recorder.guarded("weights", lambda: self.record_weights(f"weights/step-{self.steps}"))
 
     def record_weights(self, key: str, site: str | None = None) -> None:
