@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 from seedcheck.hook.settings import ENV_VAR, HookSettings  # noqa: E402
 
 TRAINING = ["sample_scripts/classifier_fully_seeded.py", "--epochs", "3"]
+CUSTOM_LOOP = ["sample_scripts/custom_loop.py", "--epochs", "3"]
 NO_TF = ["tests/scripts/python_seeding.py"]
 
 
@@ -61,6 +62,10 @@ def main() -> None:
         plain, hooked = ab(TRAINING, args.rounds, work)
         ratio = statistics.median(hooked) / statistics.median(plain)
         print(f"training script (whole process, TF import included): plain {spread(plain)}")
+        print(f"                                                    hooked {spread(hooked)}  ratio {ratio:.3f}x")
+        plain, hooked = ab(CUSTOM_LOOP, args.rounds, work)
+        ratio = statistics.median(hooked) / statistics.median(plain)
+        print(f"custom tf.function loop (whole process):            plain {spread(plain)}")
         print(f"                                                    hooked {spread(hooked)}  ratio {ratio:.3f}x")
         plain, hooked = ab(NO_TF, args.rounds * 4, work)
         extra_ms = (statistics.median(hooked) - statistics.median(plain)) * 1000

@@ -15,7 +15,6 @@ from typing import Any
 
 from seedcheck import __version__
 from seedcheck.hook import environment, script
-from seedcheck.hook.artifacts import record_artifacts
 from seedcheck.hook.patches import PostImportFinder, replace_everywhere
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.pyrandom import RandomCapture
@@ -147,6 +146,8 @@ class Session:
             self.recorder.guarded("weights", self.keras.record_final_weights)
         self.recorder.guarded("env", self._record_tf_env)
         if self.settings.artifacts:
+            from seedcheck.hook.artifacts import record_artifacts  # zipfile & co. only when asked for
+
             self.recorder.guarded("output", lambda: record_artifacts(self.recorder, self.settings.artifacts,
                                                                      self.settings.seed))
         detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}

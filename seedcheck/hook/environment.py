@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from importlib import metadata
 from typing import Any
 
 # Environment variables that change what TF computes or how runs are seeded.
@@ -17,14 +16,29 @@ RELEVANT_ENV_VARS = (
 PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
 
 
-def process_env() -> dict[str, Any]:
-    """Known without importing anything heavy: versions come from package metadata."""
-    versions = {}
-    for package in PACKAGES:
+def installed_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Versions of installed packages, read from their `<name>-<version>.dist-info` directories
+    on sys.path: one directory listing each, where importlib.metadata costs ~40 ms of start-up."""
+    wanted = {name.replace("-", "_").lower(): name for name in packages}
+    versions: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
+            names = os.listdir(entry or ".")
+        except OSError:
             continue
+        for name in names:
+            if not name.endswith(".dist-info"):
+                continue
+            project, _, version = name[: -len(".dist-info")].partition("-")
+            package = wanted.get(project.replace("-", "_").lower())
+            if package is not None and package not in versions:
+                versions[package] = version
+    return {name: versions[name] for name in packages if name in versions}
+
+
+def process_env() -> dict[str, Any]:
+    """Known without importing anything heavy."""
+    versions = installed_versions()
     return {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
