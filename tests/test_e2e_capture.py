@@ -114,3 +114,15 @@ def test_artifacts_are_fingerprinted_per_seed_template(tmp_path):
     assert written["verdict"] == "reproducible" and isinstance(written["values"]["s1#1"], str)
     assert (tmp_path / "w_1.npz").exists()
     assert result.stage(f"output/{tmp_path / 'never_written.bin'}")["values"] == {"s1#1": None, "s1#2": None}
+
+
+def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/fit_variants.py", "--repeats", "2", "--every", "3",
+                            tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    assert result.report["notes"] == []  # nothing seedcheck failed to record
+    assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == "history 1 ['loss', 'val_loss']\n"
+    for fit in range(1, 7):
+        assert result.stage(f"weights/fit#{fit}/epoch-1")["verdict"] == "reproducible"
+        assert result.stage(f"data/fit#{fit}/epoch-1")["verdict"] == "reproducible"
+    assert result.stage("data/fit#6/epoch-2")["detail"]["distinct_values"] == 1

@@ -102,8 +102,16 @@ class KerasInstrumentation:
         for action in self.on_first_fit:
             self._recorder.guarded("env", action)
         self.on_first_fit.clear()
-        callback = self._make_callback(model, fit_name)
-        args, kwargs = _with_callback(args, kwargs, callback)
+        prepared: list[tuple[tuple, dict]] = []
+
+        def prepare() -> None:
+            callback = self._make_callback(model, fit_name, self._keras.callbacks.Callback)  # type: ignore[union-attr]
+            prepared.append(_with_callback(args, kwargs, callback, self._keras.callbacks.CallbackList))  # type: ignore[union-attr]
+
+        # If seedcheck cannot instrument this fit, the script's own fit still runs as written.
+        self._recorder.guarded("fit", prepare)
+        if prepared:
+            args, kwargs = prepared[0]
         self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
         self._fitted.add(model)
         outer, self._steps.in_fit = self._steps.in_fit, True
@@ -112,10 +120,10 @@ class KerasInstrumentation:
         finally:
             self._steps.in_fit = outer
 
-    def _make_callback(self, model: Any, fit_name: str) -> Any:
+    def _make_callback(self, model: Any, fit_name: str, base: type) -> Any:
         instrumentation = self
 
-        class SeedcheckCallback(self._keras.callbacks.Callback):  # type: ignore[union-attr, name-defined]
+        class SeedcheckCallback(base):  # type: ignore[misc, valid-type]
             def on_train_begin(self, logs: Any = None) -> None:
                 instrumentation._recorder.guarded(
                     "weights", lambda: instrumentation.record_weights(model, f"weights/{fit_name}/init"))
@@ -214,21 +222,22 @@ class KerasInstrumentation:
                               detail=summary)
 
 
-def _with_callback(args: tuple, kwargs: dict, callback: Any) -> tuple[tuple, dict]:
-    """Add our callback to fit's `callbacks` (6th positional argument or keyword), last."""
+def _with_callback(args: tuple, kwargs: dict, callback: Any, callback_list: type) -> tuple[tuple, dict]:
+    """Add our callback to fit's `callbacks` (6th positional argument or keyword), last. The
+    user's list is copied, never changed; a CallbackList the user built is appended to."""
     position = 5  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
     if len(args) > position:
         existing = args[position]
-        return (*args[:position], _appended(existing, callback), *args[position + 1:]), kwargs
+        return (*args[:position], _appended(existing, callback, callback_list), *args[position + 1:]), kwargs
     kwargs = dict(kwargs)
-    kwargs["callbacks"] = _appended(kwargs.get("callbacks"), callback)
+    kwargs["callbacks"] = _appended(kwargs.get("callbacks"), callback, callback_list)
     return args, kwargs
 
 
-def _appended(existing: Any, callback: Any) -> Any:
+def _appended(existing: Any, callback: Any, callback_list: type) -> Any:
     if existing is None:
         return [callback]
-    if hasattr(existing, "append") and not isinstance(existing, list):  # a keras CallbackList
-        existing.append(callback)
+    if isinstance(existing, callback_list):
+        existing.callbacks.append(callback)
         return existing
     return [*existing, callback]
