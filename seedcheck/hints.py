@@ -136,7 +136,17 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         else:
             cause = f"{api}{where} drew from {RNG_NAMES[rng]}, which nothing seeds."
         return Hint("unseeded-draw", cause, SEEDING_FIXES[rng] + ".")
-    if api.startswith("tf.random.") and detail.get("unseeded"):
+    if not detail.get("unseeded"):
+        return None
+    if api == "numpy.random.default_rng":
+        return Hint("unseeded-draw", f"np.random.default_rng(){where} has no seed: it starts from fresh OS entropy.",
+                    "pass a seed: np.random.default_rng(seed).")
+    if api.startswith("tf.random.Generator"):
+        return Hint("unseeded-draw", f"{api}{where} uses a tf.random.Generator made from OS entropy "
+                    "(from_non_deterministic_state, which tf.random.get_global_generator() also uses): "
+                    "tf.random.set_seed does not reach it.",
+                    "make it with tf.random.Generator.from_seed(seed) (and tf.random.set_global_generator for the global one).")
+    if api.startswith("tf.random."):
         return Hint("unseeded-draw", f"{api}{where} ran with neither an op seed nor a TensorFlow global seed.",
                     "pass seed= to the op, or call keras.utils.set_random_seed(seed) before it.")
     return None

@@ -126,3 +126,15 @@ def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
         assert result.stage(f"weights/fit#{fit}/epoch-1")["verdict"] == "reproducible"
         assert result.stage(f"data/fit#{fit}/epoch-1")["verdict"] == "reproducible"
     assert result.stage("data/fit#6/epoch-2")["detail"]["distinct_values"] == 1
+
+
+def test_random_generators_seeded_and_from_entropy(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/generators.py", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1
+    site = "tests/scripts/generators.py"
+    assert result.stage(f"rng/tf.random.Generator.from_seed@{site}:5#1")["verdict"] == "reproducible"
+    assert result.stage(f"rng/tf.random.Generator.normal@{site}:6#1")["verdict"] == "reproducible"
+    first = result.report["first_divergence"]
+    assert first["key"] == f"rng/tf.random.Generator.from_non_deterministic_state@{site}:7#1"
+    assert first["rule"] == "unseeded-draw" and "from_seed" in first["fix"]
+    assert result.stage(f"rng/numpy.random.default_rng@{site}:9#1")["verdict"] == "diverged"

@@ -66,6 +66,7 @@ class Session:
         original = np_random.seed
         replace_everywhere(("numpy.random",), "seed", original, self.seeding.wrap(NUMPY_SEED, original, "seed"))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy(np_random))
+        self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_generators(np_random))
         if self.settings.force_seed:
             original(self.settings.seed)
 

@@ -51,6 +51,23 @@ class RandomCapture:
             replace_everywhere(("numpy.random",), name, original,
                                self._wrap(f"numpy.random.{name}", "numpy", original, state))
 
+    def install_numpy_generators(self, np_random: Any) -> None:
+        """`np.random.default_rng()` with no seed starts from OS entropy: recorded (its initial
+        state) where it is created. A seeded one is a pure function of its seed: no record needed."""
+        original = np_random.default_rng
+
+        @functools.wraps(original)
+        def default_rng(*args: Any, **kwargs: Any) -> Any:
+            generator = original(*args, **kwargs)
+            if (args[0] if args else kwargs.get("seed")) is None:
+                self._recorder.guarded("numpy.random.default_rng", lambda: self._recorder.record_draw(
+                    "rng", "numpy.random.default_rng",
+                    xxhash.xxh3_128(repr(generator.bit_generator.state).encode()).hexdigest(),
+                    {"api": "numpy.random.default_rng", "unseeded": True}))
+            return generator
+
+        replace_everywhere(("numpy.random",), "default_rng", original, default_rng)
+
     def _wrap(self, api: str, rng: str, original: Callable[..., Any], state: Callable[[], str]) -> Callable[..., Any]:
         kind = "shuffle" if api.endswith(("shuffle", "permutation")) else "rng"
 

@@ -1,4 +1,4 @@
-"""Eager `tf.random.*` draws and `tf.data.Dataset.shuffle` calls, with the user's call site.
+"""Eager `tf.random.*` draws, `tf.random.Generator`s and `Dataset.shuffle` calls, with call sites.
 
 For each draw: a fingerprint of what it returned, the op seed it was given and the global seed in
 force (an op with neither is marked unseeded). Only eager draws are recorded: a draw inside a
@@ -19,6 +19,7 @@ from seedcheck.hook.patches import replace_everywhere
 from seedcheck.hook.recorder import Recorder
 
 DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poisson")
+GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", "binomial")
 
 
 class TFRandomCapture:
@@ -35,6 +36,45 @@ class TFRandomCapture:
             replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
+        self._install_generators(tf.random.Generator)
+
+    def _install_generators(self, generator_class: type) -> None:
+        """tf.random.Generator: its creation (seeded by `from_seed`, or from OS entropy by
+        `from_non_deterministic_state`, as `get_global_generator` does) and its eager draws."""
+        for name, seeded in (("from_seed", True), ("from_non_deterministic_state", False)):
+            create = generator_class.__dict__[name].__func__
+            setattr(generator_class, name, classmethod(self._wrap_creation(f"tf.random.Generator.{name}", create, seeded)))
+        for name in GENERATOR_DRAWS:
+            setattr(generator_class, name, self._wrap_generator_draw(name, getattr(generator_class, name)))
+
+    def _wrap_creation(self, api: str, create: Callable[..., Any], seeded: bool) -> Callable[..., Any]:
+        @functools.wraps(create)
+        def creation(cls: type, *args: Any, **kwargs: Any) -> Any:
+            generator = create(cls, *args, **kwargs)
+            generator.__dict__["_seedcheck_seeded"] = seeded
+            if self._tf.executing_eagerly():
+                self._recorder.guarded(api, lambda: self._recorder.record_draw(
+                    "rng", api, array_fingerprint(generator.state.numpy()),
+                    {"api": api, "seed": _int_or_none(args[0]) if seeded and args else None, "unseeded": not seeded}))
+            return generator
+
+        return creation
+
+    def _wrap_generator_draw(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        api = f"tf.random.Generator.{name}"
+
+        @functools.wraps(original)
+        def draw(generator: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(generator, *args, **kwargs)
+            if self._tf.executing_eagerly():
+                seeded = generator.__dict__.get("_seedcheck_seeded")
+                self._recorder.guarded(api, lambda: self._recorder.record_draw(
+                    "rng", api, array_fingerprint(result.numpy()),
+                    {"api": api, "generator_seeded": seeded, "unseeded": seeded is False,
+                     "shape": list(result.shape), "dtype": result.dtype.name}))
+            return result
+
+        return draw
 
     def _wrap_draw(self, api: str, kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
