@@ -10,19 +10,20 @@ import datetime
 import importlib.util
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 from rich.console import Console
 
 from seedcheck import __version__
-from seedcheck.compare import EXIT_INTERRUPTED, EXIT_USAGE, compare
+from seedcheck import config as project_config
+from seedcheck.compare import EXIT_INTERRUPTED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
+from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
-from seedcheck.report import json as json_report
-from seedcheck.report import table
-from seedcheck.runner import RunPlan, Runner, Target
-
-MAX_SEED = 2**32 - 1  # numpy's legacy seed range, the narrowest of the seeding APIs
+from seedcheck.runner import MANIFEST, RunPlan, Runner, Target
+from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
 
 
 class UsageProblem(click.ClickException):
@@ -33,8 +34,61 @@ class UsageProblem(click.ClickException):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seedcheck")
-def cli() -> None:
-    """Is your TensorFlow/Keras training reproducible? If not, where does it first diverge, and why?"""
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Is your TensorFlow/Keras training reproducible? If not, where does it first diverge, and why?
+
+    Defaults for run and compare can be set in pyproject.toml under [tool.seedcheck].
+    """
+    try:
+        config = project_config.load()
+    except project_config.ConfigError as err:
+        raise UsageProblem(str(err)) from None
+    # Read before the subcommand parses its options: Click then takes these as its defaults.
+    ctx.default_map = {"run": config.defaults_for("run"), "compare": config.defaults_for("compare")}
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that pick what a comparison holds the runs to and where its reports go."""
+    options = [
+        click.option("--baseline", type=str, metavar="PATH",
+                     help="Saved runs (a --save directory or trace) to hold these runs to; exit 1 where they differ."),
+        click.option("--no-baseline", is_flag=True, help="Ignore a baseline set in pyproject.toml."),
+        click.option("--rtol", type=click.FloatRange(min=0), default=0.0, metavar="X",
+                     help="Relative tolerance: weights and metrics within it are `close`, not diverged [default: 0, bitwise]."),
+        click.option("--atol", type=click.FloatRange(min=0), default=0.0, metavar="X",
+                     help="Absolute tolerance, added to rtol·|reference| (numpy.isclose's rule) [default: 0]."),
+        click.option("--ignore", "ignore", multiple=True, metavar="PATTERN",
+                     help="Leave stages whose key matches this pattern (e.g. 'metrics/*/time') out of the verdict (repeatable)."),
+        click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
+                     show_default=True, help="Report format on stdout."),
+        click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Also write the JSON report to FILE."),
+        click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Also write a JUnit XML report (one test case per stage) to FILE."),
+        click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Also write a Markdown report to FILE ($GITHUB_STEP_SUMMARY gets one automatically)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass
+class ReportRequest:
+    baseline: str | None
+    no_baseline: bool
+    rtol: float
+    atol: float
+    ignore: tuple[str, ...]
+    output_format: str
+    json_file: Path | None
+    junit_file: Path | None
+    markdown_file: Path | None
+
+    @property
+    def baseline_path(self) -> str | None:
+        return None if self.no_baseline else self.baseline
 
 
 @cli.command(context_settings={"allow_interspersed_args": True})
@@ -42,7 +96,7 @@ def cli() -> None:
 @click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-m", "--module", metavar="MODULE", help="Run a module as `python -m` would, instead of a script.")
 @click.option("--seed", "seeds", type=int, multiple=True, metavar="N",
-              help="A seed to run under (repeatable). Without it, the script's own seeding is observed.")
+              help="A seed to run under (repeatable). Without it, the baseline's seeds, or the script's own seeding.")
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per seed.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Fail a run that takes longer than this.")
@@ -57,28 +111,30 @@ def cli() -> None:
               help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed}).")
 @click.option("--force-seed", is_flag=True,
               help="What-if: seed everything (keras.utils.set_random_seed) before the script starts.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Report format on stdout.")
-@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Also write the JSON report to FILE.")
+@report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
 def run(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...], repeats: int,
-        timeout: float | None, every: int | None, artifacts: tuple[str, ...], save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
-        output_format: str, json_file: Path | None, quiet: bool) -> None:
+        timeout: float | None, every: int | None, artifacts: tuple[str, ...], save_dir: Path | None, force: bool,
+        no_override: bool, force_seed: bool, quiet: bool, **report: Any) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
 
     Arguments after `--` go to the script; `{seed}` in them becomes the run's seed.
     """
+    request = ReportRequest(**report)
     target = _target(script, module, script_args)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
-    plan = RunPlan(target=target, seeds=list(dict.fromkeys(seeds)) or [None], repeats=repeats,
+    baseline = _load_baseline(request.baseline_path)
+    run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
+    if baseline is not None:
+        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
+    plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
                    force_seed=force_seed, every=every, artifacts=artifacts)
     stderr = Console(stderr=True)
     runner = Runner(plan)
-    if quiet or output_format == "json":
+    if quiet or request.output_format != "table":
         results = runner.run_all()
     else:
         from seedcheck.progress import LiveProgress
@@ -86,14 +142,122 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
         with LiveProgress(stderr, plan.runs) as progress:
             runner.progress = progress
             results = runner.run_all()
-    comparison = explain(compare(results, interrupted=runner.interrupted))
-    if json_file is not None:
-        _write(json_file, json_report.dumps(comparison, target.label))
-    if output_format == "json":
-        click.echo(json_report.dumps(comparison, target.label), nl=False)
-    else:
-        table.render(comparison, report_console(), target.label, save_dir=str(plan.save_dir))
+    new_runs = Source(path=plan.save_dir, runs=results, targets=[target.label])
+    sources = [baseline, new_runs] if baseline is not None else [new_runs]
+    comparison = _compare(sources, request, interrupted=runner.interrupted)
+    _report(comparison, request, target.label, save_dir=str(plan.save_dir))
     sys.exit(comparison.exit_code)
+
+
+@cli.command(name="compare")
+@click.argument("paths", nargs=-1, metavar="TRACE_OR_DIR...")
+@report_options
+def compare_command(paths: tuple[str, ...], **report: Any) -> None:
+    """Compare saved runs: trace files or `run --save` directories (repeats, other seeds, other
+    machines), with the same verdicts, reports and exit codes as `run`."""
+    request = ReportRequest(**report)
+    if not paths:
+        raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
+    baseline = _load_baseline(request.baseline_path)
+    sources = [baseline] if baseline is not None else []
+    for path in paths:
+        try:
+            sources.append(load_saved(path))
+        except SavedRunsError as err:
+            raise UsageProblem(str(err)) from None
+    if baseline is not None:
+        _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
+                                baseline, given_by="the compared runs")
+    comparison = _compare(sources, request, interrupted=False)
+    targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
+    _report(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
+    sys.exit(comparison.exit_code)
+
+
+@cli.command()
+@click.argument("trace_path", metavar="TRACE")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only events of this kind (seed, init, data, weights, metrics, shuffle, rng, output, env, exit).")
+@click.option("--full", is_flag=True, help="Print each event's whole detail as JSON.")
+def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
+    """Print one trace's events, readable: what a run recorded, in order."""
+    from seedcheck import show as show_trace
+    from seedcheck.trace import TraceError, read_trace
+
+    path = Path(trace_path)
+    if path.is_dir():
+        traces = sorted(p.name for p in path.glob("*.jsonl"))
+        hint = f": {', '.join(traces[:6])}" if traces else " (it holds none)"
+        raise UsageProblem(f"{trace_path} is a directory; give one of its traces{hint}")
+    try:
+        trace = read_trace(path)
+    except TraceError as err:
+        raise UsageProblem(str(err)) from None
+    show_trace.render(trace, report_console(), kinds=kinds, full=full)
+
+
+def _load_baseline(path: str | None) -> Source | None:
+    if path is None:
+        return None
+    try:
+        return load_saved(path, baseline=True)
+    except SavedRunsError as err:
+        raise UsageProblem(f"--baseline: {err}; record one with `seedcheck run SCRIPT --save DIR`") from None
+
+
+def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by: str = "--seed") -> list[int | None]:
+    """The seeds to check: the baseline's when none are given; given seeds must be in it."""
+    baseline_seeds = list(dict.fromkeys(run.seed for run in baseline.runs))
+    if not seeds:
+        return baseline_seeds
+    unknown = [seed for seed in seeds if seed not in baseline_seeds]
+    if unknown:
+        def shown(values: list[int | None]) -> str:
+            return ", ".join("own seeding" if v is None else str(v) for v in values)
+
+        raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
+                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline")
+    return seeds
+
+
+def _compare(sources: list[Source], request: ReportRequest, interrupted: bool) -> Comparison:
+    name_runs(sources)
+    runs: list[RunResult] = [run for source in sources for run in source.runs]
+    comparison = compare(runs, interrupted=interrupted, tolerance=Tolerance(request.rtol, request.atol),
+                         ignore=request.ignore)
+    comparison = explain(comparison)
+    scripts = {Path(t).name for source in sources for t in source.targets}
+    if len(scripts) > 1:
+        described = "; ".join(f"{', '.join(source.targets)} ({source.path})" for source in sources)
+        comparison.warnings.insert(0, f"these runs come from different scripts: {described}")
+    return comparison
+
+
+def _report(comparison: Comparison, request: ReportRequest, target: str, save_dir: str | None = None) -> None:
+    from seedcheck.report import json as json_report
+    from seedcheck.report import junit, markdown
+
+    if request.json_file is not None:
+        _write(request.json_file, json_report.dumps(comparison, target))
+    if request.junit_file is not None:
+        _write(request.junit_file, junit.render(comparison, target))
+    if request.markdown_file is not None:
+        _write(request.markdown_file, markdown.render(comparison, target))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown.render(comparison, target) + "\n")
+        except OSError as err:
+            click.echo(f"seedcheck: warning: cannot append to $GITHUB_STEP_SUMMARY ({summary}): {err.strerror}", err=True)
+    if request.output_format == "json":
+        click.echo(json_report.dumps(comparison, target), nl=False)
+    elif request.output_format == "markdown":
+        click.echo(markdown.render(comparison, target))
+    else:
+        from seedcheck.report import table
+
+        table.render(comparison, report_console(), target, save_dir=save_dir)
 
 
 def report_console() -> Console:
@@ -142,7 +306,7 @@ def _prepare_save_dir(save_dir: Path | None, force: bool) -> Path:
             save_dir = Path(".seedcheck") / "runs" / f"{stamp}-{suffix}"
     if save_dir.exists():
         old = [p for p in save_dir.iterdir() if p.suffix == ".jsonl" or p.name.endswith(".log")
-               or p.name == "seedcheck-run.json"]
+               or p.name == MANIFEST]
         if old and not force:
             raise UsageProblem(f"--save {save_dir} already holds {len(old)} trace/log files; choose another "
                                "directory or pass --force to replace them")

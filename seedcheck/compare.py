@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,16 @@ DIVERGED = "diverged"
 SEED_INSENSITIVE = "seed-insensitive"
 MISSING = "missing"
 UNCHECKED = "unchecked"  # no seed had two runs to compare (--repeats 1)
+CLOSE = "close"  # bitwise different, equal within --rtol/--atol: a pass
+IGNORED = "ignored"  # left out of the verdict by --ignore
+DIFFERS = "differs"  # an environment stage whose values differ: a fact that may explain, not a failure
 
 # Kinds that describe the run rather than what it computed: shown, never a verdict.
 INFORMATIONAL_KINDS = ("note",)
+# Kinds whose stage is shown with a verdict but never fails the check (the environment).
+CONTEXT_KINDS = ("env",)
+# Kinds whose values are numbers or arrays that a tolerance may call close.
+TOLERANT_KINDS = ("weights", "init", "metrics")
 
 EXIT_REPRODUCIBLE, EXIT_DIVERGED, EXIT_USAGE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -39,6 +47,7 @@ class RunResult:
     trace: Trace | None = None
     stderr_tail: list[str] = field(default_factory=list)
     problem: str | None = None  # why the run failed, in a few words
+    baseline: bool = False  # a saved run the others are held to (--baseline)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +65,48 @@ class Stage:
     distinct: int = 1  # distinct values within the worst seed
     max_delta: float | None = None  # numbers: the largest spread within one seed
     seed_sensitive: bool = False  # reproducible within each seed, different between seeds
+    deviation: float | None = None  # close: the largest |Δ| seen in norms, samples or values
+    ignored_verdict: str | None = None  # ignored: the verdict it would have had
+
+    @property
+    def fails(self) -> bool:
+        """Whether this stage makes the check fail."""
+        return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """numpy.isclose's rule, |a - b| <= atol + rtol * |b|; zero for both means bitwise."""
+
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.rtol > 0 or self.atol > 0
+
+    def close(self, a: float, b: float) -> bool:
+        return abs(a - b) <= self.atol + self.rtol * abs(b)
+
+
+BITWISE = Tolerance()
+
+
+@dataclass
+class EnvDifference:
+    """One environment field whose value differs between runs (`None`: not recorded in that run)."""
+
+    field: str  # python, cpus, packages.tensorflow-cpu, env.TF_NUM_INTRAOP_THREADS, tensorflow.devices
+    values: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """`env.TF_NUM_INTRAOP_THREADS` -> `$TF_NUM_INTRAOP_THREADS`, `packages.keras` -> `keras version`."""
+        if self.field.startswith("env."):
+            return "$" + self.field[4:]
+        if self.field.startswith("packages."):
+            return f"{self.field[9:]} version"
+        return self.field
 
 
 @dataclass
@@ -76,6 +127,13 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the hook's own problems, from `note` events
     interrupted: bool = False
+    tolerance: Tolerance = BITWISE
+    ignore: tuple[str, ...] = ()
+    env_differences: list[EnvDifference] = field(default_factory=list)
+
+    @property
+    def baseline_runs(self) -> list[RunResult]:
+        return [run for run in self.runs if run.baseline]
 
     @property
     def failed_runs(self) -> list[RunResult]:
@@ -85,7 +143,7 @@ class Comparison:
     def verdict(self) -> str:
         if self.failed_runs:
             return "failed"
-        if any(stage.verdict in (DIVERGED, MISSING) for stage in self.stages):
+        if any(stage.fails for stage in self.stages):
             return "diverged"
         return "reproducible"
 
@@ -110,7 +168,11 @@ class Comparison:
         return event.value if event else None
 
 
-def compare(runs: list[RunResult], interrupted: bool = False) -> Comparison:
+def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Tolerance = BITWISE,
+            ignore: tuple[str, ...] = ()) -> Comparison:
+    """Judge every stage. `tolerance` turns near-equal numbers and arrays into `close`; a stage
+    whose key matches an `ignore` pattern (fnmatch, e.g. `metrics/*/time`) is judged but left out
+    of the verdict."""
     traced = [run for run in runs if run.trace is not None]
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []
@@ -119,10 +181,18 @@ def compare(runs: list[RunResult], interrupted: bool = False) -> Comparison:
         first = next(iter(events.values()))
         if first.kind in INFORMATIONAL_KINDS:
             continue
-        stages.append(_judge(key, first, events, traced))
-    comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted)
+        stage = _judge(key, first, events, traced, tolerance)
+        if any(fnmatchcase(key, pattern) for pattern in ignore):
+            stage.ignored_verdict, stage.verdict = stage.verdict, IGNORED
+        stages.append(stage)
+    comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted,
+                            tolerance=tolerance, ignore=tuple(ignore))
     comparison.notes = _hook_notes(traced)
+    comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
+    comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
+                               "`seedcheck show` and in the JSON report)"
+                               for pattern in ignore if not any(fnmatchcase(s.key, pattern) for s in stages))
     return comparison
 
 
@@ -154,25 +224,38 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResult]) -> Stage:
+def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResult],
+           tolerance: Tolerance = BITWISE) -> Stage:
     values = {name: event.value for name, event in events.items()}
     site = next((event.site for event in events.values() if event.site), None)
     stage = Stage(key=key, kind=first.kind, site=site, verdict=REPRODUCIBLE, values=values, events=events)
     # The runs that reached the stage are compared even when others did not (a crashed run must
     # not hide a divergence between two that finished); a difference wins over an absence.
-    groups: dict[Any, list[Any]] = {}
+    names_by_seed: dict[Any, list[str]] = {}
     for run in runs:
         if run.name in values:
-            groups.setdefault(run.seed, []).append(values[run.name])
+            names_by_seed.setdefault(run.seed, []).append(run.name)
+    groups = {seed: [values[name] for name in names] for seed, names in names_by_seed.items()}
     distinct_per_seed = {seed: len({_canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
     if first.kind == "metrics":  # a spread means something for a loss, not for a seed or an exit code
         stage.max_delta = _max_spread(groups.values())
+    if first.kind in CONTEXT_KINDS and len({_canonical(v) for v in values.values()}) > 1:
+        stage.verdict = DIFFERS
+        return stage
     if stage.distinct > 1:
         stage.verdict = DIVERGED
-        return stage
+        if tolerance.active and first.kind in TOLERANT_KINDS:
+            deviation = _deviation_within(tolerance, [[events[name] for name in names]
+                                                      for names in names_by_seed.values()])
+            if deviation is not None:
+                stage.verdict, stage.deviation = CLOSE, deviation
+        if stage.verdict == DIVERGED:
+            return stage
     if len(events) < len(runs):
         stage.verdict = MISSING
+        return stage
+    if stage.verdict == CLOSE:
         return stage
     if all(len(group) < 2 for group in groups.values()):
         stage.verdict = UNCHECKED
@@ -198,6 +281,96 @@ def _max_spread(groups: Any) -> float | None:
     return spread
 
 
+# -- tolerance --------------------------------------------------------------------------------------
+
+def _deviation_within(tolerance: Tolerance, groups: list[list[Event]]) -> float | None:
+    """The largest |Δ| between each run and the first of its seed, if every difference lies within
+    the tolerance; None if one does not (or cannot be measured: a missing norm or sample)."""
+    largest = 0.0
+    for group in groups:
+        reference = group[0]
+        for other in group[1:]:
+            deviation = _event_deviation(reference, other, tolerance)
+            if deviation is None:
+                return None
+            largest = max(largest, deviation)
+    return largest
+
+
+def _event_deviation(reference: Event, other: Event, tolerance: Tolerance) -> float | None:
+    if reference.kind == "metrics":
+        return _numbers_deviation([reference.value], [other.value], tolerance)
+    if _canonical(reference.value) == _canonical(other.value):
+        return 0.0
+    variables_a, variables_b = _variables(reference), _variables(other)
+    if not variables_a or variables_a.keys() != variables_b.keys():
+        return None
+    largest = 0.0
+    for name, var_a in variables_a.items():
+        var_b = variables_b[name]
+        if var_a.get("fp") == var_b.get("fp"):
+            continue
+        if var_a.get("shape") != var_b.get("shape") or var_a.get("dtype") != var_b.get("dtype"):
+            return None
+        sample_a, sample_b = var_a.get("sample"), var_b.get("sample")
+        if not isinstance(sample_a, list) or not isinstance(sample_b, list) or len(sample_a) != len(sample_b):
+            return None
+        deviation = _numbers_deviation([var_b.get("norm"), *sample_b], [var_a.get("norm"), *sample_a], tolerance)
+        if deviation is None:
+            return None
+        largest = max(largest, deviation)
+    return largest
+
+
+def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tolerance) -> float | None:
+    largest = 0.0
+    for value, reference in zip(values, references):
+        if _canonical(value) == _canonical(reference):  # equal, or both "NaN"
+            continue
+        if not (_is_number(value) and _is_number(reference)) or not tolerance.close(value, reference):
+            return None
+        largest = max(largest, abs(value - reference))
+    return largest
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# -- the environment ------------------------------------------------------------------------------
+
+def _env_differences(stages: list[Stage], runs: list[RunResult]) -> list[EnvDifference]:
+    """Field by field, what differs between the runs' environment events."""
+    differences = []
+    for stage in stages:
+        if stage.kind not in CONTEXT_KINDS or stage.verdict not in (DIFFERS, MISSING):
+            continue
+        prefix = stage.key.partition("/")[2]
+        flat = {run.name: _flatten(stage.values[run.name], prefix) if run.name in stage.values else {}
+                for run in runs}
+        fields = list(dict.fromkeys(name for fields in flat.values() for name in fields))
+        for name in fields:
+            values = {run: fields_of_run.get(name) for run, fields_of_run in flat.items()}
+            if len({_canonical(v) for v in values.values()}) > 1:
+                differences.append(EnvDifference(name, values))
+    return differences
+
+
+def _flatten(value: Any, prefix: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {prefix or "value": value}
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if name == "tensorflow.tensorflow":
+            name = "tensorflow.version"
+        if isinstance(item, dict) and key in ("packages", "env"):
+            flat.update(_flatten(item, name))
+        else:
+            flat[name] = item
+    return flat
+
+
 def _hook_notes(runs: list[RunResult]) -> list[str]:
     notes: dict[str, None] = {}
     for run in runs:
@@ -212,6 +385,8 @@ def _hook_notes(runs: list[RunResult]) -> list[str]:
 def _first_divergence(comparison: Comparison) -> Divergence | None:
     failed = {run.name for run in comparison.failed_runs}
     for stage in comparison.stages:
+        if not stage.fails:
+            continue
         if stage.verdict == DIVERGED:
             return _explain(stage, comparison.runs)
         if stage.verdict == MISSING:

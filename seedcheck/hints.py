@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from seedcheck.compare import DIVERGED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
+from seedcheck.compare import CLOSE, DIVERGED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
 from seedcheck.hook.seeding import RNGS_SEEDED_BY
 
 
@@ -98,8 +98,19 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
         return None
     earlier = comparison.stages[: comparison.stages.index(stage)]
     inputs = [s for s in earlier if s.kind in ("init", "data") or (s.kind == "weights" and s.key.endswith("/init"))]
-    if not inputs or any(s.verdict != REPRODUCIBLE for s in inputs):
+    if not inputs or any(s.verdict not in (REPRODUCIBLE, CLOSE) for s in inputs):
         return None
+    differences = [d for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS]
+    if differences:
+        listed = ", ".join(d.label for d in differences[:5])
+        return Hint(
+            "environment-difference",
+            "initial weights and data order are identical, yet training diverged, and the runs' environments "
+            f"differ ({listed}): thread counts, oneDNN, the CPU or a library version change the order of "
+            "floating-point operations, and with it the last bits of the weights.",
+            "run under the same settings (see the environment differences), or hold the runs to a tolerance "
+            "with --rtol/--atol if last-bit differences between machines are acceptable.",
+        )
     return Hint(
         "training-nondeterminism",
         "initial weights and data order are identical, yet training diverged: a nondeterministic op, "
@@ -107,6 +118,10 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
         "call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
     )
+
+
+# Environment fields that differ between any two machines without changing a computation.
+COSMETIC_ENV_FIELDS = ("host",)
 
 
 RNG_NAMES = {"numpy": "numpy's global RNG", "python": "Python's `random`"}

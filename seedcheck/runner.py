@@ -25,6 +25,7 @@ from seedcheck.trace import TraceError, read_trace
 
 KILL_GRACE_S = 3.0
 STDERR_TAIL_LINES = 12
+MANIFEST = "seedcheck-run.json"
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class Runner:
         trace_path = self.plan.save_dir / spec.trace_file
         result = RunResult(spec.name, spec.seed, status, exit_code=code, duration_s=round(duration, 3),
                            trace_path=trace_path, problem=problem,
-                           stderr_tail=_tail(self.plan.save_dir / f"{spec.file_stem}.stderr.log"))
+                           stderr_tail=stderr_tail(self.plan.save_dir / f"{spec.file_stem}.stderr.log"))
         try:
             result.trace = read_trace(trace_path)
         except TraceError as err:
@@ -209,7 +210,7 @@ class Runner:
                       "duration_s": r.duration_s, "trace": r.trace_path.name if r.trace_path else None,
                       "problem": r.problem} for r in results],
         }
-        (self.plan.save_dir / "seedcheck-run.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (self.plan.save_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def _describe_exit(code: int) -> str:
@@ -221,7 +222,7 @@ def _describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def _tail(path: Path) -> list[str]:
+def stderr_tail(path: Path) -> list[str]:
     try:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)

@@ -36,14 +36,28 @@ def installed_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return {name: versions[name] for name in packages if name in versions}
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name: two machines' kernels (AVX-512 or not) can round differently."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def process_env() -> dict[str, Any]:
     """Known without importing anything heavy."""
     versions = installed_versions()
     return {
+        "host": platform.node(),
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "platform": platform.platform(terse=True),
         "machine": platform.machine(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "packages": versions,
         "env": {name: os.environ[name] for name in RELEVANT_ENV_VARS if name in os.environ},

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import seedcheck
-from seedcheck.compare import DIVERGED, Comparison, Stage, variable_differences, differing_pair
+from seedcheck.compare import CLOSE, DIVERGED, Comparison, Stage, variable_differences, differing_pair
 from seedcheck.trace import json_safe
 
 # Version of the report document. Bump on a change that breaks a consumer, and log it here:
 #   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
-#                        warnings, notes.
+#                        warnings, notes, tolerance, ignore, environment_differences.
+# The document is described by schema/seedcheck-report-1.schema.json (JSON Schema 2020-12).
 REPORT_FORMAT = 1
 
 
@@ -24,10 +25,12 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
         "verdict": comparison.verdict,
         "exit_code": comparison.exit_code,
         "interrupted": comparison.interrupted,
+        "tolerance": {"rtol": comparison.tolerance.rtol, "atol": comparison.tolerance.atol},
+        "ignore": list(comparison.ignore),
         "runs": [
             {"name": run.name, "seed": run.seed, "status": run.status, "exit_code": run.exit_code,
              "duration_s": run.duration_s, "trace": str(run.trace_path) if run.trace_path else None,
-             "problem": run.problem}
+             "problem": run.problem, "baseline": run.baseline}
             for run in comparison.runs
         ],
         "stages": [_stage(stage, comparison) for stage in comparison.stages],
@@ -36,6 +39,7 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
             "runs": list(divergence.runs), "explanation": divergence.explanation,
             "cause": divergence.cause, "fix": divergence.fix, "rule": divergence.rule,
         },
+        "environment_differences": [{"field": d.field, "values": d.values} for d in comparison.env_differences],
         "warnings": comparison.warnings,
         "notes": comparison.notes,
     }
@@ -45,7 +49,11 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
     detail: dict[str, Any] = {"distinct_values": stage.distinct, "seed_sensitive": stage.seed_sensitive}
     if stage.max_delta is not None:
         detail["max_delta"] = stage.max_delta
-    if stage.verdict == DIVERGED and stage.kind in ("weights", "init"):
+    if stage.deviation is not None:
+        detail["max_abs_deviation"] = stage.deviation
+    if stage.ignored_verdict is not None:
+        detail["ignored_verdict"] = stage.ignored_verdict
+    if stage.verdict in (DIVERGED, CLOSE) and stage.kind in ("weights", "init"):
         a, b = differing_pair(stage, comparison.runs)
         detail["differing_variables"] = [
             {"name": name, "max_abs_delta_in_sample": delta}

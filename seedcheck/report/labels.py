@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import json
+from itertools import groupby
 from typing import Any
 
 from seedcheck.fingerprint import bytes_fingerprint
-from seedcheck.compare import DIVERGED, MISSING, SEED_INSENSITIVE, UNCHECKED, Stage
+from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
+                               Comparison, RunResult, Stage)
+
+FOLD_AT = 6  # consecutive init rows of one verdict beyond this fold into one summary row
 
 KIND_LABELS = {"seed": "seeding", "init": "init", "weights": "weights", "data": "data", "metrics": "metrics",
                "env": "env", "exit": "exit", "shuffle": "shuffle", "rng": "random", "output": "output"}
+
+
+def header_line(comparison: Comparison, target: str) -> str:
+    runs = [run for run in comparison.runs if not run.baseline]
+    parts = [f"seedcheck · {target} · {len(runs)} runs ({_per_seed(runs)})"]
+    if comparison.baseline_runs:
+        parts.append(f"baseline: {_count(len(comparison.baseline_runs), 'saved run')} ({_per_seed(comparison.baseline_runs)})")
+    tf_env = comparison.env_value("env/tensorflow") or {}
+    if tf_env.get("tensorflow"):
+        parts.append(f"TF {tf_env['tensorflow']}")
+    if tf_env.get("keras"):
+        parts.append(f"Keras {tf_env['keras']}")
+    if comparison.reference is not None and comparison.reference.trace is not None and not tf_env:
+        exit_event = comparison.reference.trace.find("exit")
+        if exit_event and not (exit_event.detail or {}).get("tensorflow_used", True):
+            parts.append("TensorFlow not used")
+    return " · ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _per_seed(runs: list[RunResult]) -> str:
+    parts = []
+    for seed, group in groupby(runs, key=lambda run: run.seed):
+        count = len(list(group))
+        parts.append(f"{'own seeding' if seed is None else f'seed {seed}'} ×{count}")
+    return ", ".join(parts)
 
 
 def stage_label(stage: Stage) -> tuple[str, str]:
@@ -46,6 +79,13 @@ def short_site(site: str) -> str:
 
 
 def verdict_text(stage: Stage) -> str:
+    if stage.verdict == IGNORED:
+        underlying = stage.ignored_verdict
+        return f"ignored ({underlying})" if underlying and underlying != REPRODUCIBLE else "ignored"
+    if stage.verdict == CLOSE:
+        return f"close (|Δ| ≤ {stage.deviation:.2g})" if stage.deviation else "close"
+    if stage.verdict == DIFFERS:
+        return "differs (environment)"
     if stage.verdict == DIVERGED:
         if stage.max_delta is not None:
             return f"DIVERGED (max Δ {stage.max_delta:.2g})"
@@ -72,3 +112,50 @@ def value_text(value: Any, width: int = 6, precise: bool = False) -> str:
         return value if len(value) <= width else value[:width - 2] + "…"
     text = json.dumps(value, sort_keys=True)
     return "{" + bytes_fingerprint(text.encode())[:width - 3] + "…}"
+
+
+def folded_rows(stages: list[Stage]) -> list[Stage | str]:
+    """The stages in order, with long runs of reproducible init rows folded into one line (a
+    model's hundred variables would bury the rows that matter)."""
+    rows: list[Stage | str] = []
+    for (kind, verdict), group in groupby(stages, key=lambda s: (s.kind, s.verdict)):
+        block = list(group)
+        if kind == "init" and verdict == REPRODUCIBLE and len(block) > FOLD_AT:
+            rows.extend(block[:2])
+            rows.append(f"… {len(block) - 2} more variables, all reproducible")
+        else:
+            rows.extend(block)
+    return rows
+
+
+def env_value_text(value: Any) -> str:
+    """An environment field's value: `unset` where a run did not record it."""
+    if value is None:
+        return "unset"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def summary_line(comparison: Comparison) -> tuple[str, str]:
+    """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad."""
+    stages = comparison.stages
+    failing = sum(s.fails for s in stages)
+    judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env"]  # the environment is context
+    close = sum(s.verdict == CLOSE for s in stages)
+    runs = len([r for r in comparison.runs if r.trace is not None])
+    against = " against the baseline" if comparison.baseline_runs else ""
+    if comparison.interrupted:
+        return f"Interrupted: partial report of {runs} runs.", "warn"
+    if comparison.verdict == "failed":
+        return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
+                f"{failing} of {len(judged)} stages diverged or missing.", "bad")
+    if comparison.verdict == "diverged":
+        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages diverged across {runs} runs.", "bad"
+    if judged and all(s.verdict == UNCHECKED for s in judged):
+        return "One run per seed: nothing to compare yet (use --repeats 2 or more).", "warn"
+    tolerance = comparison.tolerance
+    if close:
+        return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
+                f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs} runs.", "ok")
+    return f"✔ Reproducible{against}: all {len(judged)} stages agree across {runs} runs.", "ok"

@@ -3,7 +3,7 @@ divergence with its likely cause and fix, failed runs, and the verdict line."""
 
 from __future__ import annotations
 
-from itertools import groupby
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, Group
@@ -11,84 +11,120 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from seedcheck.compare import (DIVERGED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED, Comparison,
-                               RunResult, Stage)
-from seedcheck.report.labels import short_site, stage_label, value_text, verdict_text
+from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
+                               Comparison, RunResult, Stage)
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
+                                     summary_line, value_text, verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
-                  UNCHECKED: "dim"}
-FOLD_AT = 6  # consecutive init rows of one verdict beyond this fold into one summary row
-
-
-def header_line(comparison: Comparison, target: str) -> str:
-    runs = comparison.runs
-    per_seed = []
-    for seed, group in groupby(runs, key=lambda run: run.seed):
-        count = len(list(group))
-        per_seed.append(f"{'own seeding' if seed is None else f'seed {seed}'} ×{count}")
-    parts = [f"seedcheck · {target} · {len(runs)} runs ({', '.join(per_seed)})"]
-    tf_env = comparison.env_value("env/tensorflow") or {}
-    if tf_env.get("tensorflow"):
-        parts.append(f"TF {tf_env['tensorflow']}")
-    if tf_env.get("keras"):
-        parts.append(f"Keras {tf_env['keras']}")
-    if comparison.reference is not None and comparison.reference.trace is not None and not tf_env:
-        exit_event = comparison.reference.trace.find("exit")
-        if exit_event and not (exit_event.detail or {}).get("tensorflow_used", True):
-            parts.append("TensorFlow not used")
-    return " · ".join(parts)
+                  UNCHECKED: "dim", CLOSE: "cyan", IGNORED: "dim", DIFFERS: "yellow"}
+TONE_STYLES = {"ok": "bold green", "warn": "bold yellow", "bad": "bold red"}
 
 
 def render(comparison: Comparison, console: Console, target: str, save_dir: str | None = None) -> None:
     console.print(Text(header_line(comparison, target), style="bold"))
-    console.print(stage_table(comparison))
+    console.print(stage_table(comparison, width=console.width))
     for renderable in _after_table(comparison, save_dir):
         console.print(renderable)
 
 
-def stage_table(comparison: Comparison) -> Table:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("stage", no_wrap=True)
-    table.add_column("", no_wrap=True, overflow="ellipsis", min_width=12)
-    table.add_column("site", no_wrap=True, overflow="ellipsis", style="dim")
+def stage_table(comparison: Comparison, width: int | None = None) -> Table:
+    """One row per stage, one column per run. On a terminal too narrow for everything, the site
+    column goes first, then verdicts shorten to their first word, then the run columns give way to
+    a count of distinct values: the stage and its verdict always stay readable."""
     names = [run.name for run in comparison.runs if run.trace is not None]
     first = comparison.first_divergence.stage if comparison.first_divergence else None
     rows = []
-    for row in _rows(comparison.stages):
+    for row in folded_rows(comparison.stages):
         if isinstance(row, str):
-            rows.append((Text("init", style="dim"), Text(row, style="dim"), "", *[Text("")] * len(names),
-                         Text("reproducible", style=VERDICT_STYLES[REPRODUCIBLE])))
+            rows.append((Text("init", style="dim"), Text(row, style="dim"), Text(""), *[Text("")] * len(names),
+                         Text("reproducible", style=VERDICT_STYLES[REPRODUCIBLE]), None))
             continue
         kind, description = stage_label(row)
         marker = Text(" ◀ first", style="bold red") if row is first else Text("")
-        rows.append((kind, Text(description) + marker, short_site(row.site) if row.site else "",
-                     *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row))))
-    # Values and verdicts are never cut; the description and site give way on a narrow terminal.
-    for index, name in enumerate(names, start=3):
-        table.add_column(name, no_wrap=True, min_width=max([len(name)] + [r[index].cell_len for r in rows]))
-    table.add_column("verdict", no_wrap=True, min_width=max([7] + [r[-1].cell_len for r in rows]))
+        rows.append((Text(kind), Text(description) + marker, Text(short_site(row.site) if row.site else ""),
+                     *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row)), row))
+    layout = _layout(rows, names, width)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("stage", no_wrap=True, min_width=max([5] + [row[0].cell_len for row in rows]))
+    table.add_column("", no_wrap=True, overflow="ellipsis", min_width=min(12, layout.description),
+                     max_width=layout.description)
+    if layout.site:
+        table.add_column("site", no_wrap=True, overflow="ellipsis", style="dim")
+    if layout.values:
+        for index, name in enumerate(names, start=3):
+            table.add_column(name, no_wrap=True, min_width=max([len(name)] + [r[index].cell_len for r in rows]))
+    else:
+        table.add_column(f"{len(names)} runs", no_wrap=True, min_width=max(len(f"{len(names)} runs"), 9))
+    verdict_width = max([7] + [len(row[-2].plain.split(" (")[0] if layout.short_verdicts else row[-2].plain)
+                               for row in rows])
+    table.add_column("verdict", no_wrap=True, min_width=verdict_width)
     for row in rows:
-        table.add_row(*row)
+        stage = row[-1]
+        cells = [row[0], row[1]]
+        if layout.site:
+            cells.append(row[2])
+        if layout.values:
+            cells.extend(row[3:-2])
+        else:
+            cells.append(Text(_distinct_summary(stage, len(names)) if stage is not None else ""))
+        verdict = row[-2]
+        if layout.short_verdicts and stage is not None:
+            verdict = Text(verdict.plain.split(" (")[0], style=verdict.style)
+        cells.append(verdict)
+        table.add_row(*cells)
     return table
+
+
+@dataclass
+class _Layout:
+    site: bool = True
+    values: bool = True
+    short_verdicts: bool = False
+    description: int = 1000
+
+
+def _layout(rows: list[tuple], names: list[str], width: int | None) -> _Layout:
+    if width is None:
+        return _Layout()
+
+    def widest(index: int) -> int:
+        return max([cell.cell_len for cell in (row[index] for row in rows)] + [0])
+
+    gap = 2  # Rich's padding between columns of a box-less table
+    kind = max(widest(0), 5)
+    values = sum(max([len(name), widest(index)]) for index, name in enumerate(names, start=3)) + gap * len(names)
+    verdicts = max(widest(len(names) + 3), 7)
+    short = max([len(row[-2].plain.split(" (")[0]) for row in rows] + [7])
+    site = widest(2) + gap
+
+    def room(with_site: bool, with_values: bool, verdict_width: int) -> int:
+        used = kind + gap + (site if with_site else 0) + (values if with_values else 9 + gap)
+        return width - used - gap - verdict_width
+
+    for candidate in (_Layout(), _Layout(site=False), _Layout(site=False, short_verdicts=True),
+                      _Layout(site=False, values=False, short_verdicts=True)):
+        space = room(candidate.site, candidate.values, short if candidate.short_verdicts else verdicts)
+        if space >= 24 or not candidate.values:
+            candidate.description = max(space, 8)
+            return candidate
+    return _Layout()
+
+
+def _distinct_summary(stage: Stage, runs: int) -> str:
+    if stage.verdict == DIVERGED:
+        return f"{stage.distinct} values"
+    if len(stage.values) < runs:
+        return f"{len(stage.values)} of {runs}"
+    return "same" if stage.verdict in (REPRODUCIBLE, UNCHECKED) else ""
 
 
 def _verdict_style(stage: Stage) -> str:
     if stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"):
         return "dim"  # expected of env, exit, a zero-initialized bias: not a warning
+    if stage.verdict == MISSING and not stage.fails:
+        return "yellow"
     return VERDICT_STYLES.get(stage.verdict, "")
-
-
-def _rows(stages: list[Stage]) -> list[Stage | str]:
-    """The stages in order, with long runs of reproducible init rows folded into one line."""
-    rows: list[Stage | str] = []
-    for (kind, verdict), group in groupby(stages, key=lambda s: (s.kind, s.verdict)):
-        block = list(group)
-        if kind == "init" and verdict == REPRODUCIBLE and len(block) > FOLD_AT:
-            rows.extend(block[:2])
-            rows.append(f"… {len(block) - 2} more variables, all reproducible")
-        else:
-            rows.extend(block)
-    return rows
 
 
 def _value_cells(stage: Stage, names: list[str]) -> list[Text]:
@@ -132,6 +168,10 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
         if divergence.fix:
             lines.append(Text.assemble(("Fix: ", "bold green"), divergence.fix))
         out.append(Panel(Group(*lines), border_style="red", expand=False))
+    if comparison.env_differences:
+        out.append(Text("Environment differences (context for a divergence, not part of the verdict):",
+                        style="bold yellow"))
+        out.append(env_table(comparison))
     for warning in comparison.warnings:
         out.append(Text.assemble(("Warning: ", "bold yellow"), warning))
     for note in comparison.notes:
@@ -154,21 +194,24 @@ def _failed_runs(failed: list[RunResult]) -> Panel:
     return Panel(Group(*lines), title="runs that did not finish cleanly", border_style="red", expand=False)
 
 
+def env_table(comparison: Comparison) -> Table:
+    """The environment fields that differ between runs: context for a divergence, not a verdict."""
+    names = [run.name for run in comparison.runs if run.trace is not None]
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("field", no_wrap=True)
+    for name in names:
+        table.add_column(name, overflow="fold")
+    for difference in comparison.env_differences:
+        reference = difference.values.get(names[0])
+        cells = [Text(env_value_text(difference.values.get(name)),
+                      style="yellow" if difference.values.get(name) != reference else "") for name in names]
+        table.add_row(difference.label, *cells)
+    return table
+
+
 def verdict_line(comparison: Comparison) -> Text:
-    stages = comparison.stages
-    diverged = sum(s.verdict in (DIVERGED, MISSING) for s in stages)
-    runs = len([r for r in comparison.runs if r.trace is not None])
-    if comparison.interrupted:
-        return Text(f"Interrupted: partial report of {runs} runs.", style="bold yellow")
-    if comparison.verdict == "failed":
-        return Text(f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
-                    f"{diverged} of {len(stages)} stages diverged or missing.", style="bold red")
-    if comparison.verdict == "diverged":
-        return Text(f"✘ Not reproducible: {diverged} of {len(stages)} stages diverged across {runs} runs.",
-                    style="bold red")
-    if stages and all(s.verdict == UNCHECKED for s in stages):
-        return Text("One run per seed: nothing to compare yet (use --repeats 2 or more).", style="yellow")
-    return Text(f"✔ Reproducible: all {len(stages)} stages agree across {runs} runs.", style="bold green")
+    sentence, tone = summary_line(comparison)
+    return Text(sentence, style=TONE_STYLES[tone])
 
 
-__all__ = ["render", "header_line", "stage_table", "verdict_line", "short_site"]
+__all__ = ["render", "header_line", "stage_table", "verdict_line", "env_table", "short_site"]

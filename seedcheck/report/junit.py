@@ -1,0 +1,71 @@
+"""The JUnit XML report: CI systems (GitHub, GitLab, Jenkins) show each stage as a test case.
+
+One test case per run (a run that failed is an error) and one per stage: a diverged or missing
+stage fails with the explanation, an ignored or unchecked one is skipped, a close one passes and
+says how close.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from seedcheck.compare import CLOSE, DIVERGED, IGNORED, MISSING, UNCHECKED, Comparison, Stage
+from seedcheck.report.labels import stage_label, value_text, verdict_text
+
+
+def render(comparison: Comparison, target: str) -> str:
+    suite = ET.Element("testsuite", name=f"seedcheck {target}")
+    failures = errors = skipped = 0
+    for run in comparison.runs:
+        case = ET.SubElement(suite, "testcase", classname="seedcheck.run", name=f"run {run.name}",
+                             time=f"{run.duration_s or 0:.3f}")
+        if run.status == "skipped":
+            ET.SubElement(case, "skipped", message=run.problem or "not run")
+            skipped += 1
+        elif not run.ok:
+            error = ET.SubElement(case, "error", type=run.status, message=run.problem or run.status)
+            error.text = "\n".join(run.stderr_tail)
+            errors += 1
+    divergence = comparison.first_divergence
+    for stage in comparison.stages:
+        kind, description = stage_label(stage)
+        name = f"{kind} {description}" + (f" ({stage.site})" if stage.site else "")
+        case = ET.SubElement(suite, "testcase", classname=f"seedcheck.{stage.kind}", name=name)
+        values = "\n".join(f"{run}: {value_text(value, width=40, precise=True)}" for run, value in stage.values.items())
+        if stage.fails:
+            message = verdict_text(stage)
+            if divergence is not None and divergence.stage is stage:
+                message = f"first divergence: {divergence.explanation}"
+            failure = ET.SubElement(case, "failure", type=stage.verdict, message=message)
+            text = [f"stage {stage.key}: {verdict_text(stage)}", values]
+            if divergence is not None and divergence.stage is stage:
+                text += [f"likely cause: {divergence.cause}" if divergence.cause else "",
+                         f"fix: {divergence.fix}" if divergence.fix else ""]
+            failure.text = "\n".join(line for line in text if line)
+            failures += 1
+        elif stage.verdict in (IGNORED, UNCHECKED):
+            reason = "left out by --ignore" if stage.verdict == IGNORED else "one run per seed: nothing to compare"
+            ET.SubElement(case, "skipped", message=f"{verdict_text(stage)}: {reason}")
+            skipped += 1
+        elif stage.verdict in (CLOSE, DIVERGED, MISSING) or stage.kind == "env":
+            ET.SubElement(case, "system-out").text = f"{verdict_text(stage)}\n{values}"
+    suite.set("tests", str(len(comparison.runs) + len(comparison.stages)))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", str(skipped))
+    root = ET.Element("testsuites", name="seedcheck")
+    root.append(suite)
+    for element in root.iter():  # a script's stderr may hold control characters XML 1.0 forbids
+        element.text = _xml_safe(element.text)
+        for attribute, value in element.attrib.items():
+            element.set(attribute, _xml_safe(value) or "")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str | None) -> str | None:
+    return None if text is None else _NOT_XML.sub("\ufffd", text)

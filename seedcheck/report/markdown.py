@@ -1,0 +1,69 @@
+"""The Markdown report: for a pull-request comment or a GitHub Actions job summary.
+
+The verdict, the first divergence with its cause and fix come first (what a reviewer reads); the
+stages that did not agree follow; the full table is folded into a <details> block.
+"""
+
+from __future__ import annotations
+
+from seedcheck.compare import REPRODUCIBLE, Comparison, Stage
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
+                                     summary_line, value_text, verdict_text)
+
+
+def render(comparison: Comparison, target: str) -> str:
+    sentence, tone = summary_line(comparison)
+    icon = {"ok": "✅", "warn": "⚠️", "bad": "❌"}[tone]
+    lines = [f"### {icon} seedcheck: {_escape(sentence.lstrip('✔✘ '))}", "", f"_{_escape(header_line(comparison, target))}_", ""]
+    divergence = comparison.first_divergence
+    if divergence is not None:
+        kind, description = stage_label(divergence.stage)
+        where = f" at `{divergence.stage.site}`" if divergence.stage.site else ""
+        lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)} "
+                     f"(between {divergence.runs[0]} and {divergence.runs[1]})")
+        if divergence.cause:
+            lines += ["", f"**Likely cause:** {_escape(divergence.cause)}"]
+        if divergence.fix:
+            lines += ["", f"**Fix:** {_escape(divergence.fix)}"]
+        lines.append("")
+    for run in comparison.failed_runs:
+        lines.append(f"- run **{run.name}** {run.status}: {_escape(run.problem or '')}")
+    if comparison.failed_runs:
+        lines.append("")
+    names = [run.name for run in comparison.runs if run.trace is not None]
+    notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"]
+    if notable:
+        lines += [f"Stages that are not plainly reproducible ({len(notable)} of {len(comparison.stages)}):", ""]
+        lines += _table(notable, names)
+        lines.append("")
+    if comparison.env_differences:
+        lines += ["Environment differences (context, not a verdict):", "",
+                  "| field | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for difference in comparison.env_differences:
+            cells = [_escape(env_value_text(difference.values.get(name))) for name in names]
+            lines.append(f"| {_escape(difference.label)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    for warning in comparison.warnings:
+        lines += [f"> **Warning:** {_escape(warning)}", ""]
+    lines += ["<details><summary>All stages</summary>", "", *_table(folded_rows(comparison.stages), names), "",
+              "</details>", ""]
+    return "\n".join(lines)
+
+
+def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
+    out = ["| stage | site | " + " | ".join(names) + " | verdict |", "|---|---|" + "---|" * len(names) + "---|"]
+    for row in rows:
+        if isinstance(row, str):
+            out.append(f"| init {_escape(row)} | | " + " | ".join("" for _ in names) + " | reproducible |")
+            continue
+        kind, description = stage_label(row)
+        site = f"`{short_site(row.site)}`" if row.site else ""
+        cells = [_escape(value_text(row.values[name], width=10, precise=True)) if name in row.values else "—"
+                 for name in names]
+        out.append(f"| {kind} {_escape(description)} | {site} | " + " | ".join(cells) + f" | {_escape(verdict_text(row))} |")
+    return out
+
+
+def _escape(text: str) -> str:
+    """Table cells and emphasis: a `|` would end a cell, `<` start an HTML tag."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")

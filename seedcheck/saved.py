@@ -1,0 +1,165 @@
+"""Saved runs read back: trace files and `--save` directories, for `compare` and `--baseline`.
+
+A `--save` directory holds one trace per run and `seedcheck-run.json`, the runner's account of how
+each run ended (status, exit code, duration). A trace given alone, or copied from another machine
+without its manifest, still tells how its run ended through its `exit` event; a trace that stops
+before one is a run that did not finish.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seedcheck.compare import RunResult
+from seedcheck.runner import MANIFEST, stderr_tail
+from seedcheck.trace import Trace, TraceError, read_trace
+
+MANIFEST_FORMAT = 1
+BASELINE_PREFIX = "base"
+
+
+class SavedRunsError(Exception):
+    """Saved runs cannot be used; the message is one line naming the path and the fix."""
+
+
+@dataclass
+class Source:
+    """The runs read from one command-line argument (a trace file or a save directory)."""
+
+    path: Path
+    runs: list[RunResult]
+    baseline: bool = False
+    targets: list[str] = field(default_factory=list)
+
+
+def load(path_text: str, baseline: bool = False) -> Source:
+    path = Path(path_text)
+    if not path.exists():
+        raise SavedRunsError(f"no such trace or directory: {path_text}")
+    if path.is_dir():
+        runs = _load_directory(path)
+    else:
+        runs = [_from_trace(_read(path), manifest_entry=None)]
+    for run in runs:
+        run.baseline = baseline
+    targets = list(dict.fromkeys(str(run.trace.header.get("target")) for run in runs
+                                 if run.trace is not None and run.trace.header.get("target")))
+    return Source(path=path, runs=runs, baseline=baseline, targets=targets)
+
+
+def name_runs(sources: list[Source]) -> None:
+    """Give every run a unique column name. Baseline runs read `base:s123#1`; when two sources hold
+    runs of the same name (two machines' `s123#1`), each source's runs are prefixed with its
+    directory's name."""
+    for source in sources:
+        if source.baseline:
+            for run in source.runs:
+                run.name = f"{BASELINE_PREFIX}:{run.name}"
+    others = [source for source in sources if not source.baseline]
+    names = [run.name for source in others for run in source.runs]
+    if len(names) == len(set(names)):
+        return
+    labels = _source_labels(others)
+    for source, label in zip(others, labels):
+        for run in source.runs:
+            run.name = f"{label}:{run.name}"
+
+
+def _source_labels(sources: list[Source]) -> list[str]:
+    def label(source: Source, depth: int) -> str:
+        folder = source.path.resolve() if source.path.is_dir() else source.path.resolve().parent
+        return "/".join(folder.parts[-depth:])
+
+    for depth in (1, 2, 3):
+        labels = [label(source, depth) for source in sources]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(index) for index in range(1, len(sources) + 1)]
+
+
+def _load_directory(directory: Path) -> list[RunResult]:
+    manifest = _read_manifest(directory / MANIFEST)
+    if manifest is None:
+        traces = sorted(directory.glob("*.jsonl"))
+        if not traces:
+            raise SavedRunsError(f"{directory} holds no seedcheck traces (*.jsonl); give a directory written "
+                                 "by `seedcheck run --save` or trace files")
+        return [_from_trace(_read(path), manifest_entry=None) for path in traces]
+    runs = []
+    for entry in manifest["runs"]:
+        trace_name = entry.get("trace")
+        if not isinstance(trace_name, str) or "/" in trace_name or "\\" in trace_name:
+            continue  # a run that never got a trace (skipped), or a manifest entry pointing elsewhere
+        trace_path = directory / trace_name
+        if not trace_path.exists():
+            runs.append(_manifest_only(entry, trace_path))
+            continue
+        runs.append(_from_trace(_read(trace_path), manifest_entry=entry))
+    if not runs:
+        raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace")
+    return runs
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise SavedRunsError(f"{path}: unreadable run manifest ({err}); remove it to read the traces alone") from None
+    version = manifest.get("seedcheck_run") if isinstance(manifest, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(manifest.get("runs"), list):
+        raise SavedRunsError(f"{path}: not a seedcheck run manifest; remove it to read the traces alone")
+    if version > MANIFEST_FORMAT:
+        raise SavedRunsError(f"{path}: written by a newer seedcheck (manifest format {version}); upgrade seedcheck")
+    manifest["runs"] = [entry for entry in manifest["runs"] if isinstance(entry, dict)]
+    return manifest
+
+
+def _read(path: Path) -> Trace:
+    try:
+        return read_trace(path)
+    except TraceError as err:
+        raise SavedRunsError(str(err)) from None
+
+
+def _from_trace(trace: Trace, manifest_entry: dict[str, Any] | None) -> RunResult:
+    seed = trace.header.get("seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    exit_event = trace.find("exit")
+    if manifest_entry is not None:
+        status = str(manifest_entry.get("status", "ok"))
+        exit_code = manifest_entry.get("exit_code")
+        duration = manifest_entry.get("duration_s")
+        problem = manifest_entry.get("problem")
+    elif exit_event is not None:
+        exit_code = exit_event.value if isinstance(exit_event.value, int) else None
+        status = "ok" if exit_code == 0 else "failed"
+        duration = (exit_event.detail or {}).get("duration_s")
+        problem = None if status == "ok" else f"exited with code {exit_event.value}"
+    else:
+        status, exit_code, duration = "failed", None, None
+        problem = "the trace ends before the run finished (it crashed, was killed or timed out)"
+    if status == "ok" and exit_event is None:
+        status, problem = "failed", "the trace has no exit event: it is incomplete"
+    stem = trace.path.name.removesuffix(".jsonl")
+    return RunResult(
+        name=trace.run, seed=seed, status=status,
+        exit_code=exit_code if isinstance(exit_code, int) else None,
+        duration_s=duration if isinstance(duration, (int, float)) else None,
+        trace_path=trace.path, trace=trace, problem=problem,
+        stderr_tail=stderr_tail(trace.path.with_name(f"{stem}.stderr.log")),
+    )
+
+
+def _manifest_only(entry: dict[str, Any], trace_path: Path) -> RunResult:
+    seed = entry.get("seed")
+    return RunResult(
+        name=str(entry.get("name", trace_path.stem)),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        status="failed", trace_path=trace_path,
+        problem=f"its trace {trace_path.name} is missing from the directory",
+    )

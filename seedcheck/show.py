@@ -1,0 +1,96 @@
+"""`seedcheck show`: one trace's events in order, as a person reads them.
+
+The stage keys it prints are the ones `--ignore` patterns and the JSON report use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from seedcheck.report.labels import KIND_LABELS, short_site
+from seedcheck.trace import Event, Trace
+
+
+def render(trace: Trace, console: Console, kinds: tuple[str, ...] = (), full: bool = False) -> None:
+    header = trace.header
+    seed = header.get("seed")
+    facts = [f"run {trace.run}", "own seeding" if seed is None else f"seed {seed}",
+             f"started {header.get('started', '?')}", f"seedcheck {header.get('seedcheck', '?')}",
+             f"trace format {header.get('seedcheck_trace')}"]
+    console.print(Text(f"{trace.path} · {header.get('target', '?')}", style="bold"))
+    console.print(Text(" · ".join(facts), style="dim"))
+    command = header.get("command")
+    if isinstance(command, list):
+        console.print(Text("command: " + " ".join(map(str, command)), style="dim"))
+    events = [event for event in trace.events if not kinds or event.kind in kinds]
+    if full:
+        for event in events:  # whole details do not fit a table cell: one block per event
+            console.print(Text.assemble((f"{event.t:9.3f}  ", "dim"), (f"{event.kind:8} ", "bold"), event.key,
+                                        (f"  {event.site}" if event.site else "", "dim")))
+            whole = {"value": event.value, **({"detail": event.detail} if event.detail else {})}
+            console.print(Text("           " + json.dumps(whole, sort_keys=True), style="dim"), soft_wrap=True)
+    else:
+        console.print(_table(events))
+    ending = _ending(trace)
+    console.print(Text(f"{len(events)} of {len(trace.events)} events shown · {ending}",
+                       style="yellow" if trace.torn_tail or trace.find("exit") is None else "dim"))
+
+
+def _table(events: list[Event]) -> Table:
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("t (s)", justify="right", style="dim", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("key", no_wrap=True, overflow="fold")  # whole: --ignore patterns are written from it
+    table.add_column("value", no_wrap=True)
+    table.add_column("about", style="dim", overflow="fold", min_width=24)
+    for event in events:
+        about = _detail_summary(event.kind, event.detail or {})
+        if event.site and f"@{event.site}" not in event.key:
+            about = f"{about} at {short_site(event.site)}" if about else f"at {short_site(event.site)}"
+        table.add_row(f"{event.t:.3f}", KIND_LABELS.get(event.kind, event.kind), escape(event.key),
+                      _value(event.value), about)
+    return table
+
+
+def _value(value: Any) -> str:
+    """Short enough to scan: a fingerprint's first 12 digits, a dict's size (`--full` shows all)."""
+    if isinstance(value, dict):
+        return f"{{{len(value)} fields}}"
+    text = json.dumps(value) if isinstance(value, list) else str(value)
+    return text if len(text) <= 14 else text[:12] + "…"
+
+
+def _detail_summary(kind: str, detail: dict[str, Any]) -> str:
+    if kind == "seed":
+        asked, applied = detail.get("asked"), detail.get("applied")
+        return f"asked {asked}, applied {applied}" if asked != applied else ""
+    if kind in ("weights",) and isinstance(detail.get("variables"), list):
+        return f"{len(detail['variables'])} variables"
+    if kind == "init":
+        return f"{detail.get('dtype', '')}{detail.get('shape', '')} norm {detail.get('norm', 0):.6g}" \
+            if isinstance(detail.get("norm"), (int, float)) else ""
+    if kind == "data":
+        return f"{detail.get('batches')} batches" if "batches" in detail else ""
+    if kind in ("shuffle", "rng"):
+        parts = []  # the key names the API already
+        if detail.get("unseeded") or detail.get("seeded") is False:
+            parts.append("UNSEEDED")
+        if "count" in detail:
+            parts.append(f"{detail['count']} calls")
+        return " ".join(parts)
+    return ""
+
+
+def _ending(trace: Trace) -> str:
+    exit_event = trace.find("exit")
+    if trace.torn_tail:
+        return "the last line was cut short: the run died while writing it"
+    if exit_event is None:
+        return "no exit event: the run did not finish"
+    return f"exit code {exit_event.value}"
