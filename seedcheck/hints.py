@@ -83,13 +83,23 @@ def _detail(stage: Stage) -> dict:
 def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if any(c.applied is not None for c in seeding_calls(comparison)):
         return None
+    if not _uses_tensorflow(comparison):
+        fix = "seed at the start of the script: random.seed(seed) and np.random.seed(seed) (or draw from " \
+              "random.Random(seed) / np.random.default_rng(seed))"
+    else:
+        fix = "call keras.utils.set_random_seed(seed) at the start of the script"
     return Hint(
         "seeds-nothing",
         "the script seeds nothing: every run starts from fresh random state, so weights, Dropout and "
         "shuffles differ from run to run.",
-        "call keras.utils.set_random_seed(seed) at the start of the script; seedcheck passes each run's "
-        "seed as $SEEDCHECK_SEED and as {seed} in the script's arguments.",
+        f"{fix}; seedcheck passes each run's seed as $SEEDCHECK_SEED and as {{seed}} in the script's arguments.",
     )
+
+
+def _uses_tensorflow(comparison: Comparison) -> bool:
+    reference = comparison.reference
+    exit_event = reference.trace.find("exit") if reference and reference.trace else None
+    return bool((exit_event.detail or {}).get("tensorflow_used", True)) if exit_event else True
 
 
 def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> Hint | None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+REPORT_SCHEMA = json.loads((REPO / "seedcheck" / "report" / "report-1.schema.json").read_text())
 SAMPLES = REPO / "sample_scripts"
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
@@ -53,7 +54,15 @@ def seedcheck_json(*args: str | Path, tmp_path: Path, **kwargs: Any) -> CliResul
     result = seedcheck(*args[:split], *ours, *args[split:], **kwargs)
     assert report_file.exists(), f"no report written; exit {result.code}\n{result.stderr}"
     result.report = json.loads(report_file.read_text())
+    validate_report(result.report)
     return result
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Every JSON report a test makes must match the schema the project publishes."""
+    import jsonschema
+
+    jsonschema.validate(report, REPORT_SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
 @pytest.fixture

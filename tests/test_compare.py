@@ -423,3 +423,110 @@ def test_a_missing_stage_gets_no_hint():
     comparison = explain(compare(runs_for(s1_1=full, s1_2=full[:1])))
     assert comparison.first_divergence.stage.verdict == C.MISSING
     assert comparison.first_divergence.rule is None
+
+
+# -- tolerance, --ignore, the environment ----------------------------------------------------------
+
+def test_weights_within_tolerance_are_close_and_pass():
+    a = weights("weights/fit#1/epoch-1", ("k", "fp-a", [0.5, -0.25, 1.0]), ("b", "fp-same", [0.0]))
+    b = weights("weights/fit#1/epoch-1", ("k", "fp-b", [0.5 + 1e-7, -0.25, 1.0 - 2e-7]), ("b", "fp-same", [0.0]))
+    runs = runs_for(s1_1=[a], s1_2=[b])
+    assert compare(runs).first_divergence is not None  # bitwise by default
+    comparison = compare(runs, tolerance=C.Tolerance(rtol=1e-5))
+    s = stage(comparison, "weights/fit#1/epoch-1")
+    assert s.verdict == C.CLOSE and not s.fails
+    assert s.deviation == pytest.approx(2e-7, rel=1e-3)
+    assert comparison.first_divergence is None and comparison.exit_code == 0
+
+
+def test_weights_beyond_tolerance_stay_diverged():
+    a = weights("weights/fit#1/epoch-1", ("k", "fp-a", [0.5, -0.25]))
+    b = weights("weights/fit#1/epoch-1", ("k", "fp-b", [0.5, -0.26]))
+    comparison = compare(runs_for(s1_1=[a], s1_2=[b]), tolerance=C.Tolerance(rtol=1e-3, atol=1e-6))
+    assert stage(comparison, "weights/fit#1/epoch-1").verdict == C.DIVERGED
+    assert comparison.exit_code == 1
+
+
+def test_weights_with_other_variables_or_shapes_are_never_close():
+    a = weights("weights/fit#1/epoch-1", ("k", "fp-a", [0.5]))
+    renamed = weights("weights/fit#1/epoch-1", ("other", "fp-b", [0.5]))
+    comparison = compare(runs_for(s1_1=[a], s1_2=[renamed]), tolerance=C.Tolerance(atol=1.0))
+    assert stage(comparison, "weights/fit#1/epoch-1").verdict == C.DIVERGED
+
+
+def test_metrics_within_tolerance_are_close_but_data_and_seeds_never_are():
+    runs = runs_for(s1_1=[ev("metrics/fit#1/epoch-1/loss", 0.5), data("data/fit#1/epoch-1", 4, ["a"]),
+                          ev("rng/keras.random.SeedGenerator@t.py:1#1", 10, kind="rng")],
+                    s1_2=[ev("metrics/fit#1/epoch-1/loss", 0.5000001), data("data/fit#1/epoch-1", 4, ["b"]),
+                          ev("rng/keras.random.SeedGenerator@t.py:1#1", 11, kind="rng")])
+    comparison = compare(runs, tolerance=C.Tolerance(rtol=1e-3, atol=10))
+    assert stage(comparison, "metrics/fit#1/epoch-1/loss").verdict == C.CLOSE
+    assert stage(comparison, "data/fit#1/epoch-1").verdict == C.DIVERGED
+    assert stage(comparison, "rng/keras.random.SeedGenerator@t.py:1#1").verdict == C.DIVERGED
+
+
+def test_nan_metrics_are_equal_to_nan_and_never_close_to_a_number():
+    same = compare(runs_for(s1_1=[ev("metrics/m", "NaN")], s1_2=[ev("metrics/m", "NaN")]))
+    assert stage(same, "metrics/m").verdict == C.REPRODUCIBLE
+    mixed = compare(runs_for(s1_1=[ev("metrics/m", "NaN")], s1_2=[ev("metrics/m", 0.5)]),
+                    tolerance=C.Tolerance(atol=1e9))
+    assert stage(mixed, "metrics/m").verdict == C.DIVERGED
+
+
+def test_a_close_stage_missing_from_a_run_is_missing():
+    runs = runs_for(s1_1=[ev("metrics/m", 0.5)], s1_2=[ev("metrics/m", 0.5000001)], s1_3=[ev("exit", 0)])
+    comparison = compare(runs, tolerance=C.Tolerance(rtol=1e-3))
+    assert stage(comparison, "metrics/m").verdict == C.MISSING
+
+
+def test_ignored_stages_keep_their_verdict_aside_and_do_not_fail():
+    runs = runs_for(s1_1=[ev("metrics/fit#1/epoch-1/time", 1.5), ev("weights/w", "a")],
+                    s1_2=[ev("metrics/fit#1/epoch-1/time", 1.7), ev("weights/w", "a")])
+    comparison = compare(runs, ignore=("metrics/*/time", "nothing/*"))
+    s = stage(comparison, "metrics/fit#1/epoch-1/time")
+    assert s.verdict == C.IGNORED and s.ignored_verdict == C.DIVERGED and not s.fails
+    assert comparison.exit_code == 0 and comparison.first_divergence is None
+    assert comparison.warnings == ["--ignore 'nothing/*' matches no stage (stage keys are listed by `seedcheck show` "
+                                   "and in the JSON report)"]
+
+
+def test_environment_differences_are_listed_by_field_and_never_fail():
+    env_a = {"python": "3.11.7", "cpus": 2, "packages": {"keras": "3.15.1"}, "env": {"TF_NUM_INTRAOP_THREADS": "1"}}
+    env_b = {"python": "3.11.7", "cpus": 8, "packages": {"keras": "3.15.1"}, "env": {}}
+    runs = runs_for(s1_1=[ev("env", env_a), ev("env/tensorflow", {"tensorflow": "2.21.0"}), ev("weights/w", "a")],
+                    s1_2=[ev("env", env_b), ev("env/tensorflow", {"tensorflow": "2.20.0"}), ev("weights/w", "a")])
+    comparison = compare(runs)
+    assert stage(comparison, "env").verdict == C.DIFFERS
+    assert comparison.exit_code == 0
+    found = {d.field: d.values for d in comparison.env_differences}
+    assert found == {"cpus": {"s1#1": 2, "s1#2": 8},
+                     "env.TF_NUM_INTRAOP_THREADS": {"s1#1": "1", "s1#2": None},
+                     "tensorflow.version": {"s1#1": "2.21.0", "s1#2": "2.20.0"}}
+    labels = [d.label for d in comparison.env_differences]
+    assert labels == ["cpus", "$TF_NUM_INTRAOP_THREADS", "tensorflow.version"]
+
+
+def test_identical_start_diverging_training_with_env_differences_is_the_environment_rule():
+    init = ev("init/dense/kernel#1", "k", site="train.py:9")
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    runs = runs_for(s1_1=[ev("env", {"env": {"OMP_NUM_THREADS": "1"}}), seeded, init, weights("weights/fit#1/epoch-1", ("k", "a", [1.0]))],
+                    s1_2=[ev("env", {"env": {"OMP_NUM_THREADS": "4"}}), seeded, init, weights("weights/fit#1/epoch-1", ("k", "b", [2.0]))])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence is not None and divergence.rule == "environment-difference"
+    assert "$OMP_NUM_THREADS" in divergence.cause
+
+
+def test_baseline_runs_are_named_and_come_first(tmp_path: Path):
+    from seedcheck.saved import Source, name_runs
+
+    base = Source(tmp_path / "base", [run("s1#1", 1, [])], baseline=True)
+    a = Source(tmp_path / "machine-a", [run("s1#1", 1, [])])
+    b = Source(tmp_path / "machine-b", [run("s1#1", 1, []), run("s1#2", 1, [])])
+    for folder in ("base", "machine-a", "machine-b"):
+        (tmp_path / folder).mkdir()
+    name_runs([base, a, b])
+    assert [r.name for s in (base, a, b) for r in s.runs] == ["base:s1#1", "machine-a:s1#1", "machine-b:s1#1",
+                                                                "machine-b:s1#2"]
+    single = Source(tmp_path / "machine-a", [run("s1#1", 1, [])])
+    name_runs([single])
+    assert single.runs[0].name == "s1#1"  # no collision, no prefix

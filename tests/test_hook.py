@@ -115,7 +115,10 @@ def test_ctrl_c_ends_the_runs_prints_a_partial_report_and_exits_130(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "seedcheck", "run", "tests/scripts/sleeps.py", "--repeats", "2", "--save",
          str(tmp_path / "runs"), "--json", str(tmp_path / "report.json"), "-q"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job inherits SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt: give seedcheck the terminal's default, as a user's shell does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     trace = tmp_path / "runs" / "own-1.jsonl"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (trace.exists() and "random.seed" in trace.read_text()):

@@ -12,7 +12,8 @@ from seedcheck.trace import json_safe
 # Version of the report document. Bump on a change that breaks a consumer, and log it here:
 #   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
 #                        warnings, notes, tolerance, ignore, environment_differences.
-# The document is described by schema/seedcheck-report-1.schema.json (JSON Schema 2020-12).
+# The document is described by seedcheck/report/report-1.schema.json (JSON Schema 2020-12), shipped
+# with the package; tests validate every report they make against it.
 REPORT_FORMAT = 1
 
 
@@ -60,7 +61,7 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
             for name, delta in variable_differences(stage.events[a], stage.events[b])
         ]
     return {"key": stage.key, "kind": stage.kind, "site": stage.site, "verdict": stage.verdict,
-            "values": stage.values, "detail": detail}
+            "fails": stage.fails, "values": stage.values, "detail": detail}
 
 
 def dumps(comparison: Comparison, target: str) -> str:

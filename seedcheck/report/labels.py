@@ -155,7 +155,11 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     if judged and all(s.verdict == UNCHECKED for s in judged):
         return "One run per seed: nothing to compare yet (use --repeats 2 or more).", "warn"
     tolerance = comparison.tolerance
+    ignored = sum(s.verdict == IGNORED for s in stages)
+    aside = f" ({ignored} ignored)" if ignored else ""
     if close:
         return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
-                f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs} runs.", "ok")
-    return f"✔ Reproducible{against}: all {len(judged)} stages agree across {runs} runs.", "ok"
+                f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs} runs{aside}.",
+                "ok")
+    agree = "the 1 stage agrees" if len(judged) == 1 else f"all {len(judged)} stages agree"
+    return f"✔ Reproducible{against}: {agree} across {runs} runs{aside}.", "ok"

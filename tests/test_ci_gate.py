@@ -1,0 +1,246 @@
+"""The CI gate end to end: baselines, compare across thread settings, tolerance, JUnit/Markdown/JSON
+reports, $GITHUB_STEP_SUMMARY, [tool.seedcheck] config, --ignore and `seedcheck show`.
+
+Real TensorFlow in real subprocesses where a training run is the point; a Python-only script
+where only the command line is under test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, SCRIPTS, CliResult, seedcheck, seedcheck_json, validate_report
+
+pytestmark = pytest.mark.e2e
+
+
+def compare_json(*args: str | Path, tmp_path: Path, name: str = "compare.json", **kwargs) -> CliResult:
+    report_file = tmp_path / name
+    result = seedcheck("compare", *args, "--json", report_file, **kwargs)
+    assert report_file.exists(), f"no report; exit {result.code}\n{result.stderr}"
+    result.report = json.loads(report_file.read_text())
+    validate_report(result.report)
+    return result
+
+
+# -- a baseline held against new runs ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fully seeded classifier with a baseline recorded from it (seed 5, one run)."""
+    folder = tmp_path_factory.mktemp("project")
+    for name in ("classifier_fully_seeded.py", "_toyproblem.py"):
+        shutil.copy(SAMPLES / name, folder / name)
+    result = seedcheck("run", "classifier_fully_seeded.py", "--seed", "5", "--repeats", "1", "--save", "baseline",
+                       "-q", "--", "--epochs", "2", cwd=folder)
+    assert result.code == 0, result.stderr  # one run: nothing to compare yet, which is not a failure
+    assert (folder / "baseline" / "s5-1.jsonl").exists()
+    return folder
+
+
+def test_same_script_matches_its_baseline(project: Path, tmp_path: Path) -> None:
+    result = seedcheck_json("run", "classifier_fully_seeded.py", "--baseline", project / "baseline", "--repeats", "1",
+                            "--", "--epochs", "2", tmp_path=tmp_path, cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
+    report = result.report
+    assert [run["name"] for run in report["runs"]] == ["base:s5#1", "s5#1"]  # the seed came from the baseline
+    assert [run["baseline"] for run in report["runs"]] == [True, False]
+    assert report["verdict"] == "reproducible"
+    final = result.stage("weights/final/sequential#1")
+    assert final["verdict"] == "reproducible" and len(set(final["values"].values())) == 1
+
+
+def test_changed_script_differs_from_baseline_and_names_the_stage(project: Path, tmp_path: Path) -> None:
+    changed = tmp_path / "changed"
+    shutil.copytree(project, changed, ignore=shutil.ignore_patterns("baseline", ".seedcheck"))
+    toy = changed / "_toyproblem.py"
+    toy.write_text(toy.read_text().replace("batch_size=32", "batch_size=16"))
+    junit = tmp_path / "report.xml"
+    markdown = tmp_path / "report.md"
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step's summary\n")
+    result = seedcheck_json("run", "classifier_fully_seeded.py", "--baseline", project / "baseline", "--repeats", "1",
+                            "--junit", junit, "--markdown", markdown, "--", "--epochs", "2",
+                            tmp_path=tmp_path, cwd=changed, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"] == "data/fit#1/epoch-1"
+    assert "20 batches in one run, 40 in the other" in first["explanation"]
+    assert first["runs"] == ["base:s5#1", "s5#1"]
+    assert "Not reproducible against the baseline" in result.stdout
+    assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"  # the change is in training only
+
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and int(suite.get("failures")) >= 1 and suite.get("errors") == "0"
+    failing = [case for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert failing[0].get("name") == "data fit#1 epoch 1"
+    assert "first divergence" in failing[0].find("failure").get("message")
+    passing = [case for case in suite.iter("testcase") if case.get("classname") == "seedcheck.init"]
+    assert passing and all(case.find("failure") is None for case in passing)
+
+    text = markdown.read_text()
+    assert text.startswith("### ❌ seedcheck: Not reproducible against the baseline")
+    assert "**First divergence:** data `fit#1 epoch 1`" in text
+    assert summary.read_text().startswith("earlier step's summary\n### ❌ seedcheck")  # appended, not replaced
+
+
+def test_baseline_with_other_seeds_is_refused(project: Path) -> None:
+    result = seedcheck("run", "classifier_fully_seeded.py", "--baseline", "baseline", "--seed", "6", cwd=project)
+    assert result.code == 2
+    assert result.stderr.strip() == ("seedcheck: error: --seed 6: not in the baseline baseline (its seeds: 5); "
+                                     "use its seeds or record a new baseline")
+
+
+# -- other machines: thread settings, tolerance --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def thread_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The wide classifier saved once with one intra-op thread and once with two, as two CI
+    machines would (`seedcheck run --repeats 1 --save`)."""
+    folder = tmp_path_factory.mktemp("machines")
+    for threads in ("1", "2"):
+        result = seedcheck("run", SAMPLES / "wide_classifier.py", "--seed", "7", "--repeats", "1",
+                           "--save", folder / f"threads-{threads}", "-q", env={"TF_NUM_INTRAOP_THREADS": threads})
+        assert result.code == 0, result.stderr
+    return folder / "threads-1", folder / "threads-2"
+
+
+def test_thread_settings_diverge_bitwise(thread_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    junit = tmp_path / "threads.xml"
+    result = compare_json(*thread_runs, "--junit", junit, tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    report = result.report
+    assert [run["name"] for run in report["runs"]] == ["threads-1:s7#1", "threads-2:s7#1"]
+    assert report["first_divergence"]["key"] == "weights/fit#1/epoch-1"
+    assert report["first_divergence"]["rule"] == "environment-difference"
+    assert "$TF_NUM_INTRAOP_THREADS" in report["first_divergence"]["cause"]
+    for key in ("weights/fit#1/init", "data/fit#1/epoch-1", "init/sequential/dense/kernel#1"):
+        assert result.stage(key)["verdict"] == "reproducible"  # same start, same batches: only the arithmetic
+    differences = {d["field"]: d["values"] for d in report["environment_differences"]}
+    assert differences["env.TF_NUM_INTRAOP_THREADS"] == {"threads-1:s7#1": "1", "threads-2:s7#1": "2"}
+    assert result.stage("env")["verdict"] == "differs" and not result.stage("env")["fails"]
+    assert "Environment differences" in result.stdout and "$TF_NUM_INTRAOP_THREADS" in result.stdout
+    failures = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase") if case.find("failure") is not None]
+    assert "weights fit#1 epoch 1" in failures
+
+
+def test_thread_settings_are_close_within_a_tolerance(thread_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    result = compare_json(*thread_runs, "--rtol", "1e-4", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    weights = [s for s in result.report["stages"] if s["kind"] == "weights" and s["key"] != "weights/fit#1/init"]
+    assert weights and all(s["verdict"] == "close" for s in weights)
+    assert all(0 < s["detail"]["max_abs_deviation"] < 1e-4 for s in weights)
+    assert result.report["tolerance"] == {"rtol": 1e-4, "atol": 0.0}
+    assert "Reproducible within tolerance" in result.stdout
+    # A tolerance far below the differences keeps them diverged: close is measured, not assumed.
+    strict = compare_json(*thread_runs, "--atol", "1e-12", tmp_path=tmp_path, name="strict.json")
+    assert strict.code == 1
+    assert strict.stage("weights/fit#1/epoch-1")["verdict"] == "diverged"
+
+
+# -- bad saved input -----------------------------------------------------------------------------
+
+def test_foreign_and_newer_traces_exit_2_with_one_line(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.jsonl"
+    foreign.write_text('{"hello": "world"}\n')
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text('{"seedcheck_trace": 2, "run": "s1#1", "seed": 1}\n')
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    cases = {
+        foreign: "not a seedcheck trace (no seedcheck_trace header on line 1)",
+        newer: "trace format 2 was written by a newer seedcheck",
+        empty_dir: "holds no seedcheck traces",
+        tmp_path / "absent": "no such trace or directory",
+    }
+    for path, message in cases.items():
+        result = seedcheck("compare", path)
+        assert result.code == 2, (path, result.stderr)
+        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    result = seedcheck("compare", SCRIPTS, "--baseline", newer)
+    assert result.code == 2 and result.stderr.startswith("seedcheck: error: --baseline:")
+
+
+# -- config, --ignore, show: the command line without TensorFlow ----------------------------------
+
+def test_config_sets_defaults_and_the_command_line_wins(tmp_path: Path) -> None:
+    shutil.copy(SCRIPTS / "py_shuffle.py", tmp_path / "py_shuffle.py")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.seedcheck]\nseeds = [4]\nrepeats = 2\nignore = ["shuffle/*"]\n')
+    result = seedcheck_json("run", "py_shuffle.py", tmp_path=tmp_path, cwd=tmp_path)
+    assert [run["name"] for run in result.report["runs"]] == ["s4#1", "s4#2"]
+    assert result.report["ignore"] == ["shuffle/*"]
+    shuffle = result.stages("shuffle/")[0]
+    assert shuffle["verdict"] == "ignored" and shuffle["detail"]["ignored_verdict"] == "diverged"
+    assert result.code == 0  # the unseeded shuffle diverges, but the project ignores it
+
+    overridden = seedcheck_json("run", "py_shuffle.py", "--repeats", "3", "--seed", "8", "--ignore", "exit",
+                                tmp_path=_mkdir(tmp_path / "cli"), cwd=tmp_path)
+    assert [run["name"] for run in overridden.report["runs"]] == ["s8#1", "s8#2", "s8#3"]
+    assert overridden.report["ignore"] == ["exit"]  # a list option given on the command line replaces the config's
+    assert overridden.code == 1 and overridden.report["first_divergence"]["kind"] == "shuffle"
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ('repeats = "three"', 'pyproject.toml [tool.seedcheck] repeats: expected a whole number ≥ 1, got "three"'),
+    ("repeat = 2", "pyproject.toml [tool.seedcheck]: unknown key 'repeat'; did you mean 'repeats'?"),
+    ("seeds = [1, -2]", "pyproject.toml [tool.seedcheck] seeds: expected a list of whole numbers from 0 to 4294967295"),
+    ("rtol = -1", "pyproject.toml [tool.seedcheck] rtol: expected a number ≥ 0, got -1"),
+    ("repeats = ", "pyproject.toml is not valid TOML"),
+])
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, setting: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.seedcheck]\n{setting}\n")
+    result = seedcheck("run", SCRIPTS / "py_shuffle.py", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith(f"seedcheck: error: {message}"), result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_config_baseline_can_be_switched_off(tmp_path: Path) -> None:
+    shutil.copy(SCRIPTS / "py_shuffle.py", tmp_path / "py_shuffle.py")
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nbaseline = "ci/baseline"\n')
+    missing = seedcheck("run", "py_shuffle.py", "--seed", "1", cwd=tmp_path)
+    assert missing.code == 2 and "--baseline: no such trace or directory: ci/baseline" in missing.stderr
+    recorded = seedcheck("run", "py_shuffle.py", "--seed", "1", "--repeats", "1", "--no-baseline",
+                         "--save", "ci/baseline", "-q", "--", "--seeded", cwd=tmp_path)
+    assert recorded.code == 0, recorded.stderr
+    held = seedcheck("run", "py_shuffle.py", "--repeats", "2", "-q", "--", "--seeded", cwd=tmp_path)
+    assert held.code == 0, held.stdout + held.stderr
+    assert "base:s1#1" in held.stdout and "against the baseline" in held.stdout
+
+
+def test_show_prints_a_trace_and_refuses_a_directory(tmp_path: Path) -> None:
+    run = seedcheck("run", SCRIPTS / "py_shuffle.py", "--seed", "2", "--repeats", "1", "--save", tmp_path, "-q")
+    assert run.code == 0, run.stderr
+    shown = seedcheck("show", tmp_path / "s2-1.jsonl", env={"COLUMNS": "200"})
+    assert shown.code == 0, shown.stderr
+    assert "run s2#1 · seed 2" in shown.stdout
+    assert "shuffle/random.shuffle@" in shown.stdout and "exit code 0" in shown.stdout
+    only = seedcheck("show", tmp_path / "s2-1.jsonl", "--kind", "exit", "--full")
+    assert '"value": 0' in only.stdout and "1 of" in only.stdout
+    refused = seedcheck("show", tmp_path)
+    assert refused.code == 2 and "is a directory; give one of its traces: s2-1.jsonl" in refused.stderr
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text((tmp_path / "s2-1.jsonl").read_text().rsplit("\n", 2)[0][:-5])
+    shown_torn = seedcheck("show", torn)
+    assert shown_torn.code == 0 and "cut short" in shown_torn.stdout
+
+
+def test_compare_of_different_scripts_warns(tmp_path: Path) -> None:
+    for name, script in (("a", "py_shuffle.py"), ("b", "python_seeding.py")):
+        result = seedcheck("run", SCRIPTS / script, "--seed", "1", "--repeats", "1", "--save", tmp_path / name, "-q")
+        assert result.code == 0, result.stderr
+    result = compare_json(tmp_path / "a", tmp_path / "b", tmp_path=tmp_path)
+    assert result.report["warnings"][0].startswith("these runs come from different scripts:")
+    assert result.report["target"] == "saved runs"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,103 @@
+"""The reporters over in-memory comparisons: the Rich table on narrow terminals and without colour,
+Markdown escaping, JUnit XML validity, and the JSON document against its schema."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from rich.console import Console
+
+from conftest import validate_report
+from seedcheck.compare import Tolerance, compare
+from seedcheck.hints import explain
+from seedcheck.report import json as json_report
+from seedcheck.report import junit, markdown, table
+from test_compare import data, ev, runs_for, seed_call, weights
+
+
+def diverging_comparison():
+    seeded = seed_call("tf.random.set_seed", 1, 1, site="train.py:3")
+    per_run = {}
+    for index, fp in ((1, "a1b2c3d4e5"), (2, "ffee00112233"), (3, "a1b2c3d4e5")):
+        per_run[f"s1_{index}"] = [
+            ev("env", {"python": "3.11", "env": {"OMP_NUM_THREADS": str(index)}}), seeded,
+            ev("init/sequential/dense/kernel#1", fp, site="model.py:12",
+               detail={"name": "sequential/dense/kernel", "fp": fp, "norm": 1.0, "sample": [0.1 * index]}),
+            data("data/fit#1/epoch-1", 20, ["x"]),
+            ev("metrics/fit#1/epoch-1/loss", 0.5 + index / 1000),
+            ev("exit", 0),
+        ]
+    return explain(compare(runs_for(**per_run)))
+
+
+def render(comparison, width: int, **console_options) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, **console_options)
+    table.render(comparison, console, "train.py", save_dir="runs/x")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("width", [200, 100, 80, 60, 50])
+def test_the_table_keeps_each_stage_and_verdict_readable_at_any_width(width: int):
+    comparison = diverging_comparison()
+    out = render(comparison, width)
+    assert all(len(line) <= width for line in out.splitlines())
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split()[:1] in (["init"], ["metrics"], ["data"])}
+    assert "sequential/dens" in rows["init"] and "DIVERGED" in rows["init"]
+    assert "DIVERGED" in rows["metrics"]
+    assert "reproducible" in rows["data"]
+    assert "Not reproducible" in out
+
+
+def test_no_color_keeps_the_words_and_drops_the_colours(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = render(diverging_comparison(), 120, force_terminal=True)
+    assert "DIVERGED" in out
+    assert "\x1b[31m" not in out and "\x1b[1;31m" not in out  # no red
+    monkeypatch.delenv("NO_COLOR")
+    assert "\x1b[1;31m" in render(diverging_comparison(), 120, force_terminal=True)
+
+
+def test_markdown_escapes_cells_and_leads_with_the_verdict():
+    comparison = diverging_comparison()
+    comparison.warnings.append("a | pipe and <b>tag</b>")
+    text = markdown.render(comparison, "train.py")
+    assert text.startswith("### ❌ seedcheck: Not reproducible")
+    assert "**First divergence:** init `sequential/dense/kernel` at `model.py:12`" in text
+    assert "a \\| pipe and &lt;b>tag&lt;/b>" in text
+    assert "| $OMP_NUM_THREADS | 1 | 2 | 3 |" in text
+    table_lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert all(line.count(" | ") == table_lines[0].count(" | ") for line in table_lines[:2])
+
+
+def test_junit_is_valid_xml_even_with_control_characters_in_stderr():
+    comparison = diverging_comparison()
+    comparison.runs[1].status = "failed"
+    comparison.runs[1].problem = "exited with code 1"
+    comparison.runs[1].stderr_tail = ["\x1b[31mTraceback\x1b[0m \x00 bad bytes"]
+    root = ET.fromstring(junit.render(comparison, "train.py").encode())
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("errors") == "1" and int(suite.get("failures")) == 2
+    error = suite.find("testcase[@name='run s1#2']/error")
+    assert error is not None and "Traceback" in error.text
+    cases = int(suite.get("tests"))
+    assert cases == len(list(suite.iter("testcase")))
+
+
+def test_json_report_matches_the_schema_and_the_schema_can_fail():
+    import jsonschema
+
+    comparison = explain(compare(runs_for(s1_1=[weights("weights/w", ("k", "a", [1.0]))],
+                                          s1_2=[weights("weights/w", ("k", "b", [1.0 + 1e-9]))]),
+                                 tolerance=Tolerance(atol=1e-6), ignore=("metrics/*",)))
+    document = json.loads(json_report.dumps(comparison, "train.py"))
+    validate_report(document)
+    assert document["stages"][0]["verdict"] == "close"
+    document["stages"][0]["verdict"] = "fine"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(document)
+    validate_report(json.loads(json_report.dumps(diverging_comparison(), "train.py")))
