@@ -102,6 +102,8 @@ class ReportRequest:
               help="Fail a run that takes longer than this.")
 @click.option("--every", type=click.IntRange(min=1), metavar="K",
               help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100).")
+@click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
+              help="End each run's training after N optimizer steps (the trace is complete up to there).")
 @click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
               help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed).")
 @click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
@@ -114,7 +116,8 @@ class ReportRequest:
 @report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
 def run(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...], repeats: int,
-        timeout: float | None, every: int | None, artifacts: tuple[str, ...], save_dir: Path | None, force: bool,
+        timeout: float | None, every: int | None, max_steps: int | None, artifacts: tuple[str, ...],
+        save_dir: Path | None, force: bool,
         no_override: bool, force_seed: bool, quiet: bool, **report: Any) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
 
@@ -131,7 +134,7 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
         run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
-                   force_seed=force_seed, every=every, artifacts=artifacts)
+                   force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts)
     stderr = Console(stderr=True)
     runner = Runner(plan)
     if quiet or request.output_format != "table":

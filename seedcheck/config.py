@@ -59,6 +59,7 @@ KEYS: dict[str, Key] = {
     "repeats": Key("a whole number ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "timeout": Key("a number of seconds > 0", lambda v: _is_number(v) and v > 0, ("run",)),
     "every": Key("a whole number of steps ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
+    "max_steps": Key("a whole number of steps ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "artifacts": Key("a list of paths", _list_of(lambda v: isinstance(v, str) and v != ""), ("run",), path=True),
     "rtol": Key("a number ≥ 0", lambda v: _is_number(v) and v >= 0, RUN_AND_COMPARE),
     "atol": Key("a number ≥ 0", lambda v: _is_number(v) and v >= 0, RUN_AND_COMPARE),

@@ -62,6 +62,7 @@ class RunPlan:
     override: bool = True
     force_seed: bool = False
     every: int | None = None
+    max_steps: int | None = None
     artifacts: tuple[str, ...] = ()
     runs: list[RunSpec] = field(init=False)
 
@@ -97,6 +98,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         override=plan.override,
         force_seed=plan.force_seed,
         every=plan.every,
+        max_steps=plan.max_steps,
         artifacts=list(plan.artifacts),
         command=[plan.target.label, *plan.target.args],
     )

@@ -20,7 +20,7 @@ from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.pyrandom import RandomCapture
 from seedcheck.hook.seeding import FORCE_SEED, KERAS_SEED, NUMPY_SEED, PYTHON_SEED, TF_SEED, SeedingOverride
 from seedcheck.hook.settings import HookSettings
-from seedcheck.hook.steps import StepCapture
+from seedcheck.hook.steps import MaxStepsReached, StepCapture
 from seedcheck.trace import TraceWriter
 
 
@@ -44,7 +44,7 @@ class Session:
         self.finder = PostImportFinder()
         self.keras: Any = None
         self.tfrandom: Any = None
-        self.steps = StepCapture(self.recorder, settings.every)
+        self.steps = StepCapture(self.recorder, settings.every, settings.max_steps)
         self._tf_env_recorded = False
         self._ready: set[str] = set()
 
@@ -134,9 +134,14 @@ class Session:
                 print(stop.code, file=sys.stderr)
         except KeyboardInterrupt as interrupt:
             exit_code, error = 130, interrupt
+        except MaxStepsReached:
+            exit_code = 0
         except BaseException as exc:  # noqa: BLE001 - the script's own failure, reported as python would
-            exit_code, error = 1, exc
-            traceback.print_exception(type(exc), exc, script.hide_hook_frames(exc.__traceback__))
+            if self.steps.stopped:  # the stop raised inside a tf.function reaches us as TF's own error
+                exit_code = 0
+            else:
+                exit_code, error = 1, exc
+                traceback.print_exception(type(exc), exc, script.hide_hook_frames(exc.__traceback__))
         finally:
             self.finish(exit_code, error, time.monotonic() - started)
         return exit_code
@@ -152,6 +157,10 @@ class Session:
             self.recorder.guarded("output", lambda: record_artifacts(self.recorder, self.settings.artifacts,
                                                                      self.settings.seed))
         detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}
+        if self.settings.max_steps is not None:
+            detail["max_steps"] = self.settings.max_steps
+            detail["steps"] = self.steps.steps
+            detail["stopped"] = self.steps.stopped
         if error is not None:
             detail["exception"] = type(error).__name__
             detail["message"] = str(error)[:500]

@@ -22,7 +22,7 @@ from typing import Any
 
 from seedcheck.fingerprint import bytes_fingerprint, combine, snapshot, summarize
 from seedcheck.hook.recorder import Recorder
-from seedcheck.hook.steps import StepCapture
+from seedcheck.hook.steps import MaxStepsReached, StepCapture
 from seedcheck.hook.variables import read_named
 
 _MAX_BATCHES_IN_DETAIL = 8
@@ -116,12 +116,17 @@ class KerasInstrumentation:
         self._fitted.add(model)
         outer, self._steps.in_fit = self._steps.in_fit, True
         try:
-            return original_fit(model, *args, **kwargs)
+            history = original_fit(model, *args, **kwargs)
         finally:
             self._steps.in_fit = outer
+        if self._steps.max_steps is not None and self._steps.steps >= self._steps.max_steps:
+            self._steps.stopped = True
+            raise MaxStepsReached(self._steps.max_steps)  # the epoch was closed cleanly: end the run here
+        return history
 
     def _make_callback(self, model: Any, fit_name: str, base: type) -> Any:
         instrumentation = self
+        steps = self._steps
 
         class SeedcheckCallback(base):  # type: ignore[misc, valid-type]
             def on_train_begin(self, logs: Any = None) -> None:
@@ -130,6 +135,7 @@ class KerasInstrumentation:
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 instrumentation._epoch_batches = []
+                self.steps_before_epoch = steps.steps
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 stage = f"{fit_name}/epoch-{epoch + 1}"
@@ -138,6 +144,14 @@ class KerasInstrumentation:
                     "weights", lambda: instrumentation.record_weights(model, f"weights/{stage}"))
                 instrumentation._recorder.guarded("metrics", lambda: instrumentation._record_metrics(stage, logs))
 
+        if self._steps.max_steps is not None:  # per-batch Python work only when it is asked for
+            def on_train_batch_end(callback: Any, batch: int, logs: Any = None) -> None:
+                # `batch` is the index, in this epoch, of the last step just run (Keras 3).
+                steps.steps = callback.steps_before_epoch + batch + 1
+                if steps.steps >= steps.max_steps:  # type: ignore[operator]
+                    model.stop_training = True  # Keras ends the epoch (its callbacks run) and fit
+
+            SeedcheckCallback.on_train_batch_end = on_train_batch_end
         return SeedcheckCallback()
 
     def _capture_batches(self, model: Any) -> None:

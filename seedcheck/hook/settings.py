@@ -20,6 +20,7 @@ class HookSettings:
     override: bool = True
     force_seed: bool = False
     every: int | None = None  # weights every K optimizer steps
+    max_steps: int | None = None  # end training after N optimizer steps
     artifacts: list[str] = field(default_factory=list)  # files to fingerprint after the run
     command: list[str] = field(default_factory=list)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -26,16 +27,24 @@ DEFAULT_LOOP_EVERY = 100
 _MAX_BATCHES_IN_DETAIL = 8
 
 
+class MaxStepsReached(BaseException):
+    """Raised after the N-th optimizer step (--max-steps) to end the script's training. A
+    BaseException, like KeyboardInterrupt, so a script's `except Exception` does not swallow it."""
+
+
 def _tf() -> Any:
     return sys.modules["tensorflow"]
 
 
 class StepCapture:
-    def __init__(self, recorder: Recorder, every: int | None) -> None:
+    def __init__(self, recorder: Recorder, every: int | None, max_steps: int | None = None) -> None:
         self._recorder = recorder
         self._every = every
+        self.max_steps = max_steps
+        self.stopped = False  # --max-steps ended training
         self.in_fit = False  # fit records its own epochs and data order
         self.steps = 0
+        self._open_passes: weakref.WeakSet[Any] = weakref.WeakSet()
         self._variables: list[Any] = []
         self._last_snapshot = 0
         self._passes: Counter[str] = Counter()
@@ -55,7 +64,7 @@ class StepCapture:
 
     def _after_apply(self, optimizer: Any, trainable_variables: Any) -> None:
         if self.in_fit and self._every is None:
-            return  # fit's epochs are recorded by its callback: no per-step work to add
+            return  # fit's epochs (and --max-steps) are handled by its callback: no per-step work to add
         variables = list(trainable_variables) if trainable_variables is not None else \
             list(getattr(optimizer, "_trainable_variables", []) or [])
         tf = _tf()
@@ -78,10 +87,24 @@ class StepCapture:
             tf.py_function(lambda: self._on_step(variables), [], Tout=[])
 
     def _on_step(self, variables: list[Any]) -> None:
+        if self.stopped:
+            raise MaxStepsReached(self.max_steps)  # a step past the limit: the script caught the first stop
         self.steps += 1
         self._variables = variables
         every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
         if self.steps % every == 0:
+            self._recorder.guarded("weights", lambda: self.record_weights(f"weights/step-{self.steps}"))
+        if self.max_steps is not None and self.steps >= self.max_steps and not self.in_fit:
+            self.stop()
+            raise MaxStepsReached(self.max_steps)
+
+    def stop(self) -> None:
+        """--max-steps reached: close the open data passes and snapshot the weights of this step,
+        so every run's trace ends on the same stages."""
+        self.stopped = True
+        for iterator in list(self._open_passes):
+            self._recorder.guarded("data", lambda iterator=iterator: self._end_pass(iterator, partial=True))
+        if self.steps > self._last_snapshot:
             self._recorder.guarded("weights", lambda: self.record_weights(f"weights/step-{self.steps}"))
 
     def record_weights(self, key: str, site: str | None = None) -> None:
@@ -112,14 +135,18 @@ class StepCapture:
 
     def _on_element(self, iterator: Any, element: Any) -> None:
         tf = _tf()
-        state = iterator.__dict__.setdefault("_seedcheck_pass", {"site": self._recorder.user_site(), "batches": []})
+        state = iterator.__dict__.get("_seedcheck_pass")
+        if state is None:
+            state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
+            self._open_passes.add(iterator)
         rows = [tf.fingerprint(tf.reshape(t, [1]) if t.shape.rank == 0 else t).numpy().tobytes()
                 for t in tf.nest.flatten(element, expand_composites=True)
                 if hasattr(t, "shape") and hasattr(t, "dtype")]
         state["batches"].append(combine(bytes_fingerprint(r) for r in rows))
 
-    def _end_pass(self, iterator: Any) -> None:
+    def _end_pass(self, iterator: Any, partial: bool = False) -> None:
         state = iterator.__dict__.pop("_seedcheck_pass", None)
+        self._open_passes.discard(iterator)
         if not state or not state["batches"]:
             return
         site = state["site"] or "?"
@@ -127,7 +154,7 @@ class StepCapture:
         stage = f"loop@{site}/pass-{self._passes[site]}"
         batches = state["batches"]
         self._recorder.record("data", f"data/{stage}", combine(batches), site=state["site"],
-                              detail={"batches": len(batches),
+                              detail={"batches": len(batches), **({"partial": True} if partial else {}),
                                       "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]]})
         if self.steps > self._last_snapshot:
             self.record_weights(f"weights/{stage}", site=state["site"])

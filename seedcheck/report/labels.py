@@ -26,10 +26,12 @@ def header_line(comparison: Comparison, target: str) -> str:
         parts.append(f"TF {tf_env['tensorflow']}")
     if tf_env.get("keras"):
         parts.append(f"Keras {tf_env['keras']}")
-    if comparison.reference is not None and comparison.reference.trace is not None and not tf_env:
-        exit_event = comparison.reference.trace.find("exit")
-        if exit_event and not (exit_event.detail or {}).get("tensorflow_used", True):
-            parts.append("TensorFlow not used")
+    exit_event = comparison.reference.trace.find("exit") if comparison.reference and comparison.reference.trace else None
+    exit_detail = (exit_event.detail or {}) if exit_event else {}
+    if exit_event and not tf_env and not exit_detail.get("tensorflow_used", True):
+        parts.append("TensorFlow not used")
+    if exit_detail.get("stopped"):
+        parts.append(f"training stopped after {exit_detail.get('steps')} steps (--max-steps)")
     return " · ".join(parts)
 
 
