@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,10 @@ class ReportRequest:
               help="Fail a run that takes longer than this.")
 @click.option("--every", type=click.IntRange(min=1), metavar="K",
               help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Runs at a time. Parallel runs share the CPU cores: their durations are not a lone run's.")
+@click.option("--fail-fast", is_flag=True,
+              help="Compare runs while they execute; stop all work once two runs of a seed disagree (exit 1).")
 @click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
               help="End each run's training after N optimizer steps (the trace is complete up to there).")
 @click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
@@ -116,7 +121,8 @@ class ReportRequest:
 @report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
 def run(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...], repeats: int,
-        timeout: float | None, every: int | None, max_steps: int | None, artifacts: tuple[str, ...],
+        timeout: float | None, jobs: int, fail_fast: bool, every: int | None, max_steps: int | None,
+        artifacts: tuple[str, ...],
         save_dir: Path | None, force: bool,
         no_override: bool, force_seed: bool, quiet: bool, **report: Any) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
@@ -134,7 +140,8 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
         run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
-                   force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts)
+                   force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
+                   fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore)
     stderr = Console(stderr=True)
     runner = Runner(plan)
     if quiet or request.output_format != "table":
@@ -148,6 +155,7 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
     new_runs = Source(path=plan.save_dir, runs=results, targets=[target.label])
     sources = [baseline, new_runs] if baseline is not None else [new_runs]
     comparison = _compare(sources, request, interrupted=runner.interrupted)
+    comparison.jobs, comparison.fail_fast = jobs, runner.stopped_early
     _report(comparison, request, target.label, save_dir=str(plan.save_dir))
     sys.exit(comparison.exit_code)
 
@@ -315,6 +323,9 @@ def _prepare_save_dir(save_dir: Path | None, force: bool) -> Path:
                                "directory or pass --force to replace them")
         for stale in old:
             stale.unlink()
+            run_dir = save_dir / stale.name.removesuffix(".jsonl")
+            if stale.suffix == ".jsonl" and run_dir.is_dir():
+                shutil.rmtree(run_dir)  # the old run's own outputs ($SEEDCHECK_RUN_DIR)
     try:
         save_dir.mkdir(parents=True, exist_ok=True)
         probe = save_dir / ".seedcheck-write-test"

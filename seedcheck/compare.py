@@ -40,7 +40,7 @@ class RunResult:
 
     name: str
     seed: int | None
-    status: str  # ok | failed | timeout | interrupted | skipped
+    status: str  # ok | failed | timeout | interrupted | stopped (by --fail-fast) | skipped
     exit_code: int | None = None
     duration_s: float | None = None
     trace_path: Path | None = None
@@ -130,6 +130,8 @@ class Comparison:
     tolerance: Tolerance = BITWISE
     ignore: tuple[str, ...] = ()
     env_differences: list[EnvDifference] = field(default_factory=list)
+    jobs: int = 1  # runs at a time
+    fail_fast: bool = False
 
     @property
     def baseline_runs(self) -> list[RunResult]:
@@ -137,7 +139,7 @@ class Comparison:
 
     @property
     def failed_runs(self) -> list[RunResult]:
-        return [run for run in self.runs if run.status not in ("ok", "skipped")]
+        return [run for run in self.runs if run.status not in ("ok", "skipped", "stopped")]
 
     @property
     def verdict(self) -> str:
@@ -220,7 +222,8 @@ def _stage_order(runs: list[RunResult]) -> list[str]:
     return order
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
+    """The comparable form of a value: equal values, equal strings."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
@@ -236,11 +239,11 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         if run.name in values:
             names_by_seed.setdefault(run.seed, []).append(run.name)
     groups = {seed: [values[name] for name in names] for seed, names in names_by_seed.items()}
-    distinct_per_seed = {seed: len({_canonical(v) for v in group}) for seed, group in groups.items()}
+    distinct_per_seed = {seed: len({canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
     if first.kind == "metrics":  # a spread means something for a loss, not for a seed or an exit code
         stage.max_delta = _max_spread(groups.values())
-    if first.kind in CONTEXT_KINDS and len({_canonical(v) for v in values.values()}) > 1:
+    if first.kind in CONTEXT_KINDS and len({canonical(v) for v in values.values()}) > 1:
         stage.verdict = DIFFERS
         return stage
     if stage.distinct > 1:
@@ -252,14 +255,15 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
                 stage.verdict, stage.deviation = CLOSE, deviation
         if stage.verdict == DIVERGED:
             return stage
-    if len(events) < len(runs):
+    # A run --fail-fast stopped early lacks later stages by design: only the others must have it.
+    if any(run.name not in events for run in runs if run.status != "stopped"):
         stage.verdict = MISSING
         return stage
     if stage.verdict == CLOSE:
         return stage
     if all(len(group) < 2 for group in groups.values()):
         stage.verdict = UNCHECKED
-    distinct_overall = len({_canonical(v) for v in values.values()})
+    distinct_overall = len({canonical(v) for v in values.values()})
     if len(groups) >= 2 and stage.distinct == 1:
         if distinct_overall == 1:
             stage.verdict = SEED_INSENSITIVE
@@ -290,17 +294,17 @@ def _deviation_within(tolerance: Tolerance, groups: list[list[Event]]) -> float 
     for group in groups:
         reference = group[0]
         for other in group[1:]:
-            deviation = _event_deviation(reference, other, tolerance)
+            deviation = event_deviation(reference, other, tolerance)
             if deviation is None:
                 return None
             largest = max(largest, deviation)
     return largest
 
 
-def _event_deviation(reference: Event, other: Event, tolerance: Tolerance) -> float | None:
+def event_deviation(reference: Event, other: Event, tolerance: Tolerance) -> float | None:
     if reference.kind == "metrics":
         return _numbers_deviation([reference.value], [other.value], tolerance)
-    if _canonical(reference.value) == _canonical(other.value):
+    if canonical(reference.value) == canonical(other.value):
         return 0.0
     variables_a, variables_b = _variables(reference), _variables(other)
     if not variables_a or variables_a.keys() != variables_b.keys():
@@ -325,7 +329,7 @@ def _event_deviation(reference: Event, other: Event, tolerance: Tolerance) -> fl
 def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tolerance) -> float | None:
     largest = 0.0
     for value, reference in zip(values, references):
-        if _canonical(value) == _canonical(reference):  # equal, or both "NaN"
+        if canonical(value) == canonical(reference):  # equal, or both "NaN"
             continue
         if not (_is_number(value) and _is_number(reference)) or not tolerance.close(value, reference):
             return None
@@ -351,7 +355,7 @@ def _env_differences(stages: list[Stage], runs: list[RunResult]) -> list[EnvDiff
         fields = list(dict.fromkeys(name for fields in flat.values() for name in fields))
         for name in fields:
             values = {run: fields_of_run.get(name) for run, fields_of_run in flat.items()}
-            if len({_canonical(v) for v in values.values()}) > 1:
+            if len({canonical(v) for v in values.values()}) > 1:
                 differences.append(EnvDifference(name, values))
     return differences
 
@@ -403,7 +407,7 @@ def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:
     for seed in dict.fromkeys(run.seed for run in runs):
         names = [run.name for run in runs if run.seed == seed and run.name in stage.values]
         for other in names[1:]:
-            if _canonical(stage.values[other]) != _canonical(stage.values[names[0]]):
+            if canonical(stage.values[other]) != canonical(stage.values[names[0]]):
                 return names[0], other
     names = list(stage.values)
     return names[0], names[-1]

@@ -59,6 +59,8 @@ KEYS: dict[str, Key] = {
     "repeats": Key("a whole number ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "timeout": Key("a number of seconds > 0", lambda v: _is_number(v) and v > 0, ("run",)),
     "every": Key("a whole number of steps ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
+    "jobs": Key("a whole number ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
+    "fail_fast": Key("true or false", lambda v: isinstance(v, bool), ("run",)),
     "max_steps": Key("a whole number of steps ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "artifacts": Key("a list of paths", _list_of(lambda v: isinstance(v, str) and v != ""), ("run",), path=True),
     "rtol": Key("a number ≥ 0", lambda v: _is_number(v) and v >= 0, RUN_AND_COMPARE),

@@ -8,7 +8,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from seedcheck.compare import RunResult
 from seedcheck.runner import RunSpec
 
-STATUS_STYLES = {"ok": "green", "failed": "red", "timeout": "red", "interrupted": "yellow"}
+STATUS_STYLES = {"ok": "green", "failed": "red", "timeout": "red", "interrupted": "yellow", "stopped": "yellow"}
 
 
 class LiveProgress:

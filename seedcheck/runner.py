@@ -2,7 +2,10 @@
 
 Each child runs `python -m seedcheck.hook` in its own process group, so a timeout or Ctrl-C ends
 the whole group (the script's own children included), and the terminal's Ctrl-C reaches
-seedcheck, which then decides. The script's stdout/stderr go to per-run log files.
+seedcheck, which then decides. The script's stdout/stderr go to per-run log files; each run also
+gets its own empty directory for its outputs ($SEEDCHECK_RUN_DIR), so parallel runs (--jobs)
+never write over each other. With --fail-fast, the traces are read while they are written and the
+remaining work is stopped at the first disagreement between two runs of one seed.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import seedcheck
-from seedcheck.compare import RunResult
+from seedcheck.compare import BITWISE, RunResult, Tolerance
 from seedcheck.hook.settings import ENV_VAR, HookSettings
-from seedcheck.trace import TraceError, read_trace
+from seedcheck.trace import TraceError, TraceTail, read_trace
+from seedcheck.watch import DivergenceWatch
 
 KILL_GRACE_S = 3.0
+POLL_S = 0.05  # how often running children are checked (exit, timeout, --fail-fast)
 STDERR_TAIL_LINES = 12
 MANIFEST = "seedcheck-run.json"
 
@@ -51,6 +56,10 @@ class RunSpec:
     def trace_file(self) -> str:
         return f"{self.file_stem}.jsonl"
 
+    @property
+    def run_dir(self) -> str:
+        return self.file_stem  # under the save directory: the run's own outputs
+
 
 @dataclass
 class RunPlan:
@@ -64,6 +73,10 @@ class RunPlan:
     every: int | None = None
     max_steps: int | None = None
     artifacts: tuple[str, ...] = ()
+    jobs: int = 1
+    fail_fast: bool = False
+    tolerance: Tolerance = BITWISE  # what --fail-fast counts as a disagreement
+    ignore: tuple[str, ...] = ()
     runs: list[RunSpec] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,32 +92,34 @@ class Progress(Protocol):
     def finished(self, spec: RunSpec, result: RunResult) -> None: ...
 
 
-def substitute_seed(args: tuple[str, ...], seed: int | None) -> list[str]:
-    """`{seed}` in the script's arguments becomes the run's seed."""
-    if seed is None:
-        return list(args)
-    return [arg.replace("{seed}", str(seed)) for arg in args]
+def substitute(args: tuple[str, ...], seed: int | None, run_dir: str) -> list[str]:
+    """`{seed}` in the script's arguments becomes the run's seed, `{run_dir}` its own directory."""
+    out = [arg.replace("{run_dir}", run_dir) for arg in args]
+    return out if seed is None else [arg.replace("{seed}", str(seed)) for arg in out]
 
 
 def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
     env = dict(os.environ)
+    run_dir = str((plan.save_dir / spec.run_dir).resolve())
     settings = HookSettings(
         trace=str((plan.save_dir / spec.trace_file).resolve()),
         run=spec.name,
         seed=spec.seed,
         script=plan.target.script,  # as typed: the child shares our working directory, like `python x.py`
         module=plan.target.module,
-        args=substitute_seed(plan.target.args, spec.seed),
+        args=substitute(plan.target.args, spec.seed, run_dir),
         override=plan.override,
         force_seed=plan.force_seed,
         every=plan.every,
         max_steps=plan.max_steps,
         artifacts=list(plan.artifacts),
+        run_dir=run_dir,
         command=[plan.target.label, *plan.target.args],
     )
     env[ENV_VAR] = settings.to_env()
     env["SEEDCHECK_RUN"] = spec.name
-    env["SEEDCHECK_RUN_DIR"] = str(plan.save_dir.resolve())
+    env["SEEDCHECK_RUN_DIR"] = run_dir
+    env["SEEDCHECK_SAVE_DIR"] = str(plan.save_dir.resolve())
     if spec.seed is not None:
         env["SEEDCHECK_SEED"] = str(spec.seed)
     else:
@@ -116,76 +131,101 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
     return env
 
 
+@dataclass
+class _Active:
+    """A run in progress."""
+
+    spec: RunSpec
+    process: subprocess.Popen[bytes]
+    started: float
+    logs: list[Any]
+    tail: TraceTail
+
+
 class Runner:
     def __init__(self, plan: RunPlan, progress: Progress | None = None) -> None:
         self.plan = plan
         self.progress = progress
         self.interrupted = False
-        self._current: subprocess.Popen[bytes] | None = None
+        self.watch = DivergenceWatch(plan.tolerance, plan.ignore) if plan.fail_fast else None
+        self._running: dict[str, _Active] = {}
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.watch is not None and self.watch.divergence is not None
 
     def run_all(self) -> list[RunResult]:
-        """Run every planned run in order. Ctrl-C ends the current run's process group and skips
-        the rest; whatever was recorded is returned for a partial report."""
+        """Run every planned run, `jobs` at a time. Ctrl-C ends every running process group and
+        skips the rest; --fail-fast does the same at the first disagreement. Whatever was recorded
+        is returned for the report."""
         self.plan.save_dir.mkdir(parents=True, exist_ok=True)
-        results: list[RunResult] = []
-        for spec in self.plan.runs:
-            if self.interrupted:
-                results.append(RunResult(spec.name, spec.seed, "skipped", problem="not run: interrupted"))
-                continue
-            try:
-                results.append(self._run_one(spec))
-            except KeyboardInterrupt:
-                self.interrupted = True
-                self._end_current()
-                results.append(self._collect(spec, "interrupted", None, 0.0, problem="interrupted"))
-                if self.progress:
-                    self.progress.finished(spec, results[-1])
-        self._write_manifest(results)
-        return results
+        pending = list(self.plan.runs)
+        results: dict[str, RunResult] = {}
+        try:
+            while pending or self._running:
+                while pending and len(self._running) < self.plan.jobs and not self.stopped_early:
+                    self._start(pending.pop(0))
+                for active in list(self._running.values()):
+                    self._check(active, results)
+                if self.stopped_early:
+                    self._end_all("stopped", "stopped by --fail-fast: two runs of a seed already disagree", results)
+                    break
+                time.sleep(POLL_S)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self._end_all("interrupted", "interrupted", results)
+        reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
+        for spec in pending:
+            results[spec.name] = RunResult(spec.name, spec.seed, "skipped", problem=reason)
+        ordered = [results[spec.name] for spec in self.plan.runs if spec.name in results]
+        self._write_manifest(ordered)
+        return ordered
 
-    def _run_one(self, spec: RunSpec) -> RunResult:
+    def _start(self, spec: RunSpec) -> None:
         save = self.plan.save_dir
+        (save / spec.run_dir).mkdir(exist_ok=True)
         if self.progress:
             self.progress.started(spec)
-        started = time.monotonic()
-        with open(save / f"{spec.file_stem}.stdout.log", "wb") as out, \
-                open(save / f"{spec.file_stem}.stderr.log", "wb") as err:
-            self._current = subprocess.Popen(
-                [sys.executable, "-m", "seedcheck.hook"],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                env=child_environment(self.plan, spec), start_new_session=True,
-            )
-            try:
-                code = self._current.wait(timeout=self.plan.timeout)
-                status, problem = ("ok", None) if code == 0 else ("failed", _describe_exit(code))
-            except subprocess.TimeoutExpired:
-                self._end_current()
-                code, status, problem = None, "timeout", f"timed out after {self.plan.timeout:g}s"
-        self._current = None
-        result = self._collect(spec, status, code, time.monotonic() - started, problem)
-        if self.progress:
-            self.progress.finished(spec, result)
-        return result
+        logs = [open(save / f"{spec.file_stem}.stdout.log", "wb"), open(save / f"{spec.file_stem}.stderr.log", "wb")]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seedcheck.hook"],
+            stdin=subprocess.DEVNULL, stdout=logs[0], stderr=logs[1],
+            env=child_environment(self.plan, spec), start_new_session=True,
+        )
+        self._running[spec.name] = _Active(spec, process, time.monotonic(), logs, TraceTail(save / spec.trace_file))
 
-    def _end_current(self) -> None:
-        """SIGTERM the run's process group, then SIGKILL what is left after a grace period."""
-        process = self._current
-        if process is None:
-            return
-        for sig, grace in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(timeout=grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        try:  # the script's own children may outlive the group leader
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    def _check(self, active: _Active, results: dict[str, RunResult]) -> None:
+        """Poll one run: its new events (--fail-fast), its end, its timeout."""
+        code = active.process.poll()
+        if self.watch is not None:  # read what it wrote, up to its last event if it has ended
+            self.watch.feed(active.spec.name, active.spec.seed, active.tail.read())
+        elapsed = time.monotonic() - active.started
+        if code is not None:
+            status, problem = ("ok", None) if code == 0 else ("failed", _describe_exit(code))
+            self._finish(active, status, code, problem, results)
+        elif self.plan.timeout is not None and elapsed > self.plan.timeout:
+            _end_groups([active.process])
+            self._finish(active, "timeout", None, f"timed out after {self.plan.timeout:g}s", results)
+
+    def _finish(self, active: _Active, status: str, code: int | None, problem: str | None,
+                results: dict[str, RunResult]) -> None:
+        for log in active.logs:
+            log.close()
+        del self._running[active.spec.name]
+        result = self._collect(active.spec, status, code, time.monotonic() - active.started, problem)
+        results[active.spec.name] = result
+        if self.progress:
+            self.progress.finished(active.spec, result)
+
+    def _end_all(self, status: str, problem: str, results: dict[str, RunResult]) -> None:
+        active = list(self._running.values())
+        _end_groups([a.process for a in active])
+        for run in active:
+            code = run.process.returncode
+            if code == 0 and status == "stopped":  # it finished on its own before we could stop it
+                self._finish(run, "ok", code, None, results)
+            else:
+                self._finish(run, status, None, problem, results)
 
     def _collect(self, spec: RunSpec, status: str, code: int | None, duration: float,
                  problem: str | None) -> RunResult:
@@ -208,11 +248,39 @@ class Runner:
             "seedcheck": seedcheck.__version__,
             "target": self.plan.target.label,
             "args": list(self.plan.target.args),
+            "jobs": self.plan.jobs,
             "runs": [{"name": r.name, "seed": r.seed, "status": r.status, "exit_code": r.exit_code,
                       "duration_s": r.duration_s, "trace": r.trace_path.name if r.trace_path else None,
                       "problem": r.problem} for r in results],
         }
         (self.plan.save_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each run's process group, then SIGKILL what is left after a grace period; the
+    script's own children may outlive the group leader, so the group is killed in any case."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [p for p in processes if p.poll() is None]
+        if not alive:
+            break
+        for process in alive:
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + KILL_GRACE_S
+        for process in alive:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if process.poll() is None:
+            process.wait()
 
 
 def _describe_exit(code: int) -> str:

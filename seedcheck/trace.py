@@ -149,24 +149,50 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
     for number, line in enumerate(body, start=2):
         if not line.strip():
             continue
-        record = _parse_line(line)
-        is_last = number - 2 == last
-        if record is None or not _is_event(record):
-            if is_last:
+        event = parse_event(line)
+        if event is None:
+            if number - 2 == last:
                 trace.torn_tail = True
                 break
             raise TraceError(f"{path}: line {number} is not a seedcheck event; the trace is corrupt")
-        trace.events.append(
-            Event(
-                kind=record["kind"],
-                key=record["key"],
-                value=record.get("value"),
-                site=record.get("site"),
-                detail=record.get("detail"),
-                t=float(record.get("t") or 0.0),
-            )
-        )
+        trace.events.append(event)
     return trace
+
+
+def parse_event(line: str) -> Event | None:
+    """One event line, or None if the line is not one (torn, foreign, or the header)."""
+    record = _parse_line(line)
+    if record is None or not _is_event(record):
+        return None
+    return Event(kind=record["kind"], key=record["key"], value=record.get("value"), site=record.get("site"),
+                 detail=record.get("detail"), t=float(record.get("t") or 0.0))
+
+
+class TraceTail:
+    """Reads a trace that is still being written: each `read()` returns the events completed since
+    the last call (a line is complete once its newline is written; the writer flushes per event)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path)
+        self._offset = 0
+        self._partial = b""
+
+    def read(self) -> list[Event]:
+        try:
+            with open(self._path, "rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except OSError:
+            return []
+        self._offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        events = []
+        for line in lines:
+            event = parse_event(line.decode("utf-8", errors="replace"))
+            if event is not None:
+                events.append(event)
+        return events
 
 
 def _parse_line(line: str) -> Any:

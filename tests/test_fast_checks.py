@@ -30,3 +30,41 @@ def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key)
     assert trace.find("data/fit#1/epoch-2") is None
     assert result.stage(data_key)["verdict"] == "reproducible"
     assert [s["key"] for s in result.report["stages"] if s["key"].startswith("weights/final/")]
+
+
+def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_path):
+    result = seedcheck_json("run", SAMPLES / "classifier_tf_seed_only.py", "--seed", "1", "--repeats", "3",
+                            "--fail-fast", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    runs = result.report["runs"]
+    assert [r["status"] for r in runs] == ["ok", "stopped", "skipped"]
+    assert result.report["stopped_early"] is True
+    assert result.report["first_divergence"]["key"].startswith("init/")
+    assert result.report["first_divergence"]["rule"] == "keras3-initializers"
+    # The second run was stopped at its first weights, long before the end of its training.
+    stopped = read_trace(tmp_path / "runs" / "s1-2.jsonl")
+    assert stopped.find("exit") is None and stopped.find("data/fit#1/epoch-1") is None
+    assert runs[1]["duration_s"] < runs[0]["duration_s"]
+    assert not (tmp_path / "runs" / "s1-3.jsonl").exists()
+    # Stages only the first run reached are not "missing": the stop was by design.
+    assert not [s for s in result.report["stages"] if s["verdict"] == "missing"]
+
+
+def test_parallel_runs_write_to_their_own_directories(tmp_path):
+    result = seedcheck_json("run", SAMPLES / "classifier_fully_seeded.py", "--seed", "1", "--repeats", "3",
+                            "--jobs", "2", "--artifact", "{run_dir}/weights.npz",
+                            "--", "--epochs", "1", "--save-weights", "{run_dir}/weights.npz", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.report["jobs"] == 2
+    assert "2 at a time" in " ".join(result.stdout.split())
+    files = [tmp_path / "runs" / f"s1-{i}" / "weights.npz" for i in (1, 2, 3)]
+    assert all(f.exists() for f in files)
+    artifact = result.stage("output/{run_dir}/weights.npz")
+    assert artifact["verdict"] == "reproducible" and len(artifact["values"]) == 3
+    # The first two runs started together (a run takes seconds; one after the other they could not).
+    import datetime
+
+    started = [datetime.datetime.fromisoformat(read_trace(tmp_path / "runs" / f"s1-{i}.jsonl").header["started"])
+               for i in (1, 2)]
+    assert abs((started[1] - started[0]).total_seconds()) <= 1
+    assert all(run["duration_s"] > 2 for run in result.report["runs"])

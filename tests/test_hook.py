@@ -27,7 +27,7 @@ def test_seed_reaches_script_through_env_and_arguments(tmp_path):
                        "-q", "--", "--seed", "{seed}", "--tag", "x{seed}y")
     assert result.code == 0, result.stderr
     seen = json.loads((tmp_path / "s7-1.stdout.log").read_text())
-    assert seen == {"argv": ["--seed", "7", "--tag", "x7y"], "seed": "7", "run": "s7#1", "run_dir": str(tmp_path)}
+    assert seen == {"argv": ["--seed", "7", "--tag", "x7y"], "seed": "7", "run": "s7#1", "run_dir": str(tmp_path / "s7-1")}
 
 
 def test_override_replaces_literal_seeds_and_records_them(tmp_path):

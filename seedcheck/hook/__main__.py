@@ -154,8 +154,8 @@ class Session:
         if self.settings.artifacts:
             from seedcheck.hook.artifacts import record_artifacts  # zipfile & co. only when asked for
 
-            self.recorder.guarded("output", lambda: record_artifacts(self.recorder, self.settings.artifacts,
-                                                                     self.settings.seed))
+            self.recorder.guarded("output", lambda: record_artifacts(
+                self.recorder, self.settings.artifacts, self.settings.seed, run_dir=self.settings.run_dir))
         detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}
         if self.settings.max_steps is not None:
             detail["max_steps"] = self.settings.max_steps

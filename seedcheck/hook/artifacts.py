@@ -62,11 +62,12 @@ def _renumber_shared_objects(node: Any, numbers: dict[Any, int]) -> Any:
     return node
 
 
-def record_artifacts(recorder: Recorder, templates: list[str], seed: int | None) -> None:
+def record_artifacts(recorder: Recorder, templates: list[str], seed: int | None, run_dir: str | None = None) -> None:
     """One stage per `--artifact`, keyed by the path as given (so runs of every seed line up), with
-    `{seed}` in it replaced by the run's seed to find the file."""
+    `{seed}` in it replaced by the run's seed and `{run_dir}` by its own directory to find the file."""
     for template in templates:
-        path = template.replace("{seed}", str(seed)) if seed is not None else template
+        path = template.replace("{run_dir}", run_dir) if run_dir else template
+        path = path.replace("{seed}", str(seed)) if seed is not None else path
         if not os.path.isfile(path):
             recorder.record("output", f"output/{template}", None, detail={"path": path, "missing": True})
             continue

@@ -22,6 +22,7 @@ class HookSettings:
     every: int | None = None  # weights every K optimizer steps
     max_steps: int | None = None  # end training after N optimizer steps
     artifacts: list[str] = field(default_factory=list)  # files to fingerprint after the run
+    run_dir: str | None = None  # the run's own output directory ({run_dir})
     command: list[str] = field(default_factory=list)
 
     def to_env(self) -> str:

@@ -26,6 +26,8 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
         "verdict": comparison.verdict,
         "exit_code": comparison.exit_code,
         "interrupted": comparison.interrupted,
+        "jobs": comparison.jobs,
+        "stopped_early": comparison.fail_fast,
         "tolerance": {"rtol": comparison.tolerance.rtol, "atol": comparison.tolerance.atol},
         "ignore": list(comparison.ignore),
         "runs": [

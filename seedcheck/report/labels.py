@@ -30,6 +30,8 @@ def header_line(comparison: Comparison, target: str) -> str:
     exit_detail = (exit_event.detail or {}) if exit_event else {}
     if exit_event and not tf_env and not exit_detail.get("tensorflow_used", True):
         parts.append("TensorFlow not used")
+    if comparison.jobs > 1:
+        parts.append(f"{comparison.jobs} at a time (--jobs: runs shared the CPU cores)")
     if exit_detail.get("stopped"):
         parts.append(f"training stopped after {exit_detail.get('steps')} steps (--max-steps)")
     return " · ".join(parts)
@@ -153,6 +155,10 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
                 f"{failing} of {len(judged)} stages diverged or missing.", "bad")
     if comparison.verdict == "diverged":
+        if comparison.fail_fast:
+            stopped = sum(r.status in ("stopped", "skipped") for r in comparison.runs)
+            return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
+                    f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
         return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages diverged across {runs} runs.", "bad"
     if judged and all(s.verdict == UNCHECKED for s in judged):
         return "One run per seed: nothing to compare yet (use --repeats 2 or more).", "warn"
