@@ -1,5 +1,9 @@
-"""Measure what seedcheck costs: the hook's overhead on a training run, its start-up on a script
-that never imports TensorFlow, and the time to a verdict against the runs themselves.
+"""Measure what seedcheck costs: the hook's overhead on training (a small CNN, `fit` and a
+tf.function loop, default capture and `--every 1`), its start-up on a script that never imports
+TensorFlow, and the time to a verdict against the runs themselves.
+
+Training time is what the workload measures around its own training (`train_seconds=`), so the
+ratios speak of the hook's per-step and per-epoch work, not of TensorFlow's import.
 
 Plain and hooked runs are interleaved (A/B/A/B...) in one invocation so drift in machine load hits
 both alike; figures are medians with the min–max spread. Run: `make bench` or
@@ -22,34 +26,58 @@ sys.path.insert(0, str(REPO))
 
 from seedcheck.hook.settings import ENV_VAR, HookSettings  # noqa: E402
 
+CNN = "benchmarks/cnn_training.py"
 TRAINING = ["sample_scripts/classifier_fully_seeded.py", "--epochs", "3"]
-CUSTOM_LOOP = ["sample_scripts/custom_loop.py", "--epochs", "3"]
 NO_TF = ["tests/scripts/python_seeding.py"]
+TARGETS = {"default": 1.02, "--every 1": 1.10}
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """(whole-process seconds, the training seconds the workload printed, if it printed them)."""
     started = time.perf_counter()
-    subprocess.run(command, cwd=REPO, env=env, check=True, stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    done = subprocess.run(command, cwd=REPO, env=env, check=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    whole = time.perf_counter() - started
+    train = [line.split("=", 1)[1] for line in done.stdout.splitlines() if line.startswith("train_seconds=")]
+    return whole, float(train[-1]) if train else None
 
 
-def hooked_env(trace: Path, script: list[str]) -> dict[str, str]:
-    settings = HookSettings(trace=str(trace), run="bench#1", seed=None, script=script[0], args=script[1:])
+def hooked_env(trace: Path, script: list[str], every: int | None = None) -> dict[str, str]:
+    settings = HookSettings(trace=str(trace), run="bench#1", seed=None, script=script[0], args=script[1:], every=every)
     return {**os.environ, ENV_VAR: settings.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def ab(script: list[str], rounds: int, workdir: Path) -> tuple[list[float], list[float]]:
+def interleaved(script: list[str], variants: dict[str, int | None], rounds: int, workdir: Path
+                ) -> dict[str, list[tuple[float, float | None]]]:
+    """Plain, then each hooked variant, round after round (A/B/C/A/B/C…): drift in the machine's
+    load falls on every variant alike."""
     plain_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    plain, hooked = [], []
+    times: dict[str, list[tuple[float, float | None]]] = {"plain": [], **{name: [] for name in variants}}
     for index in range(rounds):
-        plain.append(timed([sys.executable, *script], plain_env))
-        hooked.append(timed([sys.executable, "-m", "seedcheck.hook"], hooked_env(workdir / f"{index}.jsonl", script)))
-    return plain, hooked
+        times["plain"].append(timed([sys.executable, *script], plain_env))
+        for name, every in variants.items():
+            env = hooked_env(workdir / f"{name.replace(' ', '')}-{index}.jsonl", script, every)
+            times[name].append(timed([sys.executable, "-m", "seedcheck.hook"], env))
+    return times
 
 
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f}s (min {min(values):.3f}, max {max(values):.3f})"
+
+
+def ratio_line(label: str, times: dict[str, list[tuple[float, float | None]]], which: int) -> list[str]:
+    plain = [t[which] for t in times["plain"]]
+    lines = [f"  {label:<9} plain   {spread(plain)}"]  # type: ignore[arg-type]
+    for name in times:
+        if name == "plain":
+            continue
+        hooked = [t[which] for t in times[name]]
+        ratios = sorted(h / p for h, p in zip(hooked, plain))  # type: ignore[operator]
+        ratio = statistics.median(hooked) / statistics.median(plain)  # type: ignore[type-var]
+        target = f" (target ≤ {TARGETS[name]:.2f}x)" if which == 1 and name in TARGETS else ""
+        lines.append(f"  {'':<9} {name:<7} {spread(hooked)}  ratio of medians {ratio:.3f}x{target}; "  # type: ignore[arg-type]
+                     f"per-round ratios {ratios[0]:.3f}–{ratios[-1]:.3f}")
+    return lines
 
 
 def main() -> None:
@@ -59,26 +87,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print(f"seedcheck overhead, {args.rounds} interleaved rounds, {os.cpu_count()} CPUs")
-        plain, hooked = ab(TRAINING, args.rounds, work)
-        ratio = statistics.median(hooked) / statistics.median(plain)
-        print(f"training script (whole process, TF import included): plain {spread(plain)}")
-        print(f"                                                    hooked {spread(hooked)}  ratio {ratio:.3f}x")
-        plain, hooked = ab(CUSTOM_LOOP, args.rounds, work)
-        ratio = statistics.median(hooked) / statistics.median(plain)
-        print(f"custom tf.function loop (whole process):            plain {spread(plain)}")
-        print(f"                                                    hooked {spread(hooked)}  ratio {ratio:.3f}x")
-        plain, hooked = ab(NO_TF, args.rounds * 4, work)
+        for mode, title in (("fit", "CNN, 28x28 images, Keras fit"), ("loop", "CNN, GradientTape loop in a tf.function")):
+            times = interleaved([CNN, "--mode", mode], {"default": None, "--every 1": 1}, args.rounds, work)
+            print(f"{title}:")
+            for line in ratio_line("training", times, 1) + ratio_line("process", times, 0):
+                print(line)
+        times = interleaved(NO_TF, {"hooked": None}, args.rounds * 4, work)
+        plain, hooked = [t[0] for t in times["plain"]], [t[0] for t in times["hooked"]]
         extra_ms = (statistics.median(hooked) - statistics.median(plain)) * 1000
-        print(f"non-TF script start-up: plain {spread(plain)}, hooked {spread(hooked)}; hook adds {extra_ms:.0f} ms")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "seedcheck", "run", *TRAINING[:1], "--seed", "1", "--repeats", "3",
-                        "--save", str(work / "verdict"), "-q", "--", *TRAINING[1:]], cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        verdict = time.perf_counter() - started
-        baseline = 3 * statistics.median(ab(TRAINING, 1, work)[0])
-        print(f"time to verdict, seedcheck run --repeats 3: {verdict:.2f}s = {verdict / baseline:.2f}x "
-              f"three plain runs ({baseline:.2f}s)")
+        print(f"non-TF script start-up: plain {spread(plain)}, hooked {spread(hooked)}; "
+              f"hook adds {extra_ms:.0f} ms (target ≤ 50 ms)")
+        lone = statistics.median(t[0] for t in interleaved(TRAINING, {}, 3, work)["plain"])
+        for label, extra in (("--repeats 3", []), ("--repeats 3 --jobs 2", ["--jobs", "2"])):
+            verdict = _verdict(work, [*TRAINING[:1], "--seed", "1", "--repeats", "3", *extra, "--", *TRAINING[1:]])
+            print(f"time to verdict, seedcheck run {label}: {verdict:.2f}s = {verdict / (3 * lone):.2f}x "
+                  f"three plain runs ({3 * lone:.2f}s)")
+        diverging = ["sample_scripts/classifier_tf_seed_only.py", "--seed", "1", "--repeats", "3", "--fail-fast"]
+        verdict = _verdict(work, diverging)
+        print(f"time to verdict on a script diverging at init, --repeats 3 --fail-fast: {verdict:.2f}s "
+              f"= {verdict / lone:.2f}x one plain run ({lone:.2f}s)")
+
+
+def _verdict(work: Path, arguments: list[str]) -> float:
+    """Wall time of one `seedcheck run` (whatever its verdict)."""
+    split = arguments.index("--") if "--" in arguments else len(arguments)
+    ours = ["--save", str(work / f"verdict-{time.monotonic_ns()}"), "-q"]
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "seedcheck", "run", *arguments[:split], *ours, *arguments[split:]],
+                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":
