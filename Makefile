@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/fingerprints.py
 
 clean:
 	rm -rf $(VENV) .seedcheck .pytest_cache
