@@ -10,8 +10,9 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO, seedcheck, seedcheck_json
+
+from seedcheck.fingerprint import sample_indices
 
 pytestmark = pytest.mark.e2e
 NO_HASHSEED = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
@@ -56,11 +57,16 @@ def test_custom_tf_function_loop_final_weights_are_bitwise_identical_under_seedc
     steps = [json.loads(line) for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines()
              if '"weights/step-' in line]
     assert len(steps) == 40  # --every 1: 20 batches x 2 epochs, one snapshot per optimizer step
-    # Each snapshot sees the weights after its step's update: the last one is the final weights.
-    last = {v["name"]: v["fp"] for v in steps[-1]["detail"]["variables"]}
-    final = [json.loads(line) for line in (tmp_path / "runs" / "s9-1.jsonl").read_text().splitlines()
-             if '"weights/final/' in line][0]
-    assert last == {v["name"]: v["fp"] for v in final["detail"]["variables"]}
+    # Each snapshot (summarized in-graph) sees the weights after its step's update: the last one
+    # holds exactly the final weights' values at the sampled positions, and their norm.
+    last = steps[-1]["detail"]["variables"]
+    weights = [plain[name] for name in plain.files]
+    assert [v["shape"] for v in last] == [list(w.shape) for w in weights]
+    for summary, array in zip(last, weights):
+        flat = array.reshape(-1).astype(np.float64)
+        assert summary["sample"] == flat[sample_indices(flat.size)].tolist()
+        assert summary["norm"] == pytest.approx(float(np.linalg.norm(flat)), rel=1e-12)
+    assert steps[-2]["detail"]["variables"][0]["sample"] != last[0]["sample"]  # a step changes them
 
 
 def test_numpy_shuffle_before_seeding(tmp_path):

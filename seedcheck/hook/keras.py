@@ -3,10 +3,10 @@
 - `keras.Model.fit` is replaced by a wrapper that appends a callback: weights at train begin
   (init) and each epoch end, each epoch's logs. Every Model subclass inherits it.
 - Data order: the model's `train_step` is shadowed on the instance and `train_function` reset so
-  Keras rebuilds it. The wrapper runs the real step first, then fingerprints the batch in-graph
-  (`tf.fingerprint`, one 8-byte row per example) and hands it to Python with `tf.py_function`.
-  Adding ops *after* the real step leaves the op ids, hence the derived op seeds, of everything the
-  step does unchanged; a test proves final weights bitwise identical with and without the hook.
+  Keras rebuilds it. The wrapper runs the real step first, then folds the batch into an in-graph
+  fingerprint chain (`ingraph.DataChain`), read at the epoch's end: no Python per batch. The ops
+  come *after* the real step and draw no random numbers, so everything the step computes is
+  unchanged; a test proves final weights bitwise identical with and without the hook.
 - Initial values: `Layer.add_weight` is wrapped, so every layer variable is checked when it is
   created, with the user's call site, including layers built outside `fit`.
 """
@@ -14,18 +14,16 @@
 from __future__ import annotations
 
 import functools
-import gc
 import sys
 import types
 import weakref
 from typing import Any
 
-from seedcheck.fingerprint import bytes_fingerprint, combine, snapshot, summarize
+from seedcheck.fingerprint import snapshot, summarize
+from seedcheck.hook.ingraph import DataChain
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.steps import MaxStepsReached, StepCapture
 from seedcheck.hook.variables import read_named
-
-_MAX_BATCHES_IN_DETAIL = 8
 
 
 def _tf() -> types.ModuleType:
@@ -38,7 +36,8 @@ class KerasInstrumentation:
         self._steps = steps
         self._fit_count = 0
         self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._epoch_batches: list[str] | None = None
+        self._models: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._chains: weakref.WeakKeyDictionary[Any, DataChain] = weakref.WeakKeyDictionary()
         self._keras: types.ModuleType | None = None
         self.on_first_fit: list[Any] = []
 
@@ -53,6 +52,20 @@ class KerasInstrumentation:
             return self._instrumented_fit(original_fit, model, args, kwargs)
 
         model_class.fit = fit
+
+        # Every model passes through Model.__new__ (Sequential, functional, subclassed): remember
+        # each one, so the final weights need no scan of the heap (gc.get_objects: ~150 ms).
+        original_new = model_class.__new__
+        models = self._models
+
+        @functools.wraps(original_new)
+        def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+            model = original_new(cls, *args, **kwargs)
+            if isinstance(model, model_class):
+                models.add(model)
+            return model
+
+        model_class.__new__ = staticmethod(__new__)
 
         layer_class = keras.layers.Layer
         original_add_weight = layer_class.add_weight
@@ -134,12 +147,14 @@ class KerasInstrumentation:
                     "weights", lambda: instrumentation.record_weights(model, f"weights/{fit_name}/init"))
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                instrumentation._epoch_batches = []
-                self.steps_before_epoch = steps.steps
+                chain = instrumentation._chains.get(model)
+                if chain is not None:  # batches run outside an epoch (train_on_batch) do not count
+                    instrumentation._recorder.guarded("data", chain.reset)
+                self.steps_before_epoch = steps.fit_steps
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 stage = f"{fit_name}/epoch-{epoch + 1}"
-                instrumentation._recorder.guarded("data", lambda: instrumentation._record_data(f"data/{stage}"))
+                instrumentation._recorder.guarded("data", lambda: instrumentation._record_data(model, f"data/{stage}"))
                 instrumentation._recorder.guarded(
                     "weights", lambda: instrumentation.record_weights(model, f"weights/{stage}"))
                 instrumentation._recorder.guarded("metrics", lambda: instrumentation._record_metrics(stage, logs))
@@ -147,48 +162,40 @@ class KerasInstrumentation:
         if self._steps.max_steps is not None:  # per-batch Python work only when it is asked for
             def on_train_batch_end(callback: Any, batch: int, logs: Any = None) -> None:
                 # `batch` is the index, in this epoch, of the last step just run (Keras 3).
-                steps.steps = callback.steps_before_epoch + batch + 1
-                if steps.steps >= steps.max_steps:  # type: ignore[operator]
+                steps.fit_steps = callback.steps_before_epoch + batch + 1
+                if steps.fit_steps >= steps.max_steps:  # type: ignore[operator]
                     model.stop_training = True  # Keras ends the epoch (its callbacks run) and fit
 
             SeedcheckCallback.on_train_batch_end = on_train_batch_end
         return SeedcheckCallback()
 
     def _capture_batches(self, model: Any) -> None:
-        if getattr(model, "_seedcheck_batches", False):
+        if model in self._chains:
             return
         if model.jit_compile:
-            # XLA cannot compile a py_function: keep the run intact, say what is not captured.
+            # XLA may not compile the fingerprint ops: keep the run intact, say what is not captured.
             self._recorder.record("note", self._recorder.next_key("note/data-order-not-captured"),
                                   "jit_compile is on: the data order inside fit is not fingerprinted")
             return
-        tf = _tf()
         real_step = model.train_step
-        on_batch = self._on_batch
+        chain = self._chains[model] = DataChain()
 
         def train_step(data: Any) -> Any:
             outputs = real_step(data)
-            rows = [tf.fingerprint(tf.reshape(t, [1]) if t.shape.rank == 0 else t)
-                    for t in tf.nest.flatten(data, expand_composites=True) if t is not None]
-            tf.py_function(on_batch, rows, Tout=[])
+            chain.update(data)
             return outputs
 
         object.__setattr__(model, "train_step", train_step)  # plain attribute: not tracked by Keras
-        object.__setattr__(model, "_seedcheck_batches", True)
         model.train_function = None  # rebuilt from our train_step by make_train_function
 
-    def _on_batch(self, *rows: Any) -> None:
-        if self._epoch_batches is None:
+    def _record_data(self, model: Any, key: str) -> None:
+        chain = self._chains.get(model)
+        if chain is None:
             return
-        self._epoch_batches.append(combine(bytes_fingerprint(r.numpy().tobytes()) for r in rows))
-
-    def _record_data(self, key: str) -> None:
-        batches = self._epoch_batches or []
-        self._epoch_batches = None
-        if not batches:
+        value, count, first = chain.read()
+        if not count:
             return
-        detail = {"batches": len(batches), "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]]}
-        self._recorder.record("data", key, combine(batches), detail=detail)
+        self._recorder.record("data", key, value, detail={"batches": count, "first_batches": first})
 
     def _record_metrics(self, stage: str, logs: Any) -> None:
         for name, value in sorted((logs or {}).items()):
@@ -212,10 +219,7 @@ class KerasInstrumentation:
     def record_final_weights(self) -> None:
         """`weights/final/<model>` for every live, built model whose weights no larger model holds
         (a sub-model, or the Functional model a Sequential keeps inside, is covered by its owner)."""
-        keras = self._keras
-        if keras is None:
-            return
-        models = [obj for obj in gc.get_objects() if isinstance(obj, keras.Model) and obj.built and obj.weights]
+        models = [model for model in list(self._models) if model.built and model.weights]
         covered: set[int] = set()
         # Largest first; among equals, the model the script trained, and Keras's inner Functional last.
         order = lambda m: (-len(m.weights), m not in self._fitted, type(m).__name__ == "Functional", m.name)  # noqa: E731
