@@ -1,7 +1,7 @@
 """Command line: parse, validate, call the engine, pick a reporter, exit with the contract's code.
 
 Exit codes (DESIGN.md §5): 0 reproducible, 1 a stage diverged, 2 usage or bad input, 3 a run
-failed (wins over 1), 130 interrupted. Every user error is one line on stderr, never a traceback.
+failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every user error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import datetime
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,10 @@ from rich.console import Console
 
 from seedcheck import __version__
 from seedcheck import config as project_config
-from seedcheck.compare import EXIT_INTERRUPTED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
+from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
-from seedcheck.runner import MANIFEST, RunPlan, Runner, Target
+from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
 
 
@@ -156,6 +157,7 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
     sources = [baseline, new_runs] if baseline is not None else [new_runs]
     comparison = _compare(sources, request, interrupted=runner.interrupted)
     comparison.jobs, comparison.fail_fast = jobs, runner.stopped_early
+    comparison.terminated = runner.terminated
     _report(comparison, request, target.label, save_dir=str(plan.save_dir))
     sys.exit(comparison.exit_code)
 
@@ -345,6 +347,7 @@ def _write(path: Path, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with the contract's exit codes instead of Click's usage blocks."""
+    signal.signal(signal.SIGTERM, raise_terminated)
     try:
         cli.main(args=argv, prog_name="seedcheck", standalone_mode=False)
     except click.exceptions.Exit as done:  # --help, --version
@@ -355,6 +358,9 @@ def main(argv: list[str] | None = None) -> None:
             message += f" (see `{problem.ctx.command_path} --help`)"
         click.echo(f"seedcheck: error: {message}", err=True)
         sys.exit(EXIT_USAGE)
+    except Terminated:
+        click.echo("seedcheck: terminated", err=True)
+        sys.exit(EXIT_TERMINATED)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("seedcheck: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)

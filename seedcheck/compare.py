@@ -32,6 +32,7 @@ CONTEXT_KINDS = ("env",)
 TOLERANT_KINDS = ("weights", "init", "metrics")
 
 EXIT_REPRODUCIBLE, EXIT_DIVERGED, EXIT_USAGE, EXIT_RUN_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a terminated process
 
 
 @dataclass
@@ -127,6 +128,7 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the hook's own problems, from `note` events
     interrupted: bool = False
+    terminated: bool = False  # the interruption was SIGTERM (a CI runner cancelling the job)
     tolerance: Tolerance = BITWISE
     ignore: tuple[str, ...] = ()
     env_differences: list[EnvDifference] = field(default_factory=list)
@@ -152,7 +154,7 @@ class Comparison:
     @property
     def exit_code(self) -> int:
         if self.interrupted:
-            return EXIT_INTERRUPTED
+            return EXIT_TERMINATED if self.terminated else EXIT_INTERRUPTED
         return {"failed": EXIT_RUN_FAILED, "diverged": EXIT_DIVERGED}.get(self.verdict, EXIT_REPRODUCIBLE)
 
     @property

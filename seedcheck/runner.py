@@ -33,6 +33,15 @@ STDERR_TAIL_LINES = 12
 MANIFEST = "seedcheck-run.json"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM on seedcheck (a CI runner cancelling the job): handled like Ctrl-C — every run's
+    process group ended, the partial report printed — and exits 143 instead of 130."""
+
+
+def raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 @dataclass(frozen=True)
 class Target:
     """What to run: a script path or a module name, with its arguments."""
@@ -147,6 +156,7 @@ class Runner:
         self.plan = plan
         self.progress = progress
         self.interrupted = False
+        self.terminated = False
         self.watch = DivergenceWatch(plan.tolerance, plan.ignore) if plan.fail_fast else None
         self._running: dict[str, _Active] = {}
 
@@ -171,9 +181,9 @@ class Runner:
                     self._end_all("stopped", "stopped by --fail-fast: two runs of a seed already disagree", results)
                     break
                 time.sleep(POLL_S)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            self._end_all("interrupted", "interrupted", results)
+        except KeyboardInterrupt as stop:
+            self.interrupted, self.terminated = True, isinstance(stop, Terminated)
+            self._end_all("interrupted", "terminated (SIGTERM)" if self.terminated else "interrupted", results)
         reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
         for spec in pending:
             results[spec.name] = RunResult(spec.name, spec.seed, "skipped", problem=reason)

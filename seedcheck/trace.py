@@ -14,9 +14,10 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Version of the trace format. Bump on any change a reader of the previous version would
 # misread, and log it here:
@@ -50,22 +51,39 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
 class Event:
-    kind: str
-    key: str
-    value: Any = None
-    site: str | None = None
-    detail: dict[str, Any] | None = None
-    t: float = 0.0
+    """One recorded event. Plain classes, not dataclasses: the hook imports this module into the
+    user's process, where `dataclasses` (and the `inspect` it pulls in) cost ~8 ms of start-up."""
+
+    __slots__ = ("kind", "key", "value", "site", "detail", "t")
+
+    def __init__(self, kind: str, key: str, value: Any = None, site: str | None = None,
+                 detail: dict[str, Any] | None = None, t: float = 0.0) -> None:
+        self.kind, self.key, self.value, self.site, self.detail, self.t = kind, key, value, site, detail, t
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.kind, self.key, self.value, self.site, self.detail, self.t)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Event) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # value and detail may be lists and dicts
+
+    def __repr__(self) -> str:
+        return (f"Event(kind={self.kind!r}, key={self.key!r}, value={self.value!r}, site={self.site!r}, "
+                f"detail={self.detail!r}, t={self.t!r})")
 
 
-@dataclass
 class Trace:
-    path: Path
-    header: dict[str, Any]
-    events: list[Event] = field(default_factory=list)
-    torn_tail: bool = False  # the last line was cut short (the run died mid-write)
+    def __init__(self, path: Path, header: dict[str, Any], events: list[Event] | None = None,
+                 torn_tail: bool = False) -> None:
+        self.path = path
+        self.header = header
+        self.events: list[Event] = events if events is not None else []
+        self.torn_tail = torn_tail  # the last line was cut short (the run died mid-write)
+
+    def __repr__(self) -> str:
+        return f"Trace(path={self.path!r}, run={self.run!r}, events={len(self.events)}, torn_tail={self.torn_tail})"
 
     @property
     def run(self) -> str:
@@ -87,6 +105,7 @@ class TraceWriter:
 
     def __init__(self, path: str | os.PathLike[str], header: dict[str, Any]) -> None:
         self._file: TextIO = open(path, "w", encoding="utf-8")
+        self._pid = os.getpid()  # a forked child inherits this writer: it must not write
         self._start = time.monotonic()
         self._write({"seedcheck_trace": TRACE_FORMAT, **header})
 
@@ -102,7 +121,7 @@ class TraceWriter:
         self._write(record)
 
     def _write(self, record: dict[str, Any]) -> None:
-        if self._file.closed:
+        if self._file.closed or os.getpid() != self._pid:
             return
         try:  # the common case, at half the cost of walking the record first
             line = json.dumps(record, separators=(",", ":"), allow_nan=False)
@@ -112,12 +131,14 @@ class TraceWriter:
         self._file.flush()
 
     def close(self) -> None:
-        if not self._file.closed:
+        if not self._file.closed and os.getpid() == self._pid:
             self._file.close()
 
 
 def read_trace(path: str | os.PathLike[str]) -> Trace:
     """Read a trace, or raise `TraceError` with one line naming the file and the problem."""
+    from pathlib import Path  # here, not at the top: the hook, which only writes, never needs it
+
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -176,7 +197,7 @@ class TraceTail:
     the last call (a line is complete once its newline is written; the writer flushes per event)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = Path(path)
+        self._path = path
         self._offset = 0
         self._partial = b""
 

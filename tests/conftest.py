@@ -68,3 +68,20 @@ def validate_report(report: dict[str, Any]) -> None:
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+def processes_marked(marker: str | Path) -> list[int]:
+    """Live processes whose environment contains `marker` (a test's own tmp path): every process a
+    run starts, the script's own children included, inherits $SEEDCHECK_RUN_DIR, which holds it.
+    Used to prove that nothing is left behind."""
+    needle = str(marker).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone, or a zombie
+            continue
+    return found

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, SCRIPTS, seedcheck, seedcheck_json
+from conftest import processes_marked, REPO, SCRIPTS, seedcheck, seedcheck_json
 from seedcheck.trace import read_trace
 
 
@@ -86,9 +86,7 @@ def test_timeout_kills_the_run_and_keeps_its_trace(tmp_path):
     assert result.report["runs"][0]["status"] == "timeout"
     trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
     assert [e.key for e in trace.events] == ["env", "seed/random.seed#1"]  # up to the hang, nothing lost
-    leftover = subprocess.run(["pgrep", "-f", str(SCRIPTS / "sleeps.py")], capture_output=True, text=True)
-    leftover_rel = subprocess.run(["pgrep", "-f", "tests/scripts/sleeps.py"], capture_output=True, text=True)
-    assert leftover.stdout == "" and leftover_rel.stdout == ""
+    assert processes_marked(tmp_path) == [], "processes left behind"
 
 
 def test_run_that_dies_without_cleanup_leaves_a_readable_trace(tmp_path):
@@ -131,5 +129,4 @@ def test_ctrl_c_ends_the_runs_prints_a_partial_report_and_exits_130(tmp_path):
     assert report["interrupted"] is True and report["exit_code"] == 130
     assert [r["status"] for r in report["runs"]] == ["interrupted", "skipped"]
     assert [e.key for e in read_trace(trace).events] == ["env", "seed/random.seed#1"]
-    leftover = subprocess.run(["pgrep", "-f", "tests/scripts/sleeps.py"], capture_output=True, text=True)
-    assert leftover.stdout == "", f"processes left behind: {leftover.stdout}"
+    assert processes_marked(tmp_path) == [], "processes left behind"

@@ -6,11 +6,9 @@ Writes the trace header and the `env` event, installs the lazy patches, runs the
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 import time
-import traceback
 from typing import Any
 
 from seedcheck import __version__
@@ -37,7 +35,7 @@ class Session:
             "target": settings.script or f"-m {settings.module}",
             "override": settings.override,
             "force_seed": settings.force_seed,
-            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),  # no datetime import
         }
         self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=os.getcwd())
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
@@ -46,6 +44,7 @@ class Session:
         self.tfrandom: Any = None
         self.steps = StepCapture(self.recorder, settings.every, settings.max_steps)
         self._tf_env_recorded = False
+        self.children: Any = None
         self._ready: set[str] = set()
 
     # -- patches ---------------------------------------------------------------------------------
@@ -61,6 +60,17 @@ class Session:
         self.finder.when_imported("numpy.random", self._patch_numpy)
         self.finder.when_imported("tensorflow", self._patch_tensorflow)
         self.finder.when_imported("keras", self._patch_keras)
+        self.finder.when_imported("subprocess", lambda m: self.recorder.guarded(
+            "children", lambda: self._children().install_subprocess(m)))
+        self.finder.when_imported("multiprocessing.process", lambda m: self.recorder.guarded(
+            "children", lambda: self._children().install_multiprocessing(m)))
+
+    def _children(self) -> Any:
+        if self.children is None:
+            from seedcheck.hook.children import ChildProcesses
+
+            self.children = ChildProcesses(self.recorder)
+        return self.children
 
     def _patch_numpy(self, np_random: Any) -> None:
         original = np_random.seed
@@ -140,6 +150,8 @@ class Session:
             if self.steps.stopped:  # the stop raised inside a tf.function reaches us as TF's own error
                 exit_code = 0
             else:
+                import traceback
+
                 exit_code, error = 1, exc
                 traceback.print_exception(type(exc), exc, script.hide_hook_frames(exc.__traceback__))
         finally:

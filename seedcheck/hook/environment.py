@@ -48,6 +48,19 @@ def cpu_model() -> str | None:
     return platform.processor() or None
 
 
+def platform_name() -> str:
+    """`platform.platform(terse=True)`, without the `subprocess` import (~6 ms) it makes on Linux."""
+    if sys.platform == "linux" and hasattr(os, "confstr"):
+        try:
+            libc = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()
+        except (ValueError, OSError):
+            libc = []
+        uname = os.uname()
+        name = f"{uname.sysname}-{uname.release}-{uname.machine}"
+        return f"{name}-with-{libc[0]}{libc[1]}" if len(libc) == 2 else name
+    return platform.platform(terse=True)
+
+
 def process_env() -> dict[str, Any]:
     """Known without importing anything heavy."""
     versions = installed_versions()
@@ -55,7 +68,7 @@ def process_env() -> dict[str, Any]:
         "host": platform.node(),
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
-        "platform": platform.platform(terse=True),
+        "platform": platform_name(),
         "machine": platform.machine(),
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),

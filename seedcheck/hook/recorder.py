@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections import Counter
 from typing import Any, Callable
 
@@ -96,6 +95,8 @@ class Recorder:
         except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
             self.errors += 1
             if self.errors <= 20:
+                import traceback
+
                 self.record("note", self.next_key(f"note/hook-error/{what}"), f"{type(err).__name__}: {err}",
                             detail={"traceback": traceback.format_exc(limit=6)})
 

@@ -18,12 +18,13 @@ import functools
 import sys
 import weakref
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seedcheck.fingerprint import array_fingerprint, combine, snapshot
-from seedcheck.hook.ingraph import WeightLayout
+
 from seedcheck.hook.recorder import Recorder
-from seedcheck.hook.variables import read_named
+
+if TYPE_CHECKING:  # imported where TensorFlow is in use: a script without it never pays for them
+    from seedcheck.hook.ingraph import WeightLayout
 
 DEFAULT_LOOP_EVERY = 100
 _MAX_BATCHES_IN_DETAIL = 8
@@ -114,6 +115,8 @@ class StepCapture:
         tf.cond(due, record, lambda: tf.constant(False))
 
     def _layout_for(self, variables: list[Any]) -> WeightLayout:
+        from seedcheck.hook.ingraph import WeightLayout
+
         if self._layout is None or len(variables) != len(self._layout_of) or \
                 any(a is not b for a, b in zip(variables, self._layout_of)):
             self._layout, self._layout_of = WeightLayout(variables), variables
@@ -156,6 +159,9 @@ class StepCapture:
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
     def record_weights(self, key: str, site: str | None = None) -> None:
+        from seedcheck.fingerprint import snapshot
+        from seedcheck.hook.variables import read_named
+
         if not self._variables:
             return
         steps = self.steps
@@ -187,6 +193,8 @@ class StepCapture:
         if state is None:
             state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
             self._open_passes.add(iterator)
+        from seedcheck.fingerprint import array_fingerprint, combine
+
         parts = [t for t in _tf().nest.flatten(element, expand_composites=True) if hasattr(t, "numpy")]
         state["batches"].append(combine(array_fingerprint(t.numpy()) for t in parts))
 
@@ -195,6 +203,8 @@ class StepCapture:
         self._open_passes.discard(iterator)
         if not state or not state["batches"]:
             return
+        from seedcheck.fingerprint import combine
+
         site = state["site"] or "?"
         self._passes[site] += 1
         stage = f"loop@{site}/pass-{self._passes[site]}"

@@ -26,6 +26,7 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
         "verdict": comparison.verdict,
         "exit_code": comparison.exit_code,
         "interrupted": comparison.interrupted,
+        "terminated": comparison.terminated,
         "jobs": comparison.jobs,
         "stopped_early": comparison.fail_fast,
         "tolerance": {"rtol": comparison.tolerance.rtol, "atol": comparison.tolerance.atol},

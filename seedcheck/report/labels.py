@@ -150,7 +150,8 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     runs = len([r for r in comparison.runs if r.trace is not None])
     against = " against the baseline" if comparison.baseline_runs else ""
     if comparison.interrupted:
-        return f"Interrupted: partial report of {runs} runs.", "warn"
+        how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
+        return f"{how}: partial report of {runs} runs.", "warn"
     if comparison.verdict == "failed":
         return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
                 f"{failing} of {len(judged)} stages diverged or missing.", "bad")
