@@ -35,14 +35,16 @@ NO_TF = ["tests/scripts/python_seeding.py"]
 TARGETS = {"default": 1.02, "--every 1": 1.10}
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float | None]:
-    """(whole-process seconds, the training seconds the workload printed, if it printed them)."""
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float | None, float | None]:
+    """(whole-process seconds, the training seconds and training CPU seconds the workload printed,
+    if it printed them)."""
     started = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, check=True, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     whole = time.perf_counter() - started
-    train = [line.split("=", 1)[1] for line in done.stdout.splitlines() if line.startswith("train_seconds=")]
-    return whole, float(train[-1]) if train else None
+    printed = dict(line.split("=", 1) for line in done.stdout.splitlines() if line.startswith("train_"))
+    train, cpu = printed.get("train_seconds"), printed.get("train_cpu_seconds")
+    return whole, float(train) if train else None, float(cpu) if cpu else None
 
 
 def hooked_env(trace: Path, script: list[str], every: int | None = None) -> dict[str, str]:
@@ -51,11 +53,11 @@ def hooked_env(trace: Path, script: list[str], every: int | None = None) -> dict
 
 
 def interleaved(script: list[str], variants: dict[str, int | None], rounds: int, workdir: Path
-                ) -> dict[str, list[tuple[float, float | None]]]:
+                ) -> dict[str, list[tuple[float, float | None, float | None]]]:
     """Plain, then each hooked variant, round after round (A/B/C/A/B/C…): drift in the machine's
     load falls on every variant alike."""
     plain_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    times: dict[str, list[tuple[float, float | None]]] = {"plain": [], **{name: [] for name in variants}}
+    times: dict[str, list[tuple[float, float | None, float | None]]] = {"plain": [], **{name: [] for name in variants}}
     for index in range(rounds):
         times["plain"].append(timed([sys.executable, *script], plain_env))
         for name, every in variants.items():
@@ -68,7 +70,7 @@ def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f}s (min {min(values):.3f}, max {max(values):.3f})"
 
 
-def ratio_line(label: str, times: dict[str, list[tuple[float, float | None]]], which: int) -> list[str]:
+def ratio_line(label: str, times: dict[str, list[tuple[float, float | None, float | None]]], which: int) -> list[str]:
     plain = [t[which] for t in times["plain"]]
     lines = [f"  {label:<9} {'plain':<9} {spread(plain)}"]  # type: ignore[arg-type]
     for name in times:
@@ -94,7 +96,8 @@ def main() -> None:
         for mode, title in (("fit", "CNN, 28x28 images, Keras fit"), ("loop", "CNN, GradientTape loop in a tf.function")):
             times = interleaved([*CNN, "--mode", mode], {"default": None, "--every 1": 1}, args.rounds, work)
             print(f"{title}:")
-            for line in ratio_line("training", times, 1) + ratio_line("process", times, 0):
+            for line in ratio_line("training", times, 1) + ratio_line("train CPU", times, 2) + \
+                    ratio_line("process", times, 0):
                 print(line)
         times = interleaved(NO_TF, {"hooked": None}, args.rounds * 4, work)
         plain, hooked = [t[0] for t in times["plain"]], [t[0] for t in times["hooked"]]
