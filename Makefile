@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test clean bench
+.PHONY: demo test test-browser clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[tf,test]"
+	$(BIN)/python -m pip install --quiet -e ".[tf,test,html]"
 	touch $(STAMP)
 
 # The demo shows both sides: a classifier seeded only with tf.random.set_seed, whose expected
@@ -25,6 +25,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The HTML report opened in a real headless browser: Debian's chromium and chromedriver (installed
+# here when missing; apt needs root, or sudo), selenium to drive them. Screenshots land in
+# .seedcheck/screenshots/.
+test-browser: $(STAMP)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; }
+	$(BIN)/python -m pip install --quiet -e ".[tf,test,html,browser]"
+	$(BIN)/python -m pytest browser_tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py

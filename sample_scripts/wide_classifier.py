@@ -1,13 +1,14 @@
 """A fully seeded classifier on wide inputs (1024 features): its matrix products are big enough
-that TensorFlow splits them across threads, so the thread count changes the order of the
-floating-point additions, and with it the last bits of the weights.
+that the kernel TensorFlow picks, and on some CPUs the way it splits them across threads, changes
+the order of the floating-point additions, and with it the last bits of the weights.
 
 Run by itself, seedcheck is expected to find every stage reproducible (exit 0): one machine, one
-thread setting. The same seed on another thread setting (e.g. `TF_NUM_INTRAOP_THREADS=1` on one
-machine, `2` on another) changes no initial weight and no batch, but the weights after the first
-epoch differ in their last bits: `seedcheck compare` of the two saved runs reports them DIVERGED
-bitwise (exit 1), `close` with `--rtol 1e-4` (exit 0), and lists the thread setting under the
-environment differences.
+setting. The same seed with TensorFlow's oneDNN kernels off on one machine and on on another
+(`TF_ENABLE_ONEDNN_OPTS=0` / `1`; measured here, where `TF_NUM_INTRAOP_THREADS=1` / `2` made no
+difference) changes no initial weight and no batch, but the weights after the first epoch differ
+in their last bits: `seedcheck compare` of the two saved runs reports them DIVERGED bitwise
+(exit 1), `close` with `--rtol 1e-4` (exit 0), and lists the setting under the environment
+differences.
 """
 
 import argparse

@@ -24,6 +24,7 @@ from seedcheck import config as project_config
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
+from seedcheck.report.terminal import report_console
 from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
 
@@ -47,7 +48,8 @@ def cli(ctx: click.Context) -> None:
     except project_config.ConfigError as err:
         raise UsageProblem(str(err)) from None
     # Read before the subcommand parses its options: Click then takes these as its defaults.
-    ctx.default_map = {"run": config.defaults_for("run"), "compare": config.defaults_for("compare")}
+    ctx.default_map = {"run": config.defaults_for("run"), "compare": config.defaults_for("compare"),
+                       "report": config.defaults_for("compare")}
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,6 +72,9 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also write a JUnit XML report (one test case per stage) to FILE."),
         click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a Markdown report to FILE ($GITHUB_STEP_SUMMARY gets one automatically)."),
+        click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Also write a self-contained HTML report (curves, divergence growth) to FILE; "
+                          "needs the `html` extra."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -87,6 +92,17 @@ class ReportRequest:
     json_file: Path | None
     junit_file: Path | None
     markdown_file: Path | None
+    html_file: Path | None
+
+    def check_html(self) -> None:
+        """--html with no plotting library: say so before any run starts."""
+        if self.html_file is not None:
+            from seedcheck.report.html import PlottingUnavailable, require_plotting
+
+            try:
+                require_plotting()
+            except PlottingUnavailable as err:
+                raise UsageProblem(str(err)) from None
 
     @property
     def baseline_path(self) -> str | None:
@@ -131,6 +147,7 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
     Arguments after `--` go to the script; `{seed}` in them becomes the run's seed.
     """
     request = ReportRequest(**report)
+    request.check_html()
     target = _target(script, module, script_args)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
@@ -168,7 +185,20 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
 def compare_command(paths: tuple[str, ...], **report: Any) -> None:
     """Compare saved runs: trace files or `run --save` directories (repeats, other seeds, other
     machines), with the same verdicts, reports and exit codes as `run`."""
-    request = ReportRequest(**report)
+    _compare_saved(paths, ReportRequest(**report))
+
+
+@cli.command(name="report")
+@click.argument("paths", nargs=-1, metavar="SAVE_DIR...")
+@report_options
+def report_command(paths: tuple[str, ...], **report: Any) -> None:
+    """Report on saved runs again, e.g. as HTML: `seedcheck report .seedcheck/runs/<time> --html
+    report.html`. The same verdicts and exit codes as `compare`, which it is another name for."""
+    _compare_saved(paths, ReportRequest(**report))
+
+
+def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
+    request.check_html()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
     baseline = _load_baseline(request.baseline_path)
@@ -256,6 +286,10 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
         _write(request.junit_file, junit.render(comparison, target))
     if request.markdown_file is not None:
         _write(request.markdown_file, markdown.render(comparison, target))
+    if request.html_file is not None:
+        from seedcheck.report import html
+
+        _write(request.html_file, html.render(comparison, target))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
@@ -271,15 +305,6 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
         from seedcheck.report import table
 
         table.render(comparison, report_console(), target, save_dir=save_dir)
-
-
-def report_console() -> Console:
-    """stdout for the report. Piped output (CI logs) has no terminal width to follow: use a width
-    that fits the table rather than Rich's 80 columns, unless $COLUMNS says otherwise."""
-    console = Console()
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(width=130)
-    return console
 
 
 def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Target:

@@ -145,6 +145,8 @@ def _from_trace(trace: Trace, manifest_entry: dict[str, Any] | None) -> RunResul
         problem = "the trace ends before the run finished (it crashed, was killed or timed out)"
     if status == "ok" and exit_event is None:
         status, problem = "failed", "the trace has no exit event: it is incomplete"
+    if trace.torn_tail:  # the run died mid-write: say so, as the events before the cut are still judged
+        problem = f"{problem or 'its trace is incomplete'}; its last line was cut short and is left out"
     stem = trace.path.name.removesuffix(".jsonl")
     return RunResult(
         name=trace.run, seed=seed, status=status,

@@ -1,4 +1,4 @@
-"""The CI gate end to end: baselines, compare across thread settings, tolerance, JUnit/Markdown/JSON
+"""The CI gate end to end: baselines, compare across kernel settings, tolerance, JUnit/Markdown/JSON
 reports, $GITHUB_STEP_SUMMARY, [tool.seedcheck] config, --ignore and `seedcheck show`.
 
 Real TensorFlow in real subprocesses where a training run is the point; a Python-only script
@@ -96,41 +96,43 @@ def test_baseline_with_other_seeds_is_refused(project: Path) -> None:
                                      "use its seeds or record a new baseline")
 
 
-# -- other machines: thread settings, tolerance --------------------------------------------------
+# -- other machines: kernel settings, tolerance --------------------------------------------------
 
 @pytest.fixture(scope="module")
-def thread_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The wide classifier saved once with one intra-op thread and once with two, as two CI
-    machines would (`seedcheck run --repeats 1 --save`)."""
+def machine_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The wide classifier saved once with TensorFlow's oneDNN kernels off and once on, as two CI
+    machines would (`seedcheck run --repeats 1 --save`). oneDNN on or off swaps the matmul kernels
+    and changes the weights' last bits (measured on this AVX-512 EPYC); the intra-op thread count
+    did so on an earlier machine but not on this one, so it cannot be the test's difference."""
     folder = tmp_path_factory.mktemp("machines")
-    for threads in ("1", "2"):
+    for onednn in ("0", "1"):
         result = seedcheck("run", SAMPLES / "wide_classifier.py", "--seed", "7", "--repeats", "1",
-                           "--save", folder / f"threads-{threads}", "-q", env={"TF_NUM_INTRAOP_THREADS": threads})
+                           "--save", folder / f"onednn-{onednn}", "-q", env={"TF_ENABLE_ONEDNN_OPTS": onednn})
         assert result.code == 0, result.stderr
-    return folder / "threads-1", folder / "threads-2"
+    return folder / "onednn-0", folder / "onednn-1"
 
 
-def test_thread_settings_diverge_bitwise(thread_runs: tuple[Path, Path], tmp_path: Path) -> None:
-    junit = tmp_path / "threads.xml"
-    result = compare_json(*thread_runs, "--junit", junit, tmp_path=tmp_path)
+def test_kernel_settings_diverge_bitwise(machine_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    junit = tmp_path / "machines.xml"
+    result = compare_json(*machine_runs, "--junit", junit, tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     report = result.report
-    assert [run["name"] for run in report["runs"]] == ["threads-1:s7#1", "threads-2:s7#1"]
+    assert [run["name"] for run in report["runs"]] == ["onednn-0:s7#1", "onednn-1:s7#1"]
     assert report["first_divergence"]["key"] == "weights/fit#1/epoch-1"
     assert report["first_divergence"]["rule"] == "environment-difference"
-    assert "$TF_NUM_INTRAOP_THREADS" in report["first_divergence"]["cause"]
+    assert "$TF_ENABLE_ONEDNN_OPTS" in report["first_divergence"]["cause"]
     for key in ("weights/fit#1/init", "data/fit#1/epoch-1", "init/sequential/dense/kernel#1"):
         assert result.stage(key)["verdict"] == "reproducible"  # same start, same batches: only the arithmetic
     differences = {d["field"]: d["values"] for d in report["environment_differences"]}
-    assert differences["env.TF_NUM_INTRAOP_THREADS"] == {"threads-1:s7#1": "1", "threads-2:s7#1": "2"}
+    assert differences["env.TF_ENABLE_ONEDNN_OPTS"] == {"onednn-0:s7#1": "0", "onednn-1:s7#1": "1"}
     assert result.stage("env")["verdict"] == "differs" and not result.stage("env")["fails"]
-    assert "Environment differences" in result.stdout and "$TF_NUM_INTRAOP_THREADS" in result.stdout
+    assert "Environment differences" in result.stdout and "$TF_ENABLE_ONEDNN_OPTS" in result.stdout
     failures = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase") if case.find("failure") is not None]
     assert "weights fit#1 epoch 1" in failures
 
 
-def test_thread_settings_are_close_within_a_tolerance(thread_runs: tuple[Path, Path], tmp_path: Path) -> None:
-    result = compare_json(*thread_runs, "--rtol", "1e-4", tmp_path=tmp_path)
+def test_kernel_settings_are_close_within_a_tolerance(machine_runs: tuple[Path, Path], tmp_path: Path) -> None:
+    result = compare_json(*machine_runs, "--rtol", "1e-4", tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
     weights = [s for s in result.report["stages"] if s["kind"] == "weights" and s["key"] != "weights/fit#1/init"]
     assert weights and all(s["verdict"] == "close" for s in weights)
@@ -138,33 +140,9 @@ def test_thread_settings_are_close_within_a_tolerance(thread_runs: tuple[Path, P
     assert result.report["tolerance"] == {"rtol": 1e-4, "atol": 0.0}
     assert "Reproducible within tolerance" in result.stdout
     # A tolerance far below the differences keeps them diverged: close is measured, not assumed.
-    strict = compare_json(*thread_runs, "--atol", "1e-12", tmp_path=tmp_path, name="strict.json")
+    strict = compare_json(*machine_runs, "--atol", "1e-12", tmp_path=tmp_path, name="strict.json")
     assert strict.code == 1
     assert strict.stage("weights/fit#1/epoch-1")["verdict"] == "diverged"
-
-
-# -- bad saved input -----------------------------------------------------------------------------
-
-def test_foreign_and_newer_traces_exit_2_with_one_line(tmp_path: Path) -> None:
-    foreign = tmp_path / "notes.jsonl"
-    foreign.write_text('{"hello": "world"}\n')
-    newer = tmp_path / "newer.jsonl"
-    newer.write_text('{"seedcheck_trace": 2, "run": "s1#1", "seed": 1}\n')
-    empty_dir = tmp_path / "empty"
-    empty_dir.mkdir()
-    cases = {
-        foreign: "not a seedcheck trace (no seedcheck_trace header on line 1)",
-        newer: "trace format 2 was written by a newer seedcheck",
-        empty_dir: "holds no seedcheck traces",
-        tmp_path / "absent": "no such trace or directory",
-    }
-    for path, message in cases.items():
-        result = seedcheck("compare", path)
-        assert result.code == 2, (path, result.stderr)
-        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr
-    result = seedcheck("compare", SCRIPTS, "--baseline", newer)
-    assert result.code == 2 and result.stderr.startswith("seedcheck: error: --baseline:")
 
 
 # -- config, --ignore, show: the command line without TensorFlow ----------------------------------
@@ -230,15 +208,6 @@ def test_show_prints_a_trace_and_refuses_a_directory(tmp_path: Path) -> None:
     torn.write_text((tmp_path / "s2-1.jsonl").read_text().rsplit("\n", 2)[0][:-5])
     shown_torn = seedcheck("show", torn)
     assert shown_torn.code == 0 and "cut short" in shown_torn.stdout
-
-
-def test_compare_of_different_scripts_warns(tmp_path: Path) -> None:
-    for name, script in (("a", "py_shuffle.py"), ("b", "python_seeding.py")):
-        result = seedcheck("run", SCRIPTS / script, "--seed", "1", "--repeats", "1", "--save", tmp_path / name, "-q")
-        assert result.code == 0, result.stderr
-    result = compare_json(tmp_path / "a", tmp_path / "b", tmp_path=tmp_path)
-    assert result.report["warnings"][0].startswith("these runs come from different scripts:")
-    assert result.report["target"] == "saved runs"
 
 
 def _mkdir(path: Path) -> Path:

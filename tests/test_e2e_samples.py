@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import seedcheck_json
+from conftest import seedcheck, seedcheck_json
 
 pytestmark = pytest.mark.e2e
 
@@ -15,8 +15,9 @@ def verdicts(result, prefix: str) -> set[str]:
 
 
 def test_tf_seed_only_classifier_diverges_at_init_with_keras3_hint(tmp_path):
+    page = tmp_path / "report.html"
     result = seedcheck_json("run", "sample_scripts/classifier_tf_seed_only.py", "--seed", "123", "--repeats", "3",
-                            tmp_path=tmp_path)
+                            "--html", page, tmp_path=tmp_path)
     assert result.code == 1, result.stderr
     report = result.report
     assert report["verdict"] == "diverged"
@@ -36,14 +37,25 @@ def test_tf_seed_only_classifier_diverges_at_init_with_keras3_hint(tmp_path):
     assert verdicts(result, "data/fit#1/") == {"reproducible"}
     assert len(result.stages("data/fit#1/")) == 3
     assert result.stage("metrics/fit#1/epoch-1/loss")["detail"]["max_delta"] > 0
-    # The table a user reads says the same.
+    # The table a user reads says the same, with the growth: apart from the first variable created.
     assert "◀ first" in result.stdout and "Likely cause" in result.stdout
+    assert "Divergence growth" in result.stdout and "apart from created" in result.stdout
+    # So does the HTML report, with both plots, drawn from these runs.
+    html = page.read_text()
+    assert "Not reproducible" in html and 'id="first-divergence"' in html and "keras.utils.set_random_seed" in html
+    assert html.count("<svg") == 2 and "apart from created" in html and html.count("◀ first") == 1
+    assert ">loss<" not in html  # titles are drawn as paths: no font needed, so no text node either
+    saved_again = seedcheck("report", tmp_path / "runs", "--html", tmp_path / "again.html")
+    assert saved_again.code == 1 and (tmp_path / "again.html").read_text().count("<svg") == 2
 
 
 def test_fully_seeded_classifier_is_reproducible_and_seed_sensitive(tmp_path):
     result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--seed", "1", "--seed", "2",
-                            "--repeats", "2", "--every", "25", tmp_path=tmp_path)
+                            "--repeats", "2", "--every", "25", "--html", tmp_path / "report.html", tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
+    html = (tmp_path / "report.html").read_text()
+    assert "Reproducible" in html and html.count("identical at every checkpoint") == 2  # seeds 1 and 2
+    assert 'id="first-divergence"' not in html and "Divergence growth" not in result.stdout
     assert result.report["verdict"] == "reproducible" and result.report["first_divergence"] is None
     assert verdicts(result, "") <= {"reproducible", "seed-insensitive"}
     weights = result.stages("weights/")

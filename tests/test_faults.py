@@ -1,5 +1,28 @@
-"""Faults: seedcheck stopped from outside, runs that die or hang. Whatever happens, the evidence
-recorded so far stays readable, the report says what happened, and no process is left behind."""
+"""The fault matrix (issue 6): every way a check can go wrong, and what seedcheck does about it.
+Whatever happens, the evidence recorded so far stays readable, the report says what happened, the
+exit code says which kind of trouble it was, and no process is left behind (`no_stray_processes`
+checks that after every test here).
+
+| fault                                          | outcome                                        | test |
+|------------------------------------------------|------------------------------------------------|------|
+| script raises                                  | run failed, exit 3, stderr tail in the report  | test_uncaught_exception_… |
+| script exits non-zero                          | run failed with its code, exit 3               | test_exit_code_… |
+| script calls os._exit                          | failed, trace readable, reached stages judged  | test_run_that_dies_without_cleanup_… |
+| run killed by SIGKILL                          | failed "killed by SIGKILL", stages judged      | test_a_run_killed_by_sigkill_… |
+| run hangs past --timeout                       | timeout, process group (grandchildren) killed  | test_timeout_… (two) |
+| Ctrl-C on seedcheck                            | partial report, exit 130, nothing left         | test_ctrl_c_… |
+| SIGTERM on seedcheck                           | partial report, exit 143, nothing left         | test_sigterm_… |
+| script spawns Python (subprocess, multiproc.)  | note "child-not-traced", trace not torn        | test_python_children_… |
+| stdin read, cwd changed, MBs, invalid UTF-8    | works; logs kept byte for byte                 | test_stdin_cwd_… |
+| script never imports TensorFlow                | draws, artifacts, exit checked; "not used"     | test_a_script_without_tensorflow_… |
+| bad arguments, missing/dir/non-Python script   | one line, exit 2                               | test_bad_arguments, test_non_python_file |
+| unwritable / already used --save, --json       | one line, exit 2 (--force replaces)            | test_save_…, test_unwritable_… |
+| empty, non-JSON, foreign, newer trace          | one line, exit 2                               | test_unreadable_traces_… |
+| truncated trace                                | read up to the cut, run marked incomplete      | test_a_truncated_trace_… |
+| traces of different scripts compared           | warned, runs labelled by directory             | test_compare_of_different_scripts_… |
+| hostile trace (escapes, markup, code)          | shown as text, nothing executed                | test_a_hostile_trace_… |
+| truncated or mutated traces (fuzzed)           | read, or the one TraceError                    | test_trace.py (hypothesis) |
+"""
 
 from __future__ import annotations
 
@@ -10,11 +33,22 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, processes_marked, seedcheck, seedcheck_json
+from conftest import REPO, SCRIPTS, processes_marked, seedcheck, seedcheck_json
 
+from seedcheck.runner import MANIFEST
 from seedcheck.trace import read_trace
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def no_stray_processes(tmp_path):
+    """After each test, no process started for it is still alive (a killed one gets a moment to go)."""
+    yield
+    deadline = time.monotonic() + 5
+    while processes_marked(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_marked(tmp_path) == [], "processes left behind"
 
 
 def _wait_for(predicate, seconds: float = 30) -> None:
@@ -22,6 +56,103 @@ def _wait_for(predicate, seconds: float = 30) -> None:
     while time.monotonic() < deadline and not predicate():
         time.sleep(0.1)
     assert predicate(), "timed out waiting"
+
+
+# -- runs that fail ---------------------------------------------------------------------------------
+
+
+def test_uncaught_exception_is_reported_like_python_without_seedcheck_frames(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/raises.py", "--repeats", "1", tmp_path=tmp_path, timeout=60)
+    assert result.code == 3
+    stderr_log = (tmp_path / "runs" / "own-1.stderr.log").read_text()
+    assert "FileNotFoundError: data/train.csv" in stderr_log
+    assert 'raises.py", line 8, in <module>' in stderr_log and "seedcheck" not in stderr_log
+    exit_event = read_trace(tmp_path / "runs" / "own-1.jsonl").find("exit")
+    assert exit_event.value == 1 and exit_event.detail["exception"] == "FileNotFoundError"
+
+
+def test_exit_code_of_script_is_kept_and_fails_the_check(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/exit_code.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
+    # no argument: int(sys.argv[1]) raises IndexError -> the script's crash, exit 1
+    assert result.code == 3
+    result = seedcheck_json("run", "tests/scripts/exit_code.py", "--repeats", "2", "--", "4",
+                            tmp_path=tmp_path / "b", timeout=60)
+    assert result.code == 3
+    assert [r["exit_code"] for r in result.report["runs"]] == [4, 4]
+    assert result.report["verdict"] == "failed"
+    assert result.stage("exit")["values"] == {"own#1": 4, "own#2": 4}
+    assert "exited with code 4" in result.report["runs"][0]["problem"]
+
+
+def test_run_that_dies_without_cleanup_leaves_a_readable_trace(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/dies_midway.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
+    assert result.code == 3
+    assert result.report["runs"][0]["problem"] == "exited with code 9"
+    trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
+    assert [e.value for e in trace.events if e.kind == "seed"] == [7, 8]
+    assert trace.find("exit") is None and not trace.torn_tail
+    assert result.stage("seed/random.seed#2")["verdict"] == "reproducible"
+
+
+def test_a_run_killed_by_sigkill_is_failed_with_its_signal_and_its_trace_kept(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/kills_itself.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
+    assert result.code == 3
+    assert [r["problem"] for r in result.report["runs"]] == ["killed by SIGKILL"] * 2
+    trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
+    assert trace.find("exit") is None and not trace.torn_tail
+    # The stages both runs reached are still judged.
+    assert result.stage("seed/random.seed#1")["verdict"] == "reproducible"
+    assert "killed by SIGKILL" in seedcheck("compare", tmp_path / "runs").stdout
+
+
+def test_timeout_kills_the_run_and_keeps_its_trace(tmp_path):
+    started = time.monotonic()
+    result = seedcheck_json("run", "tests/scripts/sleeps.py", "--repeats", "1", "--timeout", "2",
+                            tmp_path=tmp_path, timeout=60)
+    assert time.monotonic() - started < 30
+    assert result.code == 3
+    assert result.report["runs"][0]["status"] == "timeout"
+    trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
+    assert [e.key for e in trace.events] == ["env", "seed/random.seed#1"]  # up to the hang, nothing lost
+    assert processes_marked(tmp_path) == [], "processes left behind"
+
+
+def test_timeout_ends_the_runs_process_group_grandchildren_included(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/spawns_sleeper.py", "--repeats", "1", "--timeout", "3",
+                            tmp_path=tmp_path, timeout=60)
+    assert result.code == 3
+    run = result.report["runs"][0]
+    assert run["status"] == "timeout" and run["problem"] == "timed out after 3s"
+    assert [e.key for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events][:2] == ["env", "seed/random.seed#1"]
+    assert processes_marked(tmp_path) == [], "processes left behind"
+
+
+# -- seedcheck stopped from outside ----------------------------------------------------------------
+
+
+def test_ctrl_c_ends_the_runs_prints_a_partial_report_and_exits_130(tmp_path):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seedcheck", "run", "tests/scripts/sleeps.py", "--repeats", "2", "--save",
+         str(tmp_path / "runs"), "--json", str(tmp_path / "report.json"), "-q"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job inherits SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt: give seedcheck the terminal's default, as a user's shell does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    trace = tmp_path / "runs" / "own-1.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (trace.exists() and "random.seed" in trace.read_text()):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Interrupted" in stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["interrupted"] is True and report["exit_code"] == 130
+    assert [r["status"] for r in report["runs"]] == ["interrupted", "skipped"]
+    assert [e.key for e in read_trace(trace).events] == ["env", "seed/random.seed#1"]
+    assert processes_marked(tmp_path) == [], "processes left behind"
 
 
 def test_sigterm_ends_every_process_group_prints_a_partial_report_and_exits_143(tmp_path):
@@ -47,36 +178,7 @@ def test_sigterm_ends_every_process_group_prints_a_partial_report_and_exits_143(
     assert processes_marked(tmp_path) == [], "processes left behind"
 
 
-def test_timeout_ends_the_runs_process_group_grandchildren_included(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/spawns_sleeper.py", "--repeats", "1", "--timeout", "3",
-                            tmp_path=tmp_path, timeout=60)
-    assert result.code == 3
-    run = result.report["runs"][0]
-    assert run["status"] == "timeout" and run["problem"] == "timed out after 3s"
-    assert [e.key for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events][:2] == ["env", "seed/random.seed#1"]
-    assert processes_marked(tmp_path) == [], "processes left behind"
-
-
-def test_a_run_killed_by_sigkill_is_failed_with_its_signal_and_its_trace_kept(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/kills_itself.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
-    assert result.code == 3
-    assert [r["problem"] for r in result.report["runs"]] == ["killed by SIGKILL"] * 2
-    trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
-    assert trace.find("exit") is None and not trace.torn_tail
-    # The stages both runs reached are still judged.
-    assert result.stage("seed/random.seed#1")["verdict"] == "reproducible"
-    assert "killed by SIGKILL" in seedcheck("compare", tmp_path / "runs").stdout
-
-
-def test_stdin_cwd_megabytes_and_invalid_utf8_are_handled(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/unruly_io.py", "--seed", "3", "--repeats", "2",
-                            tmp_path=tmp_path, timeout=120)
-    assert result.code == 0, result.stdout + result.stderr
-    stdout_log = (tmp_path / "runs" / "s3-1.stdout.log").read_bytes()
-    assert len(stdout_log) > 3 * 1024 * 1024 and b"not utf-8: \xff\xfe" in stdout_log
-    assert b"stdin had 0 bytes" in stdout_log
-    assert b"\xc3\x28" in (tmp_path / "runs" / "s3-1.stderr.log").read_bytes()
-    assert result.stage("seed/random.seed#1")["verdict"] == "reproducible"
+# -- scripts that do unusual things -----------------------------------------------------------------
 
 
 def test_python_children_are_reported_as_not_traced_and_cannot_tear_the_trace(tmp_path):
@@ -93,3 +195,189 @@ def test_python_children_are_reported_as_not_traced_and_cannot_tear_the_trace(tm
     # The forked worker inherited the hook: its draw must not appear in the parent's trace.
     assert [e.key for e in trace.events if e.kind == "rng"] == [e.key for e in read_trace(
         tmp_path / "runs" / "s2-2.jsonl").events if e.kind == "rng"]
+
+
+def test_stdin_cwd_megabytes_and_invalid_utf8_are_handled(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/unruly_io.py", "--seed", "3", "--repeats", "2",
+                            tmp_path=tmp_path, timeout=120)
+    assert result.code == 0, result.stdout + result.stderr
+    stdout_log = (tmp_path / "runs" / "s3-1.stdout.log").read_bytes()
+    assert len(stdout_log) > 3 * 1024 * 1024 and b"not utf-8: \xff\xfe" in stdout_log
+    assert b"stdin had 0 bytes" in stdout_log
+    assert b"\xc3\x28" in (tmp_path / "runs" / "s3-1.stderr.log").read_bytes()
+    assert result.stage("seed/random.seed#1")["verdict"] == "reproducible"
+
+
+# -- a script that never imports TensorFlow ------------------------------------------------------------
+
+def test_a_script_without_tensorflow_still_gets_its_draws_artifacts_and_exit_checked(tmp_path):
+    order = tmp_path / "order_{seed}.txt"
+    args = ["run", SCRIPTS / "py_shuffle.py", "--seed", "5", "--repeats", "2", "--artifact", order]
+    unseeded = seedcheck_json(*args, "--", "--out", order, tmp_path=tmp_path / "unseeded")
+    assert unseeded.code == 1, unseeded.stdout + unseeded.stderr
+    assert unseeded.stages("shuffle/random.shuffle")[0]["verdict"] == "diverged"
+    assert unseeded.stage(f"output/{order}")["verdict"] == "diverged"
+    assert unseeded.stage("exit")["verdict"] == "reproducible"
+    assert "TensorFlow not used" in seedcheck("compare", tmp_path / "unseeded" / "runs").stdout
+    seeded = seedcheck_json(*args, "--", "--out", order, "--seeded", tmp_path=tmp_path / "seeded")
+    assert seeded.code == 0, seeded.stdout
+    assert {s["verdict"] for s in seeded.report["stages"]} == {"reproducible"}
+    assert not any(key.startswith(("weights/", "init/", "data/")) for key in (s["key"] for s in seeded.report["stages"]))
+
+
+# -- bad input: one line on stderr naming the problem, exit 2, never a traceback -------------------
+
+
+def assert_one_line_error(result, *words: str) -> None:
+    assert result.code == 2, (result.code, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("seedcheck: error: ")
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "no_such_script.py"], ["no such script: no_such_script.py"]),
+        (["run", "sample_scripts"], ["is a directory"]),
+        (["run"], ["give a script to run"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--frobnicate"], ["--frobnicate", "--help"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--seed", "abc"], ["--seed", "abc"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--seed", "-1"], ["--seed -1", "between 0 and"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--repeats", "0"], ["--repeats"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--timeout", "0"], ["--timeout"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--format", "xml"], ["--format"]),
+        (["run", "-m", "no_such_module_xyz"], ["no module named 'no_such_module_xyz'"]),
+        (["frobnicate"], ["frobnicate"]),
+    ],
+)
+def test_bad_arguments(args, words):
+    assert_one_line_error(seedcheck(*args), *words)
+
+
+def test_non_python_file(tmp_path):
+    binary = tmp_path / "weights.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    assert_one_line_error(seedcheck("run", binary), "is not a Python script")
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not python at all\n")
+    assert_one_line_error(seedcheck("run", text), "is not a Python script (line 1)")
+
+
+def test_save_directory_with_old_traces_is_refused_unless_forced(tmp_path):
+    args = ["run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path, "-q"]
+    assert seedcheck(*args).code == 0
+    assert_one_line_error(seedcheck(*args), "already holds", "--force")
+    assert seedcheck(*args, "--force").code == 0
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["own-1.jsonl"]
+
+
+def test_unwritable_save_directory(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert_one_line_error(seedcheck("run", "tests/scripts/python_seeding.py", "--save", blocker / "runs"),
+                          "cannot write to --save")
+
+
+def test_unwritable_json_file(tmp_path):
+    result = seedcheck("run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path / "r", "-q",
+                       "--json", tmp_path / "missing_dir" / "report.json")
+    assert_one_line_error(result, "cannot write")
+
+
+# -- traces given to compare ---------------------------------------------------------------------------
+
+def _saved_runs(tmp_path, script="py_shuffle.py", name="runs"):
+    result = seedcheck("run", SCRIPTS / script, "--seed", "1", "--repeats", "2", "--save", tmp_path / name, "-q")
+    assert result.code in (0, 1), result.stderr
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty file, not a seedcheck trace"),
+    (b"\x89PNG\r\n\x1a\n", "not a seedcheck trace"),
+    (b"this is not json\n", "not a seedcheck trace"),
+    (b'{"hello": "world"}\n', "not a seedcheck trace (no seedcheck_trace header on line 1)"),
+    (b'{"seedcheck_trace": 2, "run": "s1#1", "seed": 1}\n', "trace format 2 was written by a newer seedcheck"),
+])
+def test_unreadable_traces_are_one_line_and_exit_2(tmp_path, content, message):
+    trace = tmp_path / "run.jsonl"
+    trace.write_bytes(content)
+    for args in (("compare", trace), ("show", trace), ("compare", SCRIPTS, "--baseline", trace)):
+        result = seedcheck(*args)
+        assert result.code == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("seedcheck: error: "), result.stderr
+        if args[0] == "compare" and len(args) == 2:
+            assert message in result.stderr, result.stderr
+
+
+def test_missing_and_empty_directories_are_one_line_and_exit_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for path, message in ((tmp_path / "empty", "holds no seedcheck traces"), (tmp_path / "absent", "no such trace")):
+        result = seedcheck("compare", path)
+        assert result.code == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_a_truncated_trace_is_read_up_to_the_cut_and_its_run_marked_incomplete(tmp_path):
+    runs = _saved_runs(tmp_path)
+    second = runs / "s1-2.jsonl"
+    second.write_bytes(second.read_bytes()[:-25])  # the exit event cut mid-line, as a crash mid-write leaves it
+    (runs / MANIFEST).unlink()  # judge by the traces alone
+    result = seedcheck("compare", runs, "--json", tmp_path / "report.json")
+    assert result.code == 3, result.stdout + result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["runs"][1]["status"] == "failed"
+    assert "last line was cut short" in report["runs"][1]["problem"]
+    shuffle = [s for s in report["stages"] if s["key"].startswith("shuffle/")][0]
+    assert set(shuffle["values"]) == {"s1#1", "s1#2"}  # the events before the cut are still compared
+
+
+def test_compare_of_different_scripts_warns_and_labels_the_runs(tmp_path):
+    first, second = _saved_runs(tmp_path, "py_shuffle.py", "a"), _saved_runs(tmp_path, "python_seeding.py", "b")
+    result = seedcheck("compare", first, second, "--json", tmp_path / "report.json")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["warnings"][0].startswith("these runs come from different scripts:")
+    assert "these runs come from different scripts" in " ".join(result.stdout.split())
+    assert [run["name"] for run in report["runs"]] == ["a:s1#1", "a:s1#2", "b:s1#1", "b:s1#2"]
+
+
+def test_a_hostile_trace_is_shown_as_text_and_nothing_in_it_is_executed(tmp_path):
+    runs = _saved_runs(tmp_path)
+    canary = tmp_path / "canary"
+    hostile = {
+        "site": f"\x1b]0;retitled\x07\x1b[2J[bold red]x[/]__import__('os').system('touch {canary}').py:1",
+        "value": "$(touch " + str(canary) + ") `touch " + str(canary) + "`",
+    }
+    lines = (runs / "s1-2.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    for event in events[1:]:
+        if event["kind"] == "shuffle":
+            event["site"] = hostile["site"]
+            event["key"] = f"shuffle/random.shuffle@{hostile['site']}#1"
+            event["value"] = hostile["value"]
+    events[0]["target"] = hostile["site"]
+    (runs / "s1-2.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    for args in (("compare", runs), ("show", runs / "s1-2.jsonl"), ("compare", runs, "--format", "markdown")):
+        colour = {"FORCE_COLOR": "1", "COLUMNS": "250"} if args[0] == "compare" and len(args) == 2 else None
+        result = seedcheck(*args, env=colour)
+        assert result.code == (0 if args[0] == "show" else 1), (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        text = result.stdout
+        assert "\x1b]" not in text and "\x1b[2J" not in text and "\x07" not in text, args
+        assert "[bold red]x[/]" in text or "\\[bold red]" in text, args  # markup shown, not applied
+        assert "retitled" in text, args
+    assert not canary.exists()
+
+
+def test_html_without_matplotlib_is_refused_before_any_run(tmp_path):
+    blocked = tmp_path / "blocked" / "matplotlib"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    result = seedcheck("run", "tests/scripts/python_seeding.py", "--save", tmp_path / "runs", "--html",
+                       tmp_path / "r.html", env={"PYTHONPATH": str(blocked.parent)})
+    assert_one_line_error(result, "--html needs matplotlib", "pip install 'seedcheck[html]'")
+    assert not (tmp_path / "runs").exists()  # refused before a single run

@@ -7,6 +7,7 @@ stages that did not agree follow; the full table is folded into a <details> bloc
 from __future__ import annotations
 
 from seedcheck.compare import REPRODUCIBLE, Comparison, Stage
+from seedcheck.report.terminal import visible_controls
 from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
                                      summary_line, value_text, verdict_text)
 
@@ -47,7 +48,7 @@ def render(comparison: Comparison, target: str) -> str:
         lines += [f"> **Warning:** {_escape(warning)}", ""]
     lines += ["<details><summary>All stages</summary>", "", *_table(folded_rows(comparison.stages), names), "",
               "</details>", ""]
-    return "\n".join(lines)
+    return visible_controls("\n".join(lines))  # a trace's escape sequences must not reach a terminal
 
 
 def _table(rows: list[Stage | str], names: list[str]) -> list[str]:

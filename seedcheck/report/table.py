@@ -13,6 +13,7 @@ from rich.text import Text
 
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
                                Comparison, RunResult, Stage)
+from seedcheck.report.growth import UNRESOLVED, divergence_growth, sparkline
 from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
                                      summary_line, value_text, verdict_text)
 
@@ -155,7 +156,7 @@ def _distinguishing_width(values: list[str]) -> int:
 
 
 def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
-    out: list[Any] = []
+    out: list[Any] = growth_lines(comparison)
     divergence = comparison.first_divergence
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
@@ -183,6 +184,36 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
     if save_dir:
         out.append(Text(f"traces and logs: {save_dir}", style="dim"))
     return out
+
+
+def growth_lines(comparison: Comparison) -> list[Text]:
+    """The divergence growth as one sparkline per seed, under the table: shown when runs of a
+    seed came apart at some weight checkpoint (all `·` would only repeat the table's verdicts)."""
+    points = divergence_growth(comparison)
+    if not any(value for point in points for value in point.by_seed.values()):
+        return []
+    lines = [Text.assemble(("Divergence growth", "bold"),
+                           (" (largest relative weight difference between runs of a seed, per checkpoint; "
+                            "▁ 1e-12 … █ 1, · identical)", "dim"))]
+    for seed in points[0].by_seed:
+        values = [point.by_seed.get(seed) for point in points]
+        compared = [(point, value) for point, value in zip(points, values) if value is not None]
+        if not compared:
+            continue
+        first_apart = next((point for point, value in compared if value), None)
+        story = (f"identical until {first_apart.label}" if first_apart is not compared[0][0] else
+                 f"apart from {compared[0][0].label}") if first_apart else "identical throughout"
+        last_point, last_value = compared[-1]
+        name = "own seeding" if seed is None else f"seed {seed}"
+        lines.append(Text.assemble(f"  {name:<11} ", (sparkline(values), "bold red" if first_apart else "green"),
+                                   f"  {story}; {last_point.label}: {growth_text(last_value)}"))
+    return lines
+
+
+def growth_text(value: float) -> str:
+    if value == 0:
+        return "identical"
+    return "differs below the recorded precision" if value <= UNRESOLVED else f"{value:.1e}"
 
 
 def _failed_runs(failed: list[RunResult]) -> Panel:
