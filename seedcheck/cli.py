@@ -49,7 +49,7 @@ def cli(ctx: click.Context) -> None:
         raise UsageProblem(str(err)) from None
     # Read before the subcommand parses its options: Click then takes these as its defaults.
     ctx.default_map = {"run": config.defaults_for("run"), "compare": config.defaults_for("compare"),
-                       "report": config.defaults_for("compare")}
+                       "report": config.defaults_for("compare"), "vary": config.defaults_for("vary")}
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,49 +109,100 @@ class ReportRequest:
         return None if self.no_baseline else self.baseline
 
 
+def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What to run and how: shared by `run` and `vary`."""
+    options = [
+        click.argument("script", required=False),
+        click.argument("script_args", nargs=-1, type=click.UNPROCESSED),
+        click.option("-m", "--module", metavar="MODULE", help="Run a module as `python -m` would, instead of a script."),
+        click.option("--seed", "seeds", type=int, multiple=True, metavar="N",
+                     help="A seed to run under (repeatable). Without it, the baseline's seeds, or the script's own seeding."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                     help="Fail a run that takes longer than this."),
+        click.option("--every", type=click.IntRange(min=1), metavar="K",
+                     help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+                     help="Runs at a time. Parallel runs share the CPU cores: their durations are not a lone run's."),
+        click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
+                     help="End each run's training after N optimizer steps (the trace is complete up to there)."),
+        click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
+                     help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed)."),
+        click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+                     help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
+        click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
+        click.option("--no-override", is_flag=True,
+                     help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed})."),
+        click.option("--force-seed", is_flag=True,
+                     help="What-if: seed everything (keras.utils.set_random_seed) before the script starts."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(context_settings={"allow_interspersed_args": True})
-@click.argument("script", required=False)
-@click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
-@click.option("-m", "--module", metavar="MODULE", help="Run a module as `python -m` would, instead of a script.")
-@click.option("--seed", "seeds", type=int, multiple=True, metavar="N",
-              help="A seed to run under (repeatable). Without it, the baseline's seeds, or the script's own seeding.")
+@execution_options
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per seed.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Fail a run that takes longer than this.")
-@click.option("--every", type=click.IntRange(min=1), metavar="K",
-              help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Runs at a time. Parallel runs share the CPU cores: their durations are not a lone run's.")
 @click.option("--fail-fast", is_flag=True,
               help="Compare runs while they execute; stop all work once two runs of a seed disagree (exit 1).")
-@click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
-              help="End each run's training after N optimizer steps (the trace is complete up to there).")
-@click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
-              help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed).")
-@click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Where traces and logs go [default: .seedcheck/runs/<time>/].")
-@click.option("--force", is_flag=True, help="Replace traces already in the --save directory.")
-@click.option("--no-override", is_flag=True,
-              help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed}).")
-@click.option("--force-seed", is_flag=True,
-              help="What-if: seed everything (keras.utils.set_random_seed) before the script starts.")
+@click.option("--vary", "vary_list", metavar="LIST",
+              help="Instead of repeats: a control pair, then one run per variation of the environment "
+                   "(as `seedcheck vary`; e.g. all, threads,hashseed, -time).")
 @report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
-def run(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...], repeats: int,
-        timeout: float | None, jobs: int, fail_fast: bool, every: int | None, max_steps: int | None,
-        artifacts: tuple[str, ...],
-        save_dir: Path | None, force: bool,
-        no_override: bool, force_seed: bool, quiet: bool, **report: Any) -> None:
+def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
 
     Arguments after `--` go to the script; `{seed}` in them becomes the run's seed.
     """
+    if vary_list is not None:
+        if fail_fast:
+            raise UsageProblem("--vary runs every variation to the end: leave out --fail-fast")
+        _execute(vary_list=vary_list, **options)
+    _execute(repeats=repeats, fail_fast=fail_fast, **options)
+
+
+@cli.command(context_settings={"allow_interspersed_args": True})
+@execution_options
+@click.option("--vary", "vary_list", default="all", show_default=True, metavar="LIST",
+              help="Variations to run: names separated by commas, all, or -NAME to leave one out "
+                   "(threads, hashseed, onednn, determinism, tfdata, cwd, listdir, time).")
+@report_options
+@click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
+def vary(vary_list: str, **options: Any) -> None:
+    """Which part of the environment breaks reproducibility? A control pair of runs under identical
+    settings, then one run per variation that changes only that aspect (thread counts, PYTHONHASHSEED,
+    oneDNN, op determinism, tf.data determinism, working directory, directory listing order, clock),
+    each compared with the control. Exit codes and reports as for `run`.
+    """
+    _execute(vary_list=vary_list, **options)
+
+
+def _execute(script: str | None, script_args: tuple[str, ...], module: str | None, seeds: tuple[int, ...],
+             timeout: float | None, jobs: int, every: int | None, max_steps: int | None,
+             artifacts: tuple[str, ...], save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
+             quiet: bool, repeats: int = 2, fail_fast: bool = False, vary_list: str | None = None,
+             **report: Any) -> None:
     request = ReportRequest(**report)
     request.check_html()
     target = _target(script, module, script_args)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
+    variations = None
+    if vary_list is not None:
+        from seedcheck import vary as varying
+
+        try:
+            names = varying.parse_vary(vary_list)
+        except varying.VaryError as err:
+            raise UsageProblem(str(err)) from None
+        if len(set(seeds)) > 1:
+            raise UsageProblem("vary holds one seed's runs to a control: give one --seed")
+        if request.baseline_path is not None:
+            raise UsageProblem("vary compares its runs with its own control: leave out --baseline "
+                               "(or --no-baseline for one set in pyproject.toml)")
+        variations = varying.VaryPlan(seed=seeds[0] if seeds else None, names=names)
     baseline = _load_baseline(request.baseline_path)
     run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
     if baseline is not None:
@@ -159,22 +210,31 @@ def run(script: str | None, script_args: tuple[str, ...], module: str | None, se
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
                    force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
-                   fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore)
+                   fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
+                   specs=variations.specs() if variations is not None else None)
     stderr = Console(stderr=True)
     runner = Runner(plan)
-    if quiet or request.output_format != "table":
-        results = runner.run_all()
-    else:
-        from seedcheck.progress import LiveProgress
-
-        with LiveProgress(stderr, plan.runs) as progress:
-            runner.progress = progress
+    try:
+        if quiet or request.output_format != "table":
             results = runner.run_all()
+        else:
+            from seedcheck.progress import LiveProgress
+
+            with LiveProgress(stderr, plan.runs) as progress:
+                runner.progress = progress
+                results = runner.run_all()
+    finally:
+        if variations is not None:
+            variations.cleanup()
     new_runs = Source(path=plan.save_dir, runs=results, targets=[target.label])
     sources = [baseline, new_runs] if baseline is not None else [new_runs]
     comparison = _compare(sources, request, interrupted=runner.interrupted)
     comparison.jobs, comparison.fail_fast = jobs, runner.stopped_early
     comparison.terminated = runner.terminated
+    if variations is not None:
+        from seedcheck import vary as varying
+
+        comparison.variations = varying.outcomes(comparison, variations.names)
     _report(comparison, request, target.label, save_dir=str(plan.save_dir))
     sys.exit(comparison.exit_code)
 
@@ -212,6 +272,12 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=False)
+    names = [run.name for run in comparison.runs]
+    if len(sources) == 1 and {"control#1", "control#2"} <= set(names):  # a saved `seedcheck vary`
+        from seedcheck import vary as varying
+
+        varied = [n.removesuffix("#1") for n in names if n.removesuffix("#1") in varying.VARIATIONS]
+        comparison.variations = varying.outcomes(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
     _report(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
     sys.exit(comparison.exit_code)

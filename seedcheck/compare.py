@@ -134,6 +134,7 @@ class Comparison:
     env_differences: list[EnvDifference] = field(default_factory=list)
     jobs: int = 1  # runs at a time
     fail_fast: bool = False
+    variations: Any = None  # `seedcheck vary`: (the control pair's outcome, each variation's), see vary.py
 
     @property
     def baseline_runs(self) -> list[RunResult]:

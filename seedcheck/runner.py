@@ -60,6 +60,9 @@ class RunSpec:
     name: str  # s123#1, or own#1 when the script's own seeding is observed
     seed: int | None
     file_stem: str  # s123-1: names without '#' for the file system
+    env: tuple[tuple[str, str], ...] = ()  # `seedcheck vary`: environment variables set for this run
+    variation: tuple[tuple[str, Any], ...] = ()  # `seedcheck vary`: settings the hook applies
+    cwd: str | None = None  # `seedcheck vary`: another working directory
 
     @property
     def trace_file(self) -> str:
@@ -86,9 +89,13 @@ class RunPlan:
     fail_fast: bool = False
     tolerance: Tolerance = BITWISE  # what --fail-fast counts as a disagreement
     ignore: tuple[str, ...] = ()
+    specs: list[RunSpec] | None = None  # the runs, when not one per (seed, repeat): `seedcheck vary`
     runs: list[RunSpec] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.specs is not None:
+            self.runs = list(self.specs)
+            return
         self.runs = []
         for seed in self.seeds:
             prefix = "own" if seed is None else f"s{seed}"
@@ -124,7 +131,9 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         artifacts=list(plan.artifacts),
         run_dir=run_dir,
         command=[plan.target.label, *plan.target.args],
+        variation=dict(spec.variation),
     )
+    env.update(spec.env)
     env[ENV_VAR] = settings.to_env()
     env["SEEDCHECK_RUN"] = spec.name
     env["SEEDCHECK_RUN_DIR"] = run_dir
@@ -200,7 +209,7 @@ class Runner:
         process = subprocess.Popen(
             [sys.executable, "-m", "seedcheck.hook"],
             stdin=subprocess.DEVNULL, stdout=logs[0], stderr=logs[1],
-            env=child_environment(self.plan, spec), start_new_session=True,
+            env=child_environment(self.plan, spec), start_new_session=True, cwd=spec.cwd,
         )
         self._running[spec.name] = _Active(spec, process, time.monotonic(), logs, TraceTail(save / spec.trace_file))
 

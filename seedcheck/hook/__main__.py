@@ -37,7 +37,9 @@ class Session:
             "force_seed": settings.force_seed,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),  # no datetime import
         }
-        self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=os.getcwd())
+        site_root = settings.variation.get("site_root")
+        self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=site_root or os.getcwd(),
+                                 seen_as=os.getcwd() if site_root else None)
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
         self.finder = PostImportFinder()
         self.keras: Any = None
@@ -56,6 +58,10 @@ class Session:
         self.recorder.guarded("random", lambda: self.draws.install_python(random))
         if self.settings.force_seed:
             self._force_seed_python(random)
+        if self.settings.variation:
+            from seedcheck.hook import variations
+
+            self.recorder.guarded("variation", lambda: variations.apply_python(self.settings.variation))
         sys.meta_path.insert(0, self.finder)
         self.finder.when_imported("numpy.random", self._patch_numpy)
         self.finder.when_imported("tensorflow", self._patch_tensorflow)
@@ -90,6 +96,10 @@ class Session:
         from tensorflow.python.data.ops.iterator_ops import OwnedIterator
 
         self.recorder.guarded("data", lambda: self.steps.install_iterator(OwnedIterator))
+        if self.settings.variation:
+            from seedcheck.hook import variations
+
+            self.recorder.guarded("variation", lambda: variations.apply_tensorflow(self.settings.variation, tf))
         self._ready.add("tensorflow")
         self._force_seed_frameworks()
 

@@ -40,9 +40,14 @@ def require_plotting() -> None:
 def render(comparison: Comparison, target: str) -> str:
     require_plotting()
     sentence, tone = summary_line(comparison)
+    if comparison.variations is not None:
+        from seedcheck.vary import verdict_sentence
+
+        sentence, tone = verdict_sentence(*comparison.variations)
     points = divergence_growth(comparison)
     body = [
         f'<header class="{tone}"><h1>{_e(sentence)}</h1><p>{_e(header_line(comparison, target))}</p></header>',
+        _variations(comparison),
         _first_divergence(comparison),
         _failed_runs(comparison),
         _messages(comparison),
@@ -76,6 +81,23 @@ def _first_divergence(comparison: Comparison) -> str:
     if divergence.fix:
         parts.append(f'<p class="fix"><b>Fix:</b> {_e(divergence.fix)}</p>')
     return "".join(parts) + "</section>"
+
+
+def _variations(comparison: Comparison) -> str:
+    if comparison.variations is None:
+        return ""
+    control, results = comparison.variations
+    rows = []
+    for o in (control, *results):
+        where = o.first_stage or (o.problem if o.verdict != "reproducible" else "—")
+        fix = o.fix if o.verdict == "diverged" and o.fix else ""
+        rows.append(f'<tr><td>{_e(o.name)}</td><td class="dim">{_e(o.aspect)}</td>'
+                    f'<td class="v-{_e(o.verdict.replace(" ", "-"))}">{_e(o.verdict)}</td><td>{_e(where or "")}</td>'
+                    f'<td class="fix">{_e(fix)}</td></tr>')
+    return ('<section id="variations"><h2>Variations</h2><p class="dim">Each run against control#1.</p>'
+            '<table class="stages"><thead><tr><th>variation</th><th>varies</th><th>verdict</th>'
+            f'<th>first differs from the control at</th><th>fix</th></tr></thead><tbody>{"".join(rows)}</tbody>'
+            '</table></section>')
 
 
 def _failed_runs(comparison: Comparison) -> str:

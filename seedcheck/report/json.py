@@ -11,7 +11,8 @@ from seedcheck.trace import json_safe
 
 # Version of the report document. Bump on a change that breaks a consumer, and log it here:
 #   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
-#                        warnings, notes, tolerance, ignore, environment_differences.
+#                        warnings, notes, tolerance, ignore, environment_differences;
+#                        variations (`seedcheck vary` only) added in 0.1.0 too.
 # The document is described by seedcheck/report/report-1.schema.json (JSON Schema 2020-12), shipped
 # with the package; tests validate every report they make against it.
 REPORT_FORMAT = 1
@@ -46,7 +47,21 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
         "environment_differences": [{"field": d.field, "values": d.values} for d in comparison.env_differences],
         "warnings": comparison.warnings,
         "notes": comparison.notes,
+        **({"variations": _variations(comparison)} if comparison.variations is not None else {}),
     }
+
+
+def _variations(comparison: Comparison) -> dict[str, Any]:
+    from seedcheck.vary import verdict_sentence
+
+    control, results = comparison.variations
+
+    def outcome(o: Any) -> dict[str, Any]:
+        return {"name": o.name, "varies": o.aspect, "run": o.run, "verdict": o.verdict,
+                "first_divergence": o.first_key, "fix": o.fix, "problem": o.problem}
+
+    return {"summary": verdict_sentence(control, results)[0], "control": outcome(control),
+            "results": [outcome(o) for o in results]}
 
 
 def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:

@@ -50,7 +50,22 @@ def render(comparison: Comparison, target: str) -> str:
             skipped += 1
         elif stage.verdict in (CLOSE, DIVERGED, MISSING) or stage.kind == "env":
             ET.SubElement(case, "system-out").text = f"{verdict_text(stage)}\n{values}"
-    suite.set("tests", str(len(comparison.runs) + len(comparison.stages)))
+    variation_cases = 0
+    if comparison.variations is not None:  # `seedcheck vary`: one case per variation
+        control, results = comparison.variations
+        for outcome in (control, *results):
+            case = ET.SubElement(suite, "testcase", classname="seedcheck.vary", name=f"vary {outcome.name}")
+            variation_cases += 1
+            if outcome.verdict == "diverged":
+                failure = ET.SubElement(case, "failure", type="diverged",
+                                        message=f"{outcome.name}: first differs at {outcome.first_stage}")
+                failure.text = "\n".join(line for line in (f"varies: {outcome.aspect}",
+                                                             f"fix: {outcome.fix}" if outcome.fix else "") if line)
+                failures += 1
+            elif outcome.verdict != "reproducible":
+                ET.SubElement(case, "error", type=outcome.verdict, message=outcome.problem or outcome.verdict)
+                errors += 1
+    suite.set("tests", str(len(comparison.runs) + len(comparison.stages) + variation_cases))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
     suite.set("skipped", str(skipped))

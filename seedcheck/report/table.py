@@ -180,10 +180,39 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
     failed = comparison.failed_runs
     if failed:
         out.append(_failed_runs(failed))
-    out.append(verdict_line(comparison))
+    if comparison.variations is not None:
+        out.extend(variation_lines(comparison))
+    else:
+        out.append(verdict_line(comparison))
     if save_dir:
         out.append(Text(f"traces and logs: {save_dir}", style="dim"))
     return out
+
+
+def variation_lines(comparison: Comparison) -> list[Any]:
+    """`seedcheck vary`: one row per variation (the control pair first) with the first stage where
+    its run differs from the control, then reprotest's verdict line and the fix for each cause."""
+    from seedcheck.vary import verdict_sentence
+
+    control, results = comparison.variations
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", title_justify="left")
+    table.add_column("variation", no_wrap=True)
+    table.add_column("varies")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("first differs from the control at", no_wrap=True)
+    styles = {"reproducible": "green", "diverged": "bold red", "failed": "bold red", "not run": "dim"}
+    for outcome in (control, *results):
+        where = outcome.first_stage or (outcome.problem if outcome.verdict != "reproducible" else "—")
+        verdict = "DIVERGED" if outcome.verdict == "diverged" else outcome.verdict
+        table.add_row(outcome.name, Text(outcome.aspect, style="dim"), Text(verdict, style=styles[outcome.verdict]),
+                      where or "")
+    sentence, tone = verdict_sentence(control, results)
+    lines: list[Any] = [Text("Variations (each run against control#1):", style="bold"), table]
+    for outcome in results:
+        if outcome.verdict == "diverged" and outcome.fix:
+            lines.append(Text.assemble((f"Fix ({outcome.name}): ", "bold green"), outcome.fix))
+    lines.append(Text(sentence, style=TONE_STYLES[tone]))
+    return lines
 
 
 def growth_lines(comparison: Comparison) -> list[Text]:

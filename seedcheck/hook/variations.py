@@ -1,0 +1,113 @@
+"""Environment variations applied inside a run, for `seedcheck vary` (the runner varies what the
+environment can: thread counts, PYTHONHASHSEED, oneDNN, the working directory).
+
+Each is a setting in the run's hook settings (`variation`), applied before the script starts
+(Python-level ones) or once TensorFlow is imported (TF ones). The control runs get the same
+treatment with the neutral value, so that the only difference between a control run and a varied
+run is the one aspect varied:
+- `clock_start`: `time.time()`/`time.time_ns()` read as if the run started at that instant (every
+  control run at the same one; the `time` variation at another), then advance normally.
+- `reverse_listdir`: `os.listdir` and `os.scandir` (so `glob`, `os.walk` and `pathlib`) list in
+  reverse of the file system's order, as reprotest's fileordering does with disorderfs.
+- `op_determinism`: `tf.config.experimental.enable_op_determinism()` when TensorFlow is imported.
+- `tfdata_nondeterministic`: the script's `Dataset.map`/`interleave` calls default to parallel
+  calls with `deterministic=False` (elements may come out of order) where the script did not choose.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+
+def apply_python(variation: dict[str, Any]) -> None:
+    if variation.get("clock_start") is not None:
+        shift_clock(float(variation["clock_start"]))
+    if variation.get("reverse_listdir"):
+        reverse_listings()
+
+
+def apply_tensorflow(variation: dict[str, Any], tf: Any) -> None:
+    if variation.get("op_determinism"):
+        tf.config.experimental.enable_op_determinism()
+    if variation.get("tfdata_nondeterministic"):
+        nondeterministic_tfdata(tf)
+
+
+def shift_clock(start: float) -> None:
+    real_ns, monotonic_ns = time.time_ns, time.monotonic_ns
+    origin = monotonic_ns()
+    start_ns = int(start * 1e9)
+
+    def time_ns() -> int:
+        return start_ns + (monotonic_ns() - origin)
+
+    def time_s() -> float:
+        return time_ns() / 1e9
+
+    time_s.__seedcheck_original__ = real_ns  # type: ignore[attr-defined]
+    time.time, time.time_ns = time_s, time_ns  # type: ignore[assignment]
+
+
+class _ReversedScandir:
+    """What `os.scandir` returns (an iterator and a context manager), in reverse order."""
+
+    def __init__(self, entries: list[os.DirEntry[Any]]) -> None:
+        self._entries = iter(entries)
+
+    def __iter__(self) -> "_ReversedScandir":
+        return self
+
+    def __next__(self) -> os.DirEntry[Any]:
+        return next(self._entries)
+
+    def __enter__(self) -> "_ReversedScandir":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._entries = iter(())
+
+
+def reverse_listings() -> None:
+    listdir, scandir = os.listdir, os.scandir
+
+    def reversed_listdir(path: Any = ".") -> list[Any]:
+        return listdir(path)[::-1]
+
+    def reversed_scandir(path: Any = ".") -> _ReversedScandir:
+        with scandir(path) as entries:
+            return _ReversedScandir(list(entries)[::-1])
+
+    os.listdir, os.scandir = reversed_listdir, reversed_scandir  # type: ignore[assignment]
+
+
+def nondeterministic_tfdata(tf: Any) -> None:
+    """The script's own `map`/`interleave` calls only: pipelines Keras builds inside `fit` keep their
+    settings (no machine would change those; a script's pipeline is what a user tunes)."""
+    import sys
+
+    from tensorflow.python.data.ops import dataset_ops
+
+    dataset = dataset_ops.DatasetV2
+    autotune = tf.data.AUTOTUNE
+    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(tf.__file__)))
+    framework_roots = tuple(os.path.join(site_packages, name) + os.sep
+                            for name in ("tensorflow", "keras", "tf_keras", "seedcheck"))
+    for method, parallel_position in (("map", 1), ("interleave", 3)):
+        original = getattr(dataset, method)
+
+        def varied(self: Any, *args: Any, __original: Any = original, __position: int = parallel_position,
+                   **kwargs: Any) -> Any:
+            if sys._getframe(1).f_code.co_filename.startswith(framework_roots):
+                return __original(self, *args, **kwargs)
+            if len(args) <= __position and "num_parallel_calls" not in kwargs:
+                kwargs["num_parallel_calls"] = autotune
+            if len(args) <= __position + 1 and kwargs.get("deterministic") is None:
+                kwargs["deterministic"] = False
+            return __original(self, *args, **kwargs)
+
+        setattr(dataset, method, varied)

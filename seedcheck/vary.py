@@ -1,0 +1,202 @@
+"""`seedcheck vary`: which part of the environment breaks reproducibility?
+
+The idea is reprotest's (Reproducible Builds): a control pair of runs under identical settings,
+then one run per variation that changes only that aspect, each compared with the control through
+the same engine. Runs of one seed that agree on one machine can still come apart on a CI runner or
+a colleague's laptop; each variation stands for one way those machines differ.
+
+The control pins what would otherwise differ between any two processes, so that a variation's run
+differs from the control in its one aspect only: PYTHONHASHSEED (the user's value, else 0) and the
+wall clock (every control run reads the same start instant). Everything else is the user's
+environment as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seedcheck.compare import DIVERGED, MISSING, Comparison, RunResult, compare
+from seedcheck.hints import explain
+from seedcheck.report.labels import stage_label
+from seedcheck.runner import RunSpec
+
+CLOCK_SHIFT_S = 400 * 86400 + 12345.678  # another year, month, day and time of day
+
+
+@dataclass(frozen=True)
+class Variation:
+    name: str
+    aspect: str  # what it varies, for --help and the README
+    fix: str  # what to do when varying it breaks reproducibility
+
+
+VARIATIONS: dict[str, Variation] = {v.name: v for v in (
+    Variation("threads", "TF intra/inter-op thread counts and OMP_NUM_THREADS (1, or 2 where already 1)",
+              "fix the thread counts on every machine (tf.config.threading.set_intra_op_parallelism_threads and "
+              "set_inter_op_parallelism_threads, OMP_NUM_THREADS), or compare across machines with --rtol"),
+    Variation("hashseed", "PYTHONHASHSEED (another value than the control's)",
+              "iterate sorted(...) rather than a set or dict of strings, or set PYTHONHASHSEED=0 for every run"),
+    Variation("onednn", "TF_ENABLE_ONEDNN_OPTS flipped (oneDNN kernels off, or on where the control has them off)",
+              "set TF_ENABLE_ONEDNN_OPTS to one value on every machine, or compare across machines with --rtol"),
+    Variation("determinism", "op determinism on: tf.config.experimental.enable_op_determinism(), applied by the hook",
+              "call tf.config.experimental.enable_op_determinism() at the start of the script (and fix thread counts)"),
+    Variation("tfdata", "tf.data map/interleave run in parallel with deterministic=False where the script did not choose",
+              "keep deterministic=True (the default) on parallel map/interleave, or set "
+              "tf.data.Options().deterministic = True"),
+    Variation("cwd", "another working directory (a temporary directory mirroring this one through symlinks)",
+              "derive nothing (seeds, order, names) from the working directory or absolute paths"),
+    Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib)",
+              "sort directory listings: sorted(os.listdir(...)), sorted(glob.glob(...))"),
+    Variation("time", "the wall clock read as another date and time of day (time.time, time.time_ns)",
+              "do not seed from the clock: take the seed from an argument or $SEEDCHECK_SEED"),
+)}
+
+
+class VaryError(ValueError):
+    """A bad --vary list: one line for the user."""
+
+
+def parse_vary(text: str) -> list[str]:
+    """`all` (the default), `threads,hashseed`, `-time` (all but time), `all,-time,-cwd`."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise VaryError("--vary is empty; give variations (e.g. threads,hashseed), all, or -NAME to leave one out")
+    unknown = [item.lstrip("-") for item in items if item.lstrip("-") not in VARIATIONS and item != "all"]
+    if unknown:
+        raise VaryError(f"--vary: no variation named {unknown[0]!r}; the variations are {', '.join(VARIATIONS)} "
+                        "(all by default; -NAME leaves one out)")
+    chosen = [item for item in items if not item.startswith("-")]
+    names = list(VARIATIONS) if not chosen or "all" in chosen else list(dict.fromkeys(chosen))
+    removed = {item[1:] for item in items if item.startswith("-")}
+    names = [name for name in names if name not in removed]
+    if not names:
+        raise VaryError("--vary leaves no variation to run")
+    return names
+
+
+@dataclass
+class VaryPlan:
+    """The control pair and one run per variation, with what each changes."""
+
+    seed: int | None
+    names: list[str]
+    clock_start: float = field(default_factory=time.time)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    mirror: Path | None = None  # the `cwd` variation's working directory
+
+    def specs(self) -> list[RunSpec]:
+        control_env = (("PYTHONHASHSEED", self.environ.get("PYTHONHASHSEED") or "0"),)
+        control_hook = (("clock_start", self.clock_start),)
+        specs = [RunSpec(f"control#{i}", self.seed, f"control-{i}", env=control_env, variation=control_hook)
+                 for i in (1, 2)]
+        for name in self.names:
+            env, hook, cwd = dict(control_env), dict(control_hook), None
+            if name == "threads":
+                count = "2" if self.environ.get("TF_NUM_INTRAOP_THREADS") == "1" else "1"
+                env.update(TF_NUM_INTRAOP_THREADS=count, TF_NUM_INTEROP_THREADS=count, OMP_NUM_THREADS=count)
+            elif name == "hashseed":
+                env["PYTHONHASHSEED"] = str((int(env["PYTHONHASHSEED"]) + 1) % 4294967296)
+            elif name == "onednn":
+                env["TF_ENABLE_ONEDNN_OPTS"] = "1" if self.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" else "0"
+            elif name == "determinism":
+                hook["op_determinism"] = True
+            elif name == "tfdata":
+                hook["tfdata_nondeterministic"] = True
+            elif name == "cwd":
+                cwd = str(self.make_mirror())
+                hook["site_root"] = str(Path.cwd())  # call sites named as in the control
+            elif name == "listdir":
+                hook["reverse_listdir"] = True
+            elif name == "time":
+                hook["clock_start"] = self.clock_start + CLOCK_SHIFT_S
+            specs.append(RunSpec(f"{name}#1", self.seed, f"{name}-1", env=tuple(env.items()),
+                                 variation=tuple(hook.items()), cwd=cwd))
+        return specs
+
+    def make_mirror(self) -> Path:
+        """A new working directory that resolves every relative path as this one does: one symlink
+        per entry. The script sees another `os.getcwd()`, and nothing else changes."""
+        if self.mirror is None:
+            self.mirror = Path(tempfile.mkdtemp(prefix="seedcheck-cwd-"))
+            here = Path.cwd()
+            for entry in os.listdir(here):
+                (self.mirror / entry).symlink_to(here / entry)
+        return self.mirror
+
+    def cleanup(self) -> None:
+        if self.mirror is not None:
+            shutil.rmtree(self.mirror, ignore_errors=True)
+
+
+@dataclass
+class VariationOutcome:
+    name: str
+    aspect: str
+    run: str  # the varied run's name
+    verdict: str  # reproducible | diverged | failed | not run
+    first_stage: str | None = None  # the first stage where it differs from the control
+    first_key: str | None = None
+    fix: str | None = None
+    problem: str | None = None
+
+
+def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome, list[VariationOutcome]]:
+    """The control pair's outcome, then each variation's against the control's first run."""
+    by_name = {run.name: run for run in comparison.runs}
+    control = by_name.get("control#1")
+    control_pair = _pair_outcome("control", "the control pair: identical settings", control,
+                                 by_name.get("control#2"), fix=None)
+    results = [_pair_outcome(name, VARIATIONS[name].aspect, control, by_name.get(f"{name}#1"),
+                             fix=VARIATIONS[name].fix) for name in names]
+    return control_pair, results
+
+
+def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: RunResult | None,
+                  fix: str | None) -> VariationOutcome:
+    run_name = varied.name if varied else f"{name}#1"
+    outcome = VariationOutcome(name, aspect, run_name, "not run")
+    if control is None or varied is None or control.trace is None or varied.trace is None:
+        missing = varied if varied is not None and varied.trace is None else control
+        outcome.problem = (missing.problem if missing else None) or "not run"
+        outcome.verdict = "failed" if missing is not None and missing.status not in ("skipped", "interrupted") \
+            else "not run"
+        return outcome
+    if not varied.ok or not control.ok:
+        outcome.verdict = "failed"
+        outcome.problem = (varied.problem if not varied.ok else control.problem) or "failed"
+        return outcome
+    pair = explain(compare([control, varied]))
+    failing = [stage for stage in pair.stages if stage.fails and stage.verdict in (DIVERGED, MISSING)]
+    if not failing:
+        outcome.verdict = "reproducible"
+        return outcome
+    first = pair.first_divergence.stage if pair.first_divergence else failing[0]
+    kind, description = stage_label(first)
+    outcome.verdict, outcome.first_stage, outcome.first_key = "diverged", f"{kind} {description}", first.key
+    outcome.fix = fix
+    return outcome
+
+
+def verdict_sentence(control: VariationOutcome, results: list[VariationOutcome]) -> tuple[str, str]:
+    """(sentence, tone) for the whole check, reprotest's way."""
+    if control.verdict == "diverged":
+        return (f"✘ Not reproducible even under identical settings: the control pair differs first at "
+                f"{control.first_stage}.", "bad")
+    if control.verdict != "reproducible":
+        return f"✘ The control runs did not finish: {control.problem}.", "bad"
+    broken = [r for r in results if r.verdict == "diverged"]
+    failed = [r for r in results if r.verdict == "failed"]
+    if broken:
+        listed = ", ".join(f"{r.name} ({r.first_stage})" for r in broken)
+        return f"✘ Unreproducible when varying: {listed}.", "bad"
+    if failed:
+        return f"✘ Runs failed when varying: {', '.join(f'{r.name} ({r.problem})' for r in failed)}.", "bad"
+    if any(r.verdict != "reproducible" for r in results):
+        return "Partial: not every variation ran.", "warn"
+    return f"✔ Reproducible under every variation ({', '.join(r.name for r in results)}).", "ok"
+
