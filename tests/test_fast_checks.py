@@ -11,12 +11,14 @@ from seedcheck.trace import read_trace
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize(("script", "data_key"), [
-    ("classifier_fully_seeded.py", "data/fit#1/epoch-1"),
-    ("custom_loop.py", "data/loop@sample_scripts/custom_loop.py:55/pass-1"),  # a GradientTape loop in a tf.function
+@pytest.mark.parametrize(("script", "data_key", "every"), [
+    ("classifier_fully_seeded.py", "data/fit#1/epoch-1", []),
+    ("custom_loop.py", "data/loop@sample_scripts/custom_loop.py:55/pass-1", []),  # a GradientTape loop in a tf.function
+    # every step's weights, buffered in the graph: the stop comes with the buffer part-filled
+    ("custom_loop.py", "data/loop@sample_scripts/custom_loop.py:55/pass-1", ["--every", "1"]),
 ])
-def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key):
-    result = seedcheck_json("run", SAMPLES / script, "--seed", "1", "--repeats", "2", "--max-steps", "7",
+def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key, every):
+    result = seedcheck_json("run", SAMPLES / script, "--seed", "1", "--repeats", "2", "--max-steps", "7", *every,
                             tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
     assert "training stopped after 7 steps (--max-steps)" in " ".join(result.stdout.split())
@@ -30,6 +32,9 @@ def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key)
     assert trace.find("data/fit#1/epoch-2") is None
     assert result.stage(data_key)["verdict"] == "reproducible"
     assert [s["key"] for s in result.report["stages"] if s["key"].startswith("weights/final/")]
+    if every:
+        assert [e.key for e in trace.events if e.key.startswith("weights/step-")] == \
+            [f"weights/step-{n}" for n in range(1, 8)]
 
 
 def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_path):

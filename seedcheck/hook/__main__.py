@@ -169,6 +169,8 @@ class Session:
         return exit_code
 
     def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
+        if "tensorflow" in self._ready:
+            self.recorder.guarded("weights", self.steps.flush_pending)
         self.recorder.guarded("draws", self.recorder.finish_draws)
         if self.keras is not None:
             self.recorder.guarded("weights", self.keras.record_final_weights)

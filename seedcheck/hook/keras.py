@@ -154,6 +154,7 @@ class KerasInstrumentation:
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 stage = f"{fit_name}/epoch-{epoch + 1}"
+                instrumentation._recorder.guarded("weights", steps.flush_pending)  # this epoch's --every steps first
                 instrumentation._recorder.guarded("data", lambda: instrumentation._record_data(model, f"data/{stage}"))
                 instrumentation._recorder.guarded(
                     "weights", lambda: instrumentation.record_weights(model, f"weights/{stage}"))

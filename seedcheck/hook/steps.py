@@ -5,7 +5,10 @@
   update: a step counter (a TF variable) and a `tf.cond` that, only on the steps where something
   is due (every K-th step: `--every K`, custom loops default to every 100; the `--max-steps` step),
   summarizes the weights in-graph and hands them to Python with a `tf.py_function`. Other steps
-  never enter Python. Weights are also recorded at the end of each data pass. Under XLA a
+  never enter Python. With `--every K` below 32, due steps' summaries wait in TF variables and
+  reach Python 32 at a time (or at the --max-steps stop), and whatever waits is taken before the
+  next data pass, epoch or final weights are recorded: the graph would otherwise stop for Python
+  on every step. Weights are also recorded at the end of each data pass. Under XLA a
   py_function cannot compile: nothing is inserted and a note says so.
 - Data passes: eager iteration of a `tf.data` iterator is fingerprinted batch by batch (XXH3 over
   each tensor's host buffer, no copy); one full pass over a dataset, up to StopIteration, is a stage
@@ -27,6 +30,9 @@ if TYPE_CHECKING:  # imported where TensorFlow is in use: a script without it ne
     from seedcheck.hook.ingraph import WeightLayout
 
 DEFAULT_LOOP_EVERY = 100
+# With `--every K` below this, due steps' summaries wait in TF variables and reach Python this many
+# at a time: a py_function costs ~0.5 ms of a ~5 ms step here (the graph waits for Python).
+BUFFERED_SNAPSHOTS = 32
 _MAX_BATCHES_IN_DETAIL = 8
 
 
@@ -55,6 +61,7 @@ class StepCapture:
         self._xla_noted = False
         self._layout: WeightLayout | None = None
         self._layout_of: list[Any] = []
+        self._buffers: dict[int, _SnapshotBuffer] = {}  # id(layout) -> its buffer
 
     @property
     def steps(self) -> int:
@@ -107,12 +114,43 @@ class StepCapture:
         if self.max_steps is not None and not self.in_fit:
             due = tf.logical_or(due, step >= self.max_steps)
 
+        if every < BUFFERED_SNAPSHOTS:
+            buffer = self._buffer_for(layout)
+
+            def keep() -> Any:
+                fill = buffer.append(step, layout.summarize(reads))
+                hand_over = tf.greater_equal(fill, buffer.size)
+                if self.max_steps is not None and not self.in_fit:
+                    hand_over = tf.logical_or(hand_over, step >= self.max_steps)
+                return tf.cond(hand_over, lambda: buffer.hand_over(self._on_buffer), lambda: tf.constant(False))
+
+            tf.cond(due, keep, lambda: tf.constant(False))
+            return
+
         def record() -> Any:
             tf.py_function(lambda n, *summary: self._on_due(layout, int(n), summary),
                            [step, *layout.summarize(reads)], Tout=[])
             return tf.constant(True)
 
         tf.cond(due, record, lambda: tf.constant(False))
+
+    def _buffer_for(self, layout: WeightLayout) -> _SnapshotBuffer:
+        buffer = self._buffers.get(id(layout))
+        if buffer is None or buffer.layout is not layout:
+            buffer = self._buffers[id(layout)] = _SnapshotBuffer(layout, BUFFERED_SNAPSHOTS)
+        return buffer
+
+    def _on_buffer(self, layout: WeightLayout, rows: list[tuple[int, tuple[Any, Any, Any]]]) -> None:
+        for step, summary in rows:
+            self._on_due(layout, step, summary)
+
+    def flush_pending(self) -> None:
+        """Record the snapshots still waiting in the graph's buffers: before any stage that must
+        follow them (a data pass, an epoch's or the final weights, the exit)."""
+        for buffer in list(self._buffers.values()):
+            rows = buffer.take()
+            if rows:
+                self._on_buffer(buffer.layout, rows)
 
     def _layout_for(self, variables: list[Any]) -> WeightLayout:
         from seedcheck.hook.ingraph import WeightLayout
@@ -159,6 +197,7 @@ class StepCapture:
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
     def record_weights(self, key: str, site: str | None = None) -> None:
+        self.flush_pending()
         from seedcheck.fingerprint import snapshot
         from seedcheck.hook.variables import read_named
 
@@ -199,6 +238,7 @@ class StepCapture:
         state["batches"].append(combine(array_fingerprint(t.numpy()) for t in parts))
 
     def _end_pass(self, iterator: Any, partial: bool = False) -> None:
+        self.flush_pending()
         state = iterator.__dict__.pop("_seedcheck_pass", None)
         self._open_passes.discard(iterator)
         if not state or not state["batches"]:
@@ -214,3 +254,79 @@ class StepCapture:
                                       "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]]})
         if self._variables and self.steps > self._last_snapshot:
             self.record_weights(f"weights/{stage}", site=state["site"])
+
+
+class _SnapshotBuffer:
+    """Due steps' weight summaries kept in TF variables until `size` of them wait, then handed to
+    Python in one py_function; `take` empties it from Python between steps."""
+
+    def __init__(self, layout: WeightLayout, size: int) -> None:
+        tf = _tf()
+        self.layout, self.size = layout, size
+        numeric = sum(1 for entry in layout.entries if entry[3])
+        samples = sum(entry[3] for entry in layout.entries)
+        with tf.init_scope():
+            def variable(shape: list[int], dtype: Any) -> Any:
+                return tf.Variable(tf.zeros(shape, dtype), trainable=False, name="seedcheck_snapshots")
+
+            self.steps = variable([size], tf.int64)
+            self.fingerprints = variable([size, len(layout.entries), 8], tf.uint8)
+            self.squares = variable([size, numeric], tf.float64)
+            self.samples = variable([size, samples], tf.float64)
+            self.fill = variable([], tf.int64)
+        self._parts = (self.steps, self.fingerprints, self.squares, self.samples)
+        self.handing_over = False
+        self.handed_over_unreset = False
+
+    def append(self, step: Any, summary: list[Any]) -> Any:
+        """Graph ops: write one step's summary into the next slot; the number now waiting."""
+        tf = _tf()
+        slot = tf.reshape(self.fill.read_value(), [1, 1])
+        writes = [part.scatter_nd_update(slot, tf.expand_dims(value, 0))
+                  for part, value in zip(self._parts, [step, *summary])]
+        with tf.control_dependencies(writes):
+            return self.fill.assign_add(1)
+
+    def hand_over(self, on_rows: Any) -> Any:
+        """Graph ops: give every waiting row to Python, then start over."""
+        tf = _tf()
+        layout = self.layout
+
+        def in_python(fill: Any, steps: Any, fingerprints: Any, squares: Any, samples: Any) -> Any:
+            self.handing_over = True  # what runs from here (a --max-steps stop) must not take these rows again
+            try:
+                on_rows(layout, self._rows(int(fill), steps.numpy(), fingerprints.numpy(), squares.numpy(),
+                                           samples.numpy()))
+            except BaseException:
+                self.handed_over_unreset = True  # the step ends here, before the graph resets the fill
+                raise
+            finally:
+                self.handing_over = False
+            return True
+
+        done = tf.py_function(in_python, [self.fill.read_value(), *(p.read_value() for p in self._parts)],
+                              Tout=tf.bool)
+        done.set_shape([])
+        with tf.control_dependencies([done]):
+            self.fill.assign(0)
+            return tf.identity(done)
+
+    def take(self) -> list[tuple[int, tuple[Any, Any, Any]]]:
+        """Eagerly, between steps: the waiting rows, and the buffer emptied."""
+        if self.handing_over:
+            return []
+        if self.handed_over_unreset:
+            self.handed_over_unreset = False
+            self.fill.assign(0)
+            return []
+        fill = int(self.fill.numpy())
+        if not fill:
+            return []
+        rows = self._rows(fill, *(part.numpy() for part in self._parts))
+        self.fill.assign(0)
+        return rows
+
+    @staticmethod
+    def _rows(fill: int, steps: Any, fingerprints: Any, squares: Any, samples: Any
+              ) -> list[tuple[int, tuple[Any, Any, Any]]]:
+        return [(int(steps[i]), (fingerprints[i], squares[i], samples[i])) for i in range(fill)]
