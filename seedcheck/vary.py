@@ -6,7 +6,7 @@ the same engine. Runs of one seed that agree on one machine can still come apart
 a colleague's laptop; each variation stands for one way those machines differ.
 
 The control pins what would otherwise differ between any two processes, so that a variation's run
-differs from the control in its one aspect only: PYTHONHASHSEED (the user's value, else 0) and the
+differs from the control in its one aspect only: PYTHONHASHSEED (the user's number, else 0) and the
 wall clock (every control run reads the same start instant). Everything else is the user's
 environment as it is.
 """
@@ -90,7 +90,8 @@ class VaryPlan:
     mirror: Path | None = None  # the `cwd` variation's working directory
 
     def specs(self) -> list[RunSpec]:
-        control_env = (("PYTHONHASHSEED", self.environ.get("PYTHONHASHSEED") or "0"),)
+        own = self.environ.get("PYTHONHASHSEED", "")
+        control_env = (("PYTHONHASHSEED", own if own.isdigit() else "0"),)  # "random" or unset: pinned to 0
         control_hook = (("clock_start", self.clock_start),)
         specs = [RunSpec(f"control#{i}", self.seed, f"control-{i}", env=control_env, variation=control_hook)
                  for i in (1, 2)]
