@@ -197,7 +197,7 @@ def variation_lines(comparison: Comparison) -> list[Any]:
     control, results = comparison.variations
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", title_justify="left")
     table.add_column("variation", no_wrap=True)
-    table.add_column("varies")
+    table.add_column("varies", no_wrap=True, overflow="ellipsis", max_width=52)  # in full: README, JSON
     table.add_column("verdict", no_wrap=True)
     table.add_column("first differs from the control at", no_wrap=True)
     styles = {"reproducible": "green", "diverged": "bold red", "failed": "bold red", "not run": "dim"}
