@@ -7,6 +7,7 @@ failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every 
 from __future__ import annotations
 
 import datetime
+import json
 import importlib.util
 import os
 import shutil
@@ -235,6 +236,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         from seedcheck import vary as varying
 
         comparison.variations = varying.outcomes(comparison, variations.names)
+        _note_variations(plan.save_dir, variations.names)
     _report(comparison, request, target.label, save_dir=str(plan.save_dir))
     sys.exit(comparison.exit_code)
 
@@ -272,11 +274,10 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=False)
-    names = [run.name for run in comparison.runs]
-    if len(sources) == 1 and {"control#1", "control#2"} <= set(names):  # a saved `seedcheck vary`
+    varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
+    if varied is not None:  # a saved `seedcheck vary`: its report again
         from seedcheck import vary as varying
 
-        varied = [n.removesuffix("#1") for n in names if n.removesuffix("#1") in varying.VARIATIONS]
         comparison.variations = varying.outcomes(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
     _report(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
@@ -303,6 +304,30 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     except TraceError as err:
         raise UsageProblem(str(err)) from None
     show_trace.render(trace, report_console(), kinds=kinds, full=full)
+
+
+def _note_variations(save_dir: Path, names: list[str]) -> None:
+    """Add the variations to the run's manifest, so `seedcheck report DIR` can show them again
+    (those that never started included)."""
+    manifest = save_dir / MANIFEST
+    try:
+        document = json.loads(manifest.read_text())
+        document["variations"] = names
+        manifest.write_text(json.dumps(document, indent=2) + "\n")
+    except (OSError, ValueError):
+        pass  # the report still goes out; only a later `report` loses the variations
+
+
+def _saved_variations(path: Path | None) -> list[str] | None:
+    from seedcheck.vary import VARIATIONS
+
+    try:
+        names = json.loads((Path(path) / MANIFEST).read_text()).get("variations") if path else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in VARIATIONS for n in names):
+        return None
+    return names
 
 
 def _load_baseline(path: str | None) -> Source | None:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seedcheck.compare import DIVERGED, MISSING, Comparison, RunResult, compare
+from seedcheck.compare import BITWISE, DIVERGED, MISSING, Comparison, RunResult, Tolerance, compare
 from seedcheck.hints import explain
 from seedcheck.report.labels import stage_label
 from seedcheck.runner import RunSpec
@@ -150,15 +150,16 @@ def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome
     """The control pair's outcome, then each variation's against the control's first run."""
     by_name = {run.name: run for run in comparison.runs}
     control = by_name.get("control#1")
+    held = {"tolerance": comparison.tolerance, "ignore": comparison.ignore}
     control_pair = _pair_outcome("control", "the control pair: identical settings", control,
-                                 by_name.get("control#2"), fix=None)
+                                 by_name.get("control#2"), fix=None, **held)
     results = [_pair_outcome(name, VARIATIONS[name].aspect, control, by_name.get(f"{name}#1"),
-                             fix=VARIATIONS[name].fix) for name in names]
+                             fix=VARIATIONS[name].fix, **held) for name in names]
     return control_pair, results
 
 
 def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: RunResult | None,
-                  fix: str | None) -> VariationOutcome:
+                  fix: str | None, tolerance: Tolerance = BITWISE, ignore: tuple[str, ...] = ()) -> VariationOutcome:
     run_name = varied.name if varied else f"{name}#1"
     outcome = VariationOutcome(name, aspect, run_name, "not run")
     if control is None or varied is None or control.trace is None or varied.trace is None:
@@ -171,7 +172,7 @@ def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: Run
         outcome.verdict = "failed"
         outcome.problem = (varied.problem if not varied.ok else control.problem) or "failed"
         return outcome
-    pair = explain(compare([control, varied]))
+    pair = explain(compare([control, varied], tolerance=tolerance, ignore=ignore))  # --rtol/--atol/--ignore hold here too
     failing = [stage for stage in pair.stages if stage.fails and stage.verdict in (DIVERGED, MISSING)]
     if not failing:
         outcome.verdict = "reproducible"

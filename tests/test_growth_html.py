@@ -96,3 +96,23 @@ def test_html_of_reproducible_runs_says_identical_and_has_no_divergence_panel():
     page = html.render(drifting_runs(apart_from=99), "train.py")
     assert "identical at every checkpoint" in page and 'id="first-divergence"' not in page
     assert "Reproducible" in page
+
+
+def test_nan_in_one_run_is_entirely_different_and_huge_values_do_not_overflow():
+    a = weights("weights/final/m#1", ("v", "fp-a", [1.0, 2.0]))
+    b = weights("weights/final/m#1", ("v", "fp-b", [1.0, 2.0]))
+    b.detail["variables"][0]["sample"] = ["NaN", 2.0]
+    (point,) = divergence_growth(compare(runs_for(s1_1=[a], s1_2=[b])))
+    assert point.by_seed[1] == 1.0
+    huge_a = weights("weights/final/m#1", ("v", "fp-a", [1e200, -1e200]))
+    huge_b = weights("weights/final/m#1", ("v", "fp-b", [-1e200, 1e200]))
+    (point,) = divergence_growth(compare(runs_for(s1_1=[huge_a], s1_2=[huge_b])))
+    assert point.by_seed[1] == pytest.approx(2.0)
+
+
+def test_dollar_signs_in_names_are_text_not_formulas():
+    comparison = drifting_runs(apart_from=3)
+    for run in comparison.runs:
+        run.name = run.name.replace("s1#", "acc$\\frac$#")
+    page = html.render(comparison, "train.py")
+    assert page.count("<svg") == 2

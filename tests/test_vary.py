@@ -71,6 +71,9 @@ def test_exactly_the_aspect_a_script_depends_on_breaks_it(tmp_path, script, culp
     assert f"Unreproducible when varying: {culprit} (data fit#1 epoch 1)." in " ".join(result.stdout.split())
     failed_cases = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
     assert f"vary {culprit}" in failed_cases and "vary control" not in failed_cases
+    # The saved directory gives the same variations again (their names are in its manifest).
+    again = seedcheck("report", tmp_path / "runs", "--json", tmp_path / "again.json")
+    assert again.code == 1 and f"Unreproducible when varying: {culprit} (data fit#1 epoch 1)." in again.stdout
 
 
 @pytest.mark.e2e
@@ -84,3 +87,22 @@ def test_a_fully_seeded_script_stays_reproducible_under_what_does_not_touch_it(t
         outcome = found[name]
         assert outcome["verdict"] == "reproducible" or outcome["first_divergence"].startswith("weights/"), outcome
     assert result.code == (1 if any(found[n]["verdict"] == "diverged" for n in ARITHMETIC) else 0)
+
+
+def test_the_variations_table_prints_brackets_as_text():
+    import io
+
+    from rich.console import Console
+    from test_compare import ev, runs_for
+
+    from seedcheck.compare import compare
+    from seedcheck.report import table
+    from seedcheck.vary import VariationOutcome
+
+    comparison = compare(runs_for(s1_1=[ev("exit", 0)], s1_2=[ev("exit", 0)]))
+    control = VariationOutcome("control", "the control pair", "control#2", "reproducible")
+    broken = VariationOutcome("cwd", "[bold]another[/] directory", "cwd#1", "failed", problem="exited [/x] badly")
+    comparison.variations = (control, [broken])
+    out = io.StringIO()
+    table.render(comparison, Console(file=out, width=160), "train.py")
+    assert "exited [/x] badly" in out.getvalue() and "[bold]another[/] directory" in out.getvalue()

@@ -147,10 +147,10 @@ class StepCapture:
     def flush_pending(self) -> None:
         """Record the snapshots still waiting in the graph's buffers: before any stage that must
         follow them (a data pass, an epoch's or the final weights, the exit)."""
-        for buffer in list(self._buffers.values()):
-            rows = buffer.take()
-            if rows:
-                self._on_buffer(buffer.layout, rows)
+        waiting = [(step, index, buffer.layout, summary) for index, buffer in enumerate(list(self._buffers.values()))
+                   for step, summary in buffer.take()]
+        for step, _, layout, summary in sorted(waiting, key=lambda row: row[:2]):  # several optimizers: in step order
+            self._on_due(layout, step, summary)
 
     def _layout_for(self, variables: list[Any]) -> WeightLayout:
         from seedcheck.hook.ingraph import WeightLayout
@@ -173,9 +173,13 @@ class StepCapture:
 
     def _on_due(self, layout: WeightLayout, step: int, summary: Any) -> None:
         """In Python, on the steps where something is due: the weights of this step, the stop."""
-        if self.stopped:
-            raise MaxStepsReached(self.max_steps)  # a step past the limit: the script caught the first stop
         every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        if self.stopped:
+            if self.max_steps is None or step > self.max_steps:
+                raise MaxStepsReached(self.max_steps)  # a step past the limit: the script caught the first stop
+            if step % every == 0:  # taken before the stop, still waiting in another optimizer's buffer
+                self._recorder.guarded("weights", lambda: self._record_summary(layout, step, summary))
+            return
         if step % every == 0:
             self._recorder.guarded("weights", lambda: self._record_summary(layout, step, summary))
         if self.max_steps is not None and step >= self.max_steps and not self.in_fit:

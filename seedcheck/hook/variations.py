@@ -94,16 +94,26 @@ def nondeterministic_tfdata(tf: Any) -> None:
 
     dataset = dataset_ops.DatasetV2
     autotune = tf.data.AUTOTUNE
-    site_packages = os.path.dirname(os.path.dirname(os.path.abspath(tf.__file__)))
-    framework_roots = tuple(os.path.join(site_packages, name) + os.sep
-                            for name in ("tensorflow", "keras", "tf_keras", "seedcheck"))
+    roots: list[str] = []
+
+    def framework_roots() -> tuple[str, ...]:
+        """Each framework's own directory (Keras may live apart from TensorFlow), as imported now."""
+        found = tuple(os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+                      for name in ("tensorflow", "keras", "tf_keras", "seedcheck")
+                      if (module := sys.modules.get(name)) is not None and getattr(module, "__file__", None))
+        if len(found) > len(roots):
+            roots[:] = found
+        return tuple(roots)
+
     for method, parallel_position in (("map", 1), ("interleave", 3)):
         original = getattr(dataset, method)
 
         def varied(self: Any, *args: Any, __original: Any = original, __position: int = parallel_position,
                    **kwargs: Any) -> Any:
-            if sys._getframe(1).f_code.co_filename.startswith(framework_roots):
+            if sys._getframe(1).f_code.co_filename.startswith(framework_roots()):
                 return __original(self, *args, **kwargs)
+            if __position == 1 and (len(args) > 3 or kwargs.get("synchronous")):
+                return __original(self, *args, **kwargs)  # a synchronous map cannot run in parallel
             if len(args) <= __position and "num_parallel_calls" not in kwargs:
                 kwargs["num_parallel_calls"] = autotune
             if len(args) <= __position + 1 and kwargs.get("deterministic") is None:

@@ -147,17 +147,27 @@ def _variable_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
     if a.get("shape") != b.get("shape"):
         return ENTIRELY
     difference = 0.0
+    if _one_side_not_finite([a.get("norm")], [b.get("norm")]):
+        return ENTIRELY
     norm_a, norm_b = _number(a.get("norm")), _number(b.get("norm"))
     if norm_a is not None and norm_b is not None:
         difference = max(difference, _relative(abs(norm_a - norm_b), abs(norm_b)))
     sample_a, sample_b = a.get("sample"), b.get("sample")
     if isinstance(sample_a, list) and isinstance(sample_b, list) and len(sample_a) == len(sample_b):
-        pairs = [(_number(x), _number(y)) for x, y in zip(sample_a, sample_b)]
-        if all(x is not None and y is not None for x, y in pairs):
-            delta = math.sqrt(sum((x - y) ** 2 for x, y in pairs))  # type: ignore[operator]
-            scale = math.sqrt(sum(y * y for _, y in pairs))  # type: ignore[operator]
-            difference = max(difference, _relative(delta, scale))
+        if _one_side_not_finite(sample_a, sample_b):
+            return ENTIRELY  # a NaN or infinity in one run only: as different as can be
+        pairs = [(x, y) for x, y in ((_number(x), _number(y)) for x, y in zip(sample_a, sample_b))
+                 if x is not None and y is not None]
+        if pairs:  # math.dist and math.hypot scale: no overflow for huge values
+            delta = math.dist([x for x, _ in pairs], [y for _, y in pairs])
+            difference = max(difference, _relative(delta, math.hypot(*(y for _, y in pairs))))
     return difference
+
+
+def _one_side_not_finite(a: list[Any], b: list[Any]) -> bool:
+    """NaN and infinities are written as strings ("NaN", "Infinity"): equal strings agree."""
+    return any((_number(x) is None) != (_number(y) is None) or (_number(x) is None and x != y)
+               for x, y in zip(a, b) if x is not None or y is not None)
 
 
 def _relative(delta: float, scale: float) -> float:

@@ -39,6 +39,15 @@ def require_plotting() -> None:
 
 def render(comparison: Comparison, target: str) -> str:
     require_plotting()
+    import matplotlib
+
+    # Labels are run, metric and variable names: `$` in one must not be read as a formula; text as
+    # paths: the page needs no font.
+    with matplotlib.rc_context({"text.parse_math": False, "svg.fonttype": "path"}):
+        return _page(comparison, target)
+
+
+def _page(comparison: Comparison, target: str) -> str:
     sentence, tone = summary_line(comparison)
     if comparison.variations is not None:
         from seedcheck.vary import verdict_sentence
@@ -184,7 +193,8 @@ def _growth_plot(points: list[Checkpoint]) -> str:
                     ha="right" if len(points) > 6 else "center", fontsize=8)
     axes.set_ylabel("relative difference")
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _svg(figure, "growth")
 
 
@@ -255,7 +265,7 @@ def _svg(figure: Any, salt: str) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": f"seedcheck-{salt}"}):
+    with matplotlib.rc_context({"svg.hashsalt": f"seedcheck-{salt}"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]

@@ -204,8 +204,8 @@ def variation_lines(comparison: Comparison) -> list[Any]:
     for outcome in (control, *results):
         where = outcome.first_stage or (outcome.problem if outcome.verdict != "reproducible" else "—")
         verdict = "DIVERGED" if outcome.verdict == "diverged" else outcome.verdict
-        table.add_row(outcome.name, Text(outcome.aspect, style="dim"), Text(verdict, style=styles[outcome.verdict]),
-                      where or "")
+        table.add_row(Text(outcome.name), Text(outcome.aspect, style="dim"),
+                      Text(verdict, style=styles[outcome.verdict]), Text(where or ""))  # Text: never markup
     sentence, tone = verdict_sentence(control, results)
     lines: list[Any] = [Text("Variations (each run against control#1):", style="bold"), table]
     for outcome in results:
