@@ -73,3 +73,13 @@ def test_parallel_runs_write_to_their_own_directories(tmp_path):
                for i in (1, 2)]
     assert abs((started[1] - started[0]).total_seconds()) <= 1
     assert all(run["duration_s"] > 2 for run in result.report["runs"])
+
+
+def test_max_steps_with_two_optimizers_keeps_every_snapshot_and_ends_cleanly(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/two_optimizers.py", "--repeats", "2", "--every", "1",
+                            "--max-steps", "7", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
+    steps = sorted(int(e.key.split("-")[-1]) for e in trace.events if e.key.startswith("weights/step-"))
+    assert steps == list(range(1, 8))  # the other optimizer's waiting snapshots are not lost at the stop
+    assert trace.find("exit").detail["stopped"] is True
