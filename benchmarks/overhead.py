@@ -8,7 +8,8 @@ ratios speak of the hook's per-step and per-epoch work, not of TensorFlow's impo
 Plain and hooked runs are interleaved (A/B/A/B...) in one invocation so drift in machine load hits
 both alike; figures are medians with the min–max spread, and the ratio of the minimums too: on a
 shared 2-vCPU VM whole epochs now and then take twice as long, and the fastest round of each
-variant is the least disturbed measure of what it costs. Run: `make bench` or
+variant is the least disturbed measure of what it costs. The median of the per-round ratios pairs
+each hooked run with the plain run just before it, so a slow stretch of the machine falls on both. Run: `make bench` or
 `.venv/bin/python benchmarks/overhead.py --rounds 5`.
 """
 
@@ -81,8 +82,10 @@ def ratio_line(label: str, times: dict[str, list[tuple[float, float | None, floa
         ratio = statistics.median(hooked) / statistics.median(plain)  # type: ignore[type-var]
         best = min(hooked) / min(plain)  # type: ignore[type-var]
         target = f" (target ≤ {TARGETS[name]:.2f}x)" if which == 1 and name in TARGETS else ""
+        paired = statistics.median(ratios)
         lines.append(f"  {'':<9} {name:<9} {spread(hooked)}  ratio of medians {ratio:.3f}x{target}; "  # type: ignore[arg-type]
-                     f"of minimums {best:.3f}x; per-round ratios {ratios[0]:.3f}–{ratios[-1]:.3f}")
+                     f"of minimums {best:.3f}x; per-round ratios {ratios[0]:.3f}–{ratios[-1]:.3f} "
+                     f"(median {paired:.3f}x)")
     return lines
 
 
