@@ -7,8 +7,8 @@ failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every 
 from __future__ import annotations
 
 import datetime
-import json
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -159,7 +159,7 @@ def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) ->
     if vary_list is not None:
         if fail_fast:
             raise UsageProblem("--vary runs every variation to the end: leave out --fail-fast")
-        _execute(vary_list=vary_list, **options)
+        return _execute(vary_list=vary_list, **options)
     _execute(repeats=repeats, fail_fast=fail_fast, **options)
 
 

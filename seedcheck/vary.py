@@ -145,6 +145,11 @@ class VariationOutcome:
     fix: str | None = None
     problem: str | None = None
 
+    @property
+    def where(self) -> str | None:
+        """For a report's column: the first differing stage, or why the run has no verdict."""
+        return self.first_stage or (self.problem if self.verdict != "reproducible" else None)
+
 
 def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome, list[VariationOutcome]]:
     """The control pair's outcome, then each variation's against the control's first run."""

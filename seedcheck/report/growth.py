@@ -67,6 +67,26 @@ def checkpoint_label(key: str, with_fit: bool = False) -> str:
     return " ".join(words) or key
 
 
+def growth_story(points: list[Checkpoint], values: list[float | None], digits: int = 1) -> str | None:
+    """`identical until epoch 3; epoch 4: 1.0e-05`, `apart from created; final: 5.0e+00`,
+    `identical at every checkpoint`; None when the seed had one run."""
+    compared = [(point, value) for point, value in zip(points, values) if value is not None]
+    if not compared:
+        return None
+    apart = next((point for point, value in compared if value), None)
+    if apart is None:
+        return "identical at every checkpoint"
+    start = "apart from" if apart is compared[0][0] else "identical until"
+    last_point, last_value = compared[-1]
+    return f"{start} {apart.label}; {last_point.label}: {growth_value(last_value, digits)}"
+
+
+def growth_value(value: float, digits: int = 1) -> str:
+    if value == 0:
+        return "identical"
+    return "differs below the recorded precision" if value <= UNRESOLVED else f"{value:.{digits}e}"
+
+
 def sparkline(values: list[float | None]) -> str:
     """One character per checkpoint on a fixed log scale (1e-12 ▁ … 1 █): `·` identical, ` ` not
     compared. Fixed, so two reports' lines can be read against each other."""

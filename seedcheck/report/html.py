@@ -17,8 +17,8 @@ from typing import Any
 
 from seedcheck import __version__
 from seedcheck.compare import DIVERGED, Comparison, Stage
-from seedcheck.report.growth import UNRESOLVED, Checkpoint, divergence_growth, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
+from seedcheck.report.growth import Checkpoint, divergence_growth, growth_story, sparkline
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, stage_label,
                                      summary_line, value_text, verdict_text)
 
 INSTALL_HINT = "pip install 'seedcheck[html]'"
@@ -49,10 +49,6 @@ def render(comparison: Comparison, target: str) -> str:
 
 def _page(comparison: Comparison, target: str) -> str:
     sentence, tone = summary_line(comparison)
-    if comparison.variations is not None:
-        from seedcheck.vary import verdict_sentence
-
-        sentence, tone = verdict_sentence(*comparison.variations)
     points = divergence_growth(comparison)
     body = [
         f'<header class="{tone}"><h1>{_e(sentence)}</h1><p>{_e(header_line(comparison, target))}</p></header>',
@@ -82,7 +78,7 @@ def _first_divergence(comparison: Comparison) -> str:
         return ""
     kind, description = stage_label(divergence.stage)
     where = f" <code>{_e(divergence.stage.site)}</code>" if divergence.stage.site else ""
-    parts = [f'<section class="panel bad" id="first-divergence"><h2>First divergence</h2>',
+    parts = ['<section class="panel bad" id="first-divergence"><h2>First divergence</h2>',
              f"<p><b>{_e(kind)} {_e(description)}</b>{where} — {_e(divergence.explanation)}</p>",
              f'<p class="dim">between {_e(divergence.runs[0])} and {_e(divergence.runs[1])}</p>']
     if divergence.cause:
@@ -98,7 +94,7 @@ def _variations(comparison: Comparison) -> str:
     control, results = comparison.variations
     rows = []
     for o in (control, *results):
-        where = o.first_stage or (o.problem if o.verdict != "reproducible" else "—")
+        where = o.where or "—"
         fix = o.fix if o.verdict == "diverged" and o.fix else ""
         rows.append(f'<tr><td>{_e(o.name)}</td><td class="dim">{_e(o.aspect)}</td>'
                     f'<td class="v-{_e(o.verdict.replace(" ", "-"))}">{_e(o.verdict)}</td><td>{_e(where or "")}</td>'
@@ -140,29 +136,11 @@ def _growth_section(points: list[Checkpoint]) -> str:
     for seed in points[0].by_seed:
         values = [point.by_seed.get(seed) for point in points]
         apart = any(values)
-        rows.append(f"<tr><td>{_e(_seed_name(seed))}</td><td class=\"spark{' apart' if apart else ''}\">"
-                    f"{_e(sparkline(values))}</td>"
-                    f"<td>{_e(_growth_story(points, values))}</td></tr>")
+        story = growth_story(points, values, digits=2) or "not compared (one run)"
+        rows.append(f"<tr><td>{_e(seed_name(seed))}</td><td class=\"spark{' apart' if apart else ''}\">"
+                    f"{_e(sparkline(values))}</td><td>{_e(story)}</td></tr>")
     table = f'<table class="sparks">{"".join(rows)}</table>'
     return f'<section id="growth">{intro}{_growth_plot(points)}{table}</section>'
-
-
-def _growth_story(points: list[Checkpoint], values: list[float | None]) -> str:
-    compared = [(p, v) for p, v in zip(points, values) if v is not None]
-    if not compared:
-        return "not compared (one run)"
-    apart = [(p, v) for p, v in compared if v]
-    if not apart:
-        return "identical at every checkpoint"
-    start = "apart from" if apart[0][0] is compared[0][0] else "identical until"
-    last_point, last_value = compared[-1]
-    return f"{start} {apart[0][0].label}; {last_point.label}: {_growth_value(last_value)}"
-
-
-def _growth_value(value: float) -> str:
-    if value == 0:
-        return "identical"
-    return "differs below the recorded precision" if value <= UNRESOLVED else f"{value:.2e}"
 
 
 def _growth_plot(points: list[Checkpoint]) -> str:
@@ -180,7 +158,7 @@ def _growth_plot(points: list[Checkpoint]) -> str:
             continue
         top = max(top, *(y for _, y in shown))
         colour = f"C{index % 10}"
-        axes.plot([x for x, _ in shown], [y for _, y in shown], "-o", color=colour, label=_seed_name(seed),
+        axes.plot([x for x, _ in shown], [y for _, y in shown], "-o", color=colour, label=seed_name(seed),
                   markersize=4, linewidth=1.5)
     axes.set_yscale("log")
     axes.set_ylim(IDENTICAL_FLOOR / 3, max(1.0, top * 3))
@@ -323,10 +301,6 @@ def _environment(comparison: Comparison) -> str:
                    for d in comparison.env_differences)
     return (f'<section><h2>Environment differences</h2><p class="dim">Context for a divergence, not part of the '
             f'verdict.</p><table class="stages"><thead><tr><th>field</th>{head}</tr></thead>{rows}</table></section>')
-
-
-def _seed_name(seed: Any) -> str:
-    return "own seeding" if seed is None else f"seed {seed}"
 
 
 STYLE = """

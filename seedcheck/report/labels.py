@@ -45,7 +45,7 @@ def _per_seed(runs: list[RunResult]) -> str:
     parts = []
     for seed, group in groupby(runs, key=lambda run: run.seed):
         count = len(list(group))
-        parts.append(f"{'own seeding' if seed is None else f'seed {seed}'} ×{count}")
+        parts.append(f"{seed_name(seed)} ×{count}")
     return ", ".join(parts)
 
 
@@ -141,8 +141,17 @@ def env_value_text(value: Any) -> str:
     return str(value)
 
 
+def seed_name(seed: Any) -> str:
+    return "own seeding" if seed is None else f"seed {seed}"
+
+
 def summary_line(comparison: Comparison) -> tuple[str, str]:
-    """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad."""
+    """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad. A `seedcheck vary`
+    speaks of its variations (reprotest's sentence)."""
+    if comparison.variations is not None:
+        from seedcheck.vary import verdict_sentence
+
+        return verdict_sentence(*comparison.variations)
     stages = comparison.stages
     failing = sum(s.fails for s in stages)
     judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env"]  # the environment is context

@@ -14,18 +14,13 @@ from seedcheck.report.labels import (env_value_text, folded_rows, header_line, s
 
 def render(comparison: Comparison, target: str) -> str:
     sentence, tone = summary_line(comparison)
-    if comparison.variations is not None:
-        from seedcheck.vary import verdict_sentence
-
-        sentence, tone = verdict_sentence(*comparison.variations)
     icon = {"ok": "✅", "warn": "⚠️", "bad": "❌"}[tone]
     lines = [f"### {icon} seedcheck: {_escape(sentence.lstrip('✔✘ '))}", "", f"_{_escape(header_line(comparison, target))}_", ""]
     if comparison.variations is not None:
         control, results = comparison.variations
         lines += ["| variation | varies | verdict | first differs from the control at | fix |", "|---|---|---|---|---|"]
         for o in (control, *results):
-            where = o.first_stage or (o.problem if o.verdict != "reproducible" else "")
-            lines.append(f"| {o.name} | {_escape(o.aspect)} | {o.verdict} | {_escape(where or '')} | "
+            lines.append(f"| {o.name} | {_escape(o.aspect)} | {o.verdict} | {_escape(o.where or '')} | "
                          f"{_escape(o.fix or '') if o.verdict == 'diverged' else ''} |")
         lines.append("")
     divergence = comparison.first_divergence

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
                                Comparison, RunResult, Stage)
-from seedcheck.report.growth import UNRESOLVED, divergence_growth, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
+from seedcheck.report.growth import divergence_growth, growth_story, sparkline
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, stage_label,
                                      summary_line, value_text, verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
@@ -182,8 +182,7 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
         out.append(_failed_runs(failed))
     if comparison.variations is not None:
         out.extend(variation_lines(comparison))
-    else:
-        out.append(verdict_line(comparison))
+    out.append(verdict_line(comparison))
     if save_dir:
         out.append(Text(f"traces and logs: {save_dir}", style="dim"))
     return out
@@ -191,9 +190,7 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
 
 def variation_lines(comparison: Comparison) -> list[Any]:
     """`seedcheck vary`: one row per variation (the control pair first) with the first stage where
-    its run differs from the control, then reprotest's verdict line and the fix for each cause."""
-    from seedcheck.vary import verdict_sentence
-
+    its run differs from the control, then the fix for each cause (the verdict line follows)."""
     control, results = comparison.variations
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", title_justify="left")
     table.add_column("variation", no_wrap=True)
@@ -202,16 +199,13 @@ def variation_lines(comparison: Comparison) -> list[Any]:
     table.add_column("first differs from the control at", no_wrap=True)
     styles = {"reproducible": "green", "diverged": "bold red", "failed": "bold red", "not run": "dim"}
     for outcome in (control, *results):
-        where = outcome.first_stage or (outcome.problem if outcome.verdict != "reproducible" else "—")
         verdict = "DIVERGED" if outcome.verdict == "diverged" else outcome.verdict
         table.add_row(Text(outcome.name), Text(outcome.aspect, style="dim"),
-                      Text(verdict, style=styles[outcome.verdict]), Text(where or ""))  # Text: never markup
-    sentence, tone = verdict_sentence(control, results)
+                      Text(verdict, style=styles[outcome.verdict]), Text(outcome.where or "—"))  # Text: never markup
     lines: list[Any] = [Text("Variations (each run against control#1):", style="bold"), table]
     for outcome in results:
         if outcome.verdict == "diverged" and outcome.fix:
             lines.append(Text.assemble((f"Fix ({outcome.name}): ", "bold green"), outcome.fix))
-    lines.append(Text(sentence, style=TONE_STYLES[tone]))
     return lines
 
 
@@ -226,23 +220,12 @@ def growth_lines(comparison: Comparison) -> list[Text]:
                             "▁ 1e-12 … █ 1, · identical)", "dim"))]
     for seed in points[0].by_seed:
         values = [point.by_seed.get(seed) for point in points]
-        compared = [(point, value) for point, value in zip(points, values) if value is not None]
-        if not compared:
+        story = growth_story(points, values)
+        if story is None:
             continue
-        first_apart = next((point for point, value in compared if value), None)
-        story = (f"identical until {first_apart.label}" if first_apart is not compared[0][0] else
-                 f"apart from {compared[0][0].label}") if first_apart else "identical throughout"
-        last_point, last_value = compared[-1]
-        name = "own seeding" if seed is None else f"seed {seed}"
-        lines.append(Text.assemble(f"  {name:<11} ", (sparkline(values), "bold red" if first_apart else "green"),
-                                   f"  {story}; {last_point.label}: {growth_text(last_value)}"))
+        lines.append(Text.assemble(f"  {seed_name(seed):<11} ", (sparkline(values), "bold red" if any(values) else "green"),
+                                   f"  {story}"))
     return lines
-
-
-def growth_text(value: float) -> str:
-    if value == 0:
-        return "identical"
-    return "differs below the recorded precision" if value <= UNRESOLVED else f"{value:.1e}"
 
 
 def _failed_runs(failed: list[RunResult]) -> Panel:
