@@ -5,12 +5,15 @@ TensorFlow, and the time to a verdict against the runs themselves.
 Training time is what the workload measures around its own training (`train_seconds=`), so the
 ratios speak of the hook's per-step and per-epoch work, not of TensorFlow's import.
 
-Plain and hooked runs are interleaved (A/B/A/B...) in one invocation so drift in machine load hits
-both alike; figures are medians with the min–max spread, and the ratio of the minimums too: on a
-shared 2-vCPU VM whole epochs now and then take twice as long, and the fastest round of each
-variant is the least disturbed measure of what it costs. The median of the per-round ratios pairs
-each hooked run with the plain run just before it, so a slow stretch of the machine falls on both. Run: `make bench` or
-`.venv/bin/python benchmarks/overhead.py --rounds 5`.
+The plain run and the hooked runs train in lockstep: all three processes start, and once all are
+ready to train they take turns, one block of 16 optimizer steps each (~0.1 s), round and round
+until all have finished (see `benchmarks/cnn_training.py`). On a shared VM whose speed drifts by
+±20–40 % from one second to the next, runs timed one after the other compare stretches of
+different speed; in lockstep every stretch is shared by all of them. Each round rotates who goes
+first. Printed: median training time per variant with the min–max over rounds, the ratio of the
+medians (the figure held to the targets), the per-round ratios, the CPU-time ratio, and the
+median ratio of matching blocks (block i of the hooked run against block i of the plain run in
+the same round). Run: `make bench` or `.venv/bin/python benchmarks/overhead.py --rounds 5`.
 """
 
 from __future__ import annotations
@@ -23,69 +26,122 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from seedcheck.hook.settings import ENV_VAR, HookSettings  # noqa: E402
 
-# 8192 images, batch 64, 3 epochs: 384 optimizer steps, ~8 s of training here.
-CNN = ["benchmarks/cnn_training.py", "--examples", "8192"]
+# 8192 images, batch 64, 4 epochs: 512 optimizer steps in 32 blocks, ~2.5 s of training here.
+CNN = ["benchmarks/cnn_training.py", "--examples", "8192", "--epochs", "4"]
 TRAINING = ["sample_scripts/classifier_fully_seeded.py", "--epochs", "3"]
 NO_TF = ["tests/scripts/python_seeding.py"]
 TARGETS = {"default": 1.02, "--every 1": 1.10}
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float | None, float | None]:
-    """(whole-process seconds, the training seconds and training CPU seconds the workload printed,
-    if it printed them)."""
+def timed(command: list[str], env: dict[str, str]) -> float:
+    """Whole-process seconds."""
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=env, check=True, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    whole = time.perf_counter() - started
-    printed = dict(line.split("=", 1) for line in done.stdout.splitlines() if line.startswith("train_"))
-    train, cpu = printed.get("train_seconds"), printed.get("train_cpu_seconds")
-    return whole, float(train) if train else None, float(cpu) if cpu else None
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 def hooked_env(trace: Path, script: list[str], every: int | None = None) -> dict[str, str]:
     settings = HookSettings(trace=str(trace), run="bench#1", seed=None, script=script[0], args=script[1:], every=every)
-    return {**os.environ, ENV_VAR: settings.to_env(), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return {**os.environ, **QUIET, ENV_VAR: settings.to_env()}
 
 
-def interleaved(script: list[str], variants: dict[str, int | None], rounds: int, workdir: Path
-                ) -> dict[str, list[tuple[float, float | None, float | None]]]:
-    """Plain, then each hooked variant, round after round (A/B/C/A/B/C…): drift in the machine's
-    load falls on every variant alike."""
-    plain_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    times: dict[str, list[tuple[float, float | None, float | None]]] = {"plain": [], **{name: [] for name in variants}}
+def command_for(script: list[str], variant: int | None | bool, trace: Path) -> tuple[list[str], dict[str, str]]:
+    """`False`: the plain script; else the hooked one with that `--every` (None: the default)."""
+    if variant is False:
+        return [sys.executable, *script], {**os.environ, **QUIET}
+    return [sys.executable, "-m", "seedcheck.hook"], hooked_env(trace, script, variant)  # type: ignore[arg-type]
+
+
+def lockstep(runs: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, dict[str, Any]]:
+    """Start every run; once all are ready to train, hand out turns (one block of steps each) in
+    order until every run has finished. Returns what each printed: train_seconds,
+    train_cpu_seconds, block_seconds."""
+    started: dict[str, tuple[subprocess.Popen[str], int, int]] = {}
+    for name, (command, env) in runs.items():
+        go_read, go_write = os.pipe()
+        done_read, done_write = os.pipe()
+        process = subprocess.Popen(command, cwd=REPO, env={**env, "SEEDCHECK_BENCH_TURNS": f"{go_read},{done_write}"},
+                                   pass_fds=(go_read, done_write), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        os.close(go_read)
+        os.close(done_write)
+        started[name] = (process, go_write, done_read)
+    try:
+        for name, (_, _, done_read) in started.items():
+            if os.read(done_read, 1) != b"r":
+                raise SystemExit(f"benchmark: {name} ended before training")
+        live = list(started)
+        while live:
+            for name in list(live):
+                _, go_write, done_read = started[name]
+                try:
+                    os.write(go_write, b"g")
+                    turn_over = os.read(done_read, 1)
+                except BrokenPipeError:
+                    turn_over = b""
+                if not turn_over:  # finished: its end of the pipes closed
+                    live.remove(name)
+        results = {}
+        for name, (process, _, _) in started.items():
+            out, _ = process.communicate()
+            if process.returncode:
+                raise SystemExit(f"benchmark: {name} exited with code {process.returncode}")
+            printed = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            results[name] = {"train": float(printed["train_seconds"]), "cpu": float(printed["train_cpu_seconds"]),
+                             "blocks": [float(b) for b in printed["block_seconds"].split(",")]}
+        return results
+    finally:
+        for process, go_write, done_read in started.values():
+            for fd in (go_write, done_read):
+                os.close(fd)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def training_overhead(script: list[str], variants: dict[str, int | None | bool], rounds: int, workdir: Path
+                      ) -> list[dict[str, dict[str, Any]]]:
+    """`rounds` lockstep sessions of every variant, the order rotated each round."""
+    sessions = []
+    names = list(variants)
     for index in range(rounds):
-        times["plain"].append(timed([sys.executable, *script], plain_env))
-        for name, every in variants.items():
-            env = hooked_env(workdir / f"{name.replace(' ', '')}-{index}.jsonl", script, every)
-            times[name].append(timed([sys.executable, "-m", "seedcheck.hook"], env))
-    return times
+        order = names[index % len(names):] + names[:index % len(names)]
+        runs = {name: command_for(script, variants[name], workdir / f"{name.replace(' ', '')}-{index}.jsonl")
+                for name in order}
+        sessions.append(lockstep(runs))
+    return sessions
 
 
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.3f}s (min {min(values):.3f}, max {max(values):.3f})"
 
 
-def ratio_line(label: str, times: dict[str, list[tuple[float, float | None, float | None]]], which: int) -> list[str]:
-    plain = [t[which] for t in times["plain"]]
-    lines = [f"  {label:<9} {'plain':<9} {spread(plain)}"]  # type: ignore[arg-type]
-    for name in times:
+def overhead_lines(sessions: list[dict[str, dict[str, Any]]]) -> list[str]:
+    plain = [s["plain"]["train"] for s in sessions]
+    lines = [f"  plain     training {spread(plain)}"]
+    for name in sessions[0]:
         if name == "plain":
             continue
-        hooked = [t[which] for t in times[name]]
-        ratios = sorted(h / p for h, p in zip(hooked, plain))  # type: ignore[operator]
-        ratio = statistics.median(hooked) / statistics.median(plain)  # type: ignore[type-var]
-        best = min(hooked) / min(plain)  # type: ignore[type-var]
-        target = f" (target ≤ {TARGETS[name]:.2f}x)" if which == 1 and name in TARGETS else ""
-        paired = statistics.median(ratios)
-        lines.append(f"  {'':<9} {name:<9} {spread(hooked)}  ratio of medians {ratio:.3f}x{target}; "  # type: ignore[arg-type]
-                     f"of minimums {best:.3f}x; per-round ratios {ratios[0]:.3f}–{ratios[-1]:.3f} "
-                     f"(median {paired:.3f}x)")
+        hooked = [s[name]["train"] for s in sessions]
+        ratio = statistics.median(hooked) / statistics.median(plain)
+        per_round = sorted(h / p for h, p in zip(hooked, plain))
+        cpu = statistics.median(s[name]["cpu"] for s in sessions) / statistics.median(s["plain"]["cpu"] for s in sessions)
+        blocks = [h / p for s in sessions for h, p in zip(s[name]["blocks"], s["plain"]["blocks"]) if p > 0]
+        target = TARGETS.get(name)
+        verdict = f" (target ≤ {target:.2f}x: {'met' if ratio <= target else 'NOT met'})" if target else ""
+        lines.append(f"  {name:<9} training {spread(hooked)}\n"
+                     f"            ratio of medians {ratio:.3f}x{verdict}; per round {per_round[0]:.3f}–{per_round[-1]:.3f} "
+                     f"(median {statistics.median(per_round):.3f}x); CPU time {cpu:.3f}x; "
+                     f"matching blocks median {statistics.median(blocks):.3f}x")
     return lines
 
 
@@ -95,19 +151,21 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        print(f"seedcheck overhead, {args.rounds} interleaved rounds, {os.cpu_count()} CPUs")
+        print(f"seedcheck overhead, {args.rounds} rounds in lockstep, {os.cpu_count()} CPUs")
         for mode, title in (("fit", "CNN, 28x28 images, Keras fit"), ("loop", "CNN, GradientTape loop in a tf.function")):
-            times = interleaved([*CNN, "--mode", mode], {"default": None, "--every 1": 1}, args.rounds, work)
+            sessions = training_overhead([*CNN, "--mode", mode], {"plain": False, "default": None, "--every 1": 1},
+                                         args.rounds, work)
             print(f"{title}:")
-            for line in ratio_line("training", times, 1) + ratio_line("train CPU", times, 2) + \
-                    ratio_line("process", times, 0):
+            for line in overhead_lines(sessions):
                 print(line)
-        times = interleaved(NO_TF, {"hooked": None}, args.rounds * 4, work)
-        plain, hooked = [t[0] for t in times["plain"]], [t[0] for t in times["hooked"]]
+        plain, hooked = [], []
+        for index in range(args.rounds * 4):  # A/B/A/B: start-up is short, and no lockstep is needed
+            plain.append(timed([sys.executable, *NO_TF], {**os.environ, **QUIET}))
+            hooked.append(timed(*command_for(NO_TF, None, work / f"no-tf-{index}.jsonl")))
         extra_ms = (statistics.median(hooked) - statistics.median(plain)) * 1000
         print(f"non-TF script start-up: plain {spread(plain)}, hooked {spread(hooked)}; "
               f"hook adds {extra_ms:.0f} ms (target ≤ 50 ms)")
-        lone = statistics.median(t[0] for t in interleaved(TRAINING, {}, 3, work)["plain"])
+        lone = statistics.median(timed([sys.executable, *TRAINING], {**os.environ, **QUIET}) for _ in range(3))
         for label, extra in (("--repeats 3", []), ("--repeats 3 --jobs 2", ["--jobs", "2"])):
             verdict = _verdict(work, [*TRAINING[:1], "--seed", "1", "--repeats", "3", *extra, "--", *TRAINING[1:]])
             print(f"time to verdict, seedcheck run {label}: {verdict:.2f}s = {verdict / (3 * lone):.2f}x "
