@@ -3,9 +3,12 @@ with a complete, readable trace; --fail-fast stops once a divergence is certain.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from conftest import SAMPLES, seedcheck_json
+from conftest import REPO, SAMPLES, seedcheck, seedcheck_json
 from seedcheck.trace import read_trace
 
 pytestmark = pytest.mark.e2e
@@ -83,3 +86,20 @@ def test_max_steps_with_two_optimizers_keeps_every_snapshot_and_ends_cleanly(tmp
     steps = sorted(int(e.key.split("-")[-1]) for e in trace.events if e.key.startswith("weights/step-"))
     assert steps == list(range(1, 8))  # the other optimizer's waiting snapshots are not lost at the stop
     assert trace.find("exit").detail["stopped"] is True
+
+
+def test_steps_of_a_function_called_from_python_are_counted_without_graph_ops(tmp_path):
+    """One call of a tf.function step is one step: the hook adds nothing to its graph (same op count
+    as a plain run), yet snapshots land on the right global step, also once the step is called from
+    inside another function, where it is counted in-graph."""
+    script = "tests/scripts/counted_steps.py"
+    plain = subprocess.run([sys.executable, script], cwd=REPO, check=True, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL).stdout
+    result = seedcheck("run", script, "--seed", "1", "--repeats", "1", "--every", "50", "--save", tmp_path / "runs", "-q")
+    assert result.code == 0, result.stdout + result.stderr
+    hooked = (tmp_path / "runs" / "s1-1.stdout.log").read_text()
+    ops = [line for line in plain.splitlines() if line.startswith("ops in")]
+    assert ops and ops[0] in hooked.splitlines()
+    trace = read_trace(tmp_path / "runs" / "s1-1.jsonl")
+    assert [e.key for e in trace.events if e.key.startswith("weights/step-")] == ["weights/step-50", "weights/step-100"]
+    assert [e for e in trace.events if e.kind == "exit"][0].value == 0

@@ -96,6 +96,9 @@ class Session:
         from tensorflow.python.data.ops.iterator_ops import OwnedIterator
 
         self.recorder.guarded("data", lambda: self.steps.install_iterator(OwnedIterator))
+        from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
+
+        self.recorder.guarded("steps", lambda: self.steps.install_function_calls(ConcreteFunction))
         if self.settings.variation:
             from seedcheck.hook import variations
 
