@@ -103,3 +103,15 @@ def test_steps_of_a_function_called_from_python_are_counted_without_graph_ops(tm
     trace = read_trace(tmp_path / "runs" / "s1-1.jsonl")
     assert [e.key for e in trace.events if e.key.startswith("weights/step-")] == ["weights/step-50", "weights/step-100"]
     assert [e for e in trace.events if e.kind == "exit"][0].value == 0
+
+
+def test_a_jit_compiled_step_gets_per_step_weights_and_stops_at_max_steps(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/xla_step.py", "--repeats", "2", "--every", "3", "--max-steps", "7",
+                            tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    assert [s["key"] for s in result.stages("weights/step-")] == ["weights/step-3", "weights/step-6", "weights/step-7"]
+    assert {s["verdict"] for s in result.stages("weights/")} == {"reproducible"}
+    trace = read_trace(sorted((tmp_path / "runs").glob("*.jsonl"))[0])
+    (exit_event,) = [e for e in trace.events if e.kind == "exit"]
+    assert exit_event.detail["steps"] == 7 and exit_event.detail["stopped"] is True
+    assert not [e for e in trace.events if e.kind == "note" and "XLA" in str(e.value)]

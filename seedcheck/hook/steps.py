@@ -137,11 +137,15 @@ class StepCapture:
         """Whether a call of the function being traced into `graph` is exactly its applies: the
         graph is a function's own (not a loop body, a cond branch or a function inside another),
         outside fit, and nothing needs a per-step decision in the graph."""
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
         outer = getattr(graph, "outer_graph", None)
-        return (not self.in_fit and self.max_steps is None and every >= BUFFERED_SNAPSHOTS
-                and getattr(graph, "building_function", False) and outer is not None
-                and not outer.building_function)
+        if self.in_fit or not getattr(graph, "building_function", False) or outer is None or outer.building_function:
+            return False
+        from tensorflow.python.ops import control_flow_util
+
+        if control_flow_util.GraphOrParentsInXlaContext(graph):
+            return True  # nothing can be added to a compiled step: counting its calls is the only way
+        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        return self.max_steps is None and every >= BUFFERED_SNAPSHOTS
 
     def _after_counted_call(self, applies: int, variables: list[Any]) -> None:
         if _tf().executing_eagerly():
@@ -157,9 +161,17 @@ class StepCapture:
             after = int(self._counter.assign_add(applies).numpy())
         before = after - applies
         every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        self._variables = variables
         if after // every > before // every:
-            self._variables = variables
             self.record_weights(f"weights/step-{after}")
+        if self.max_steps is not None and after >= self.max_steps and not self.stopped:
+            # A compiled step counted here: training stops after the call that reached N steps.
+            self.stopped = True
+            for iterator in list(self._open_passes):
+                self._recorder.guarded("data", lambda iterator=iterator: self._end_pass(iterator, partial=True))
+            if after > self._last_snapshot:
+                self.record_weights(f"weights/step-{after}")
+            raise MaxStepsReached(self.max_steps)
 
     def _graph_steps(self, variables: list[Any], applies: int) -> None:
         """Graph ops, after `applies` optimizer steps on `variables`: count them, and take the
@@ -196,7 +208,10 @@ class StepCapture:
                     hand_over = tf.logical_or(hand_over, step >= self.max_steps)
                 return tf.cond(hand_over, lambda: buffer.hand_over(self._on_buffer), lambda: tf.constant(False))
 
-            tf.cond(due, keep, lambda: tf.constant(False))
+            if every == 1 and self.max_steps is None:
+                keep()  # every step is due: no cond around it
+            else:
+                tf.cond(due, keep, lambda: tf.constant(False))
             return
 
         def record() -> Any:
