@@ -115,3 +115,18 @@ def test_a_jit_compiled_step_gets_per_step_weights_and_stops_at_max_steps(tmp_pa
     (exit_event,) = [e for e in trace.events if e.kind == "exit"]
     assert exit_event.detail["steps"] == 7 and exit_event.detail["stopped"] is True
     assert not [e for e in trace.events if e.kind == "note" and "XLA" in str(e.value)]
+
+
+def test_every_step_of_a_function_called_from_python_is_snapshotted_once_in_order(tmp_path):
+    """--every 1: the step's graph writes each step's summary to a buffer with no cond, Python takes
+    it after the calls; the calls nested in another function are handed over by the graph."""
+    result = seedcheck("run", "tests/scripts/counted_steps.py", "--seed", "1", "--repeats", "1", "--every", "1",
+                       "--save", tmp_path / "runs", "-q")
+    assert result.code == 0, result.stdout + result.stderr
+    trace = read_trace(tmp_path / "runs" / "s1-1.jsonl")
+    steps = [e for e in trace.events if e.key.startswith("weights/step-")]
+    assert [e.key for e in steps] == [f"weights/step-{n}" for n in range(1, 101)]
+    assert [e.detail["step"] for e in steps] == list(range(1, 101))
+    (final,) = [e for e in trace.events if e.key.startswith("weights/final/")]
+    assert [v["sample"] for v in steps[-1].detail["variables"]] == [v["sample"] for v in final.detail["variables"]]
+    assert steps[-2].detail["variables"][0]["sample"] != steps[-1].detail["variables"][0]["sample"]

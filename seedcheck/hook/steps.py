@@ -127,31 +127,63 @@ class StepCapture:
         from tensorflow.python.framework import ops
 
         graph = ops.get_default_graph()
-        if self._countable_in_python(graph):
-            applies, _ = self._counted_graphs.get(graph, (0, variables))
-            self._counted_graphs[graph] = (applies + 1, variables)
+        counting = self._counting_after_calls(graph)
+        if counting is None:
+            self._graph_steps(variables, 1)
             return
-        self._graph_steps(variables, 1)
+        applies, _, buffers = self._counted_graphs.get(graph, (0, variables, ()))
+        if counting == "buffer":  # --every 1: every step summarized in-graph, no cond
+            layout = self._layout_for(variables)
+            buffer = self._buffer_for(layout)
+            reads = [tf.convert_to_tensor(v) for v in variables]
+            with tf.control_dependencies(reads):
+                step = self._step_counter().assign_add(1)
+            buffer.append(step, layout.summarize(reads), clamp=True)
+            buffers = (*buffers, buffer)
+        self._counted_graphs[graph] = (applies + 1, variables, buffers)
 
-    def _countable_in_python(self, graph: Any) -> bool:
-        """Whether a call of the function being traced into `graph` is exactly its applies: the
-        graph is a function's own (not a loop body, a cond branch or a function inside another),
-        outside fit, and nothing needs a per-step decision in the graph."""
+    def _counting_after_calls(self, graph: Any) -> str | None:
+        """How steps traced into `graph` are followed when a call of its function is exactly its
+        applies (the graph is a function's own, not a loop body, a cond branch or a function inside
+        another; outside fit): "count", no op in the graph, steps counted in Python; "buffer"
+        (`--every 1`), each step's summary written to a buffer in-graph, taken from Python after
+        the calls. None: the graph decides per step (counter and cond)."""
         outer = getattr(graph, "outer_graph", None)
         if self.in_fit or not getattr(graph, "building_function", False) or outer is None or outer.building_function:
-            return False
+            return None
         from tensorflow.python.ops import control_flow_util
 
         if control_flow_util.GraphOrParentsInXlaContext(graph):
-            return True  # nothing can be added to a compiled step: counting its calls is the only way
+            return "count"  # nothing can be added to a compiled step: counting its calls is the only way
         every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
-        return self.max_steps is None and every >= BUFFERED_SNAPSHOTS
+        if self.max_steps is not None:
+            return None
+        return "count" if every >= BUFFERED_SNAPSHOTS else "buffer" if every == 1 else None
 
-    def _after_counted_call(self, applies: int, variables: list[Any]) -> None:
-        if _tf().executing_eagerly():
-            self._python_steps_done(applies, variables)
-        else:  # a counted function called inside another one being traced: count at the call site
-            self._graph_steps(variables, applies)
+    def _after_counted_call(self, applies: int, variables: list[Any], buffers: tuple[_SnapshotBuffer, ...]) -> None:
+        eager = _tf().executing_eagerly()
+        if not buffers:
+            if eager:
+                self._python_steps_done(applies, variables)
+            else:  # a counted function called inside another one being traced: count at the call site
+                self._graph_steps(variables, applies)
+            return
+        # The graph counted its steps and wrote their summaries: take each buffer before it fills.
+        for buffer in dict.fromkeys(buffers):
+            per_call = buffers.count(buffer)
+            if eager:
+                buffer.pending += per_call
+                waiting = int(buffer.fill.numpy()) if buffer.nested else buffer.pending
+                if waiting + per_call > buffer.size:
+                    self._on_buffer(buffer.layout, buffer.take())
+            else:  # called inside another function: Python will not see its calls, the graph hands over
+                buffer.nested = True
+                self._hand_over_when_full(buffer, per_call)
+
+    def _hand_over_when_full(self, buffer: _SnapshotBuffer, per_call: int) -> None:
+        tf = _tf()
+        full = tf.greater(buffer.fill.read_value() + per_call, buffer.size)
+        tf.cond(full, lambda: buffer.hand_over(self._on_buffer), lambda: tf.constant(False))
 
     def _python_steps_done(self, applies: int, variables: list[Any]) -> None:
         self._python_steps += applies
@@ -200,6 +232,7 @@ class StepCapture:
 
         if every < BUFFERED_SNAPSHOTS:
             buffer = self._buffer_for(layout)
+            buffer.nested = True  # this graph appends and hands over by itself
 
             def keep() -> Any:
                 fill = buffer.append(step, layout.summarize(reads))
@@ -379,11 +412,18 @@ class _SnapshotBuffer:
         self._parts = (self.steps, self.fingerprints, self.squares, self.samples)
         self.handing_over = False
         self.handed_over_unreset = False
+        # Taken from Python after the calls of a function that appends unconditionally: rows
+        # appended since the last take, and whether the graph may also append unseen (a call
+        # nested in another function, or a graph that hands over itself): then read the fill.
+        self.pending = 0
+        self.nested = False
 
-    def append(self, step: Any, summary: list[Any]) -> Any:
-        """Graph ops: write one step's summary into the next slot; the number now waiting."""
+    def append(self, step: Any, summary: list[Any], clamp: bool = False) -> Any:
+        """Graph ops: write one step's summary into the next slot; the number now waiting. With
+        `clamp`, a full buffer overwrites its last row rather than failing the step."""
         tf = _tf()
-        slot = tf.reshape(self.fill.read_value(), [1, 1])
+        fill = self.fill.read_value()
+        slot = tf.reshape(tf.minimum(fill, self.size - 1) if clamp else fill, [1, 1])
         writes = [part.scatter_nd_update(slot, tf.expand_dims(value, 0))
                   for part, value in zip(self._parts, [step, *summary])]
         with tf.control_dependencies(writes):
@@ -397,7 +437,7 @@ class _SnapshotBuffer:
         def in_python(fill: Any, steps: Any, fingerprints: Any, squares: Any, samples: Any) -> Any:
             self.handing_over = True  # what runs from here (a --max-steps stop) must not take these rows again
             try:
-                on_rows(layout, self._rows(int(fill), steps.numpy(), fingerprints.numpy(), squares.numpy(),
+                on_rows(layout, self._rows(min(int(fill), self.size), steps.numpy(), fingerprints.numpy(), squares.numpy(),
                                            samples.numpy()))
             except BaseException:
                 self.handed_over_unreset = True  # the step ends here, before the graph resets the fill
@@ -415,13 +455,14 @@ class _SnapshotBuffer:
 
     def take(self) -> list[tuple[int, tuple[Any, Any, Any]]]:
         """Eagerly, between steps: the waiting rows, and the buffer emptied."""
+        self.pending = 0
         if self.handing_over:
             return []
         if self.handed_over_unreset:
             self.handed_over_unreset = False
             self.fill.assign(0)
             return []
-        fill = int(self.fill.numpy())
+        fill = min(int(self.fill.numpy()), self.size)
         if not fill:
             return []
         rows = self._rows(fill, *(part.numpy() for part in self._parts))
