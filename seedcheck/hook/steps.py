@@ -6,16 +6,20 @@
   graph gets no ops at all, the executed `ConcreteFunction` is recognised after each call and the
   steps are counted in Python, which snapshots the weights eagerly when they are due (every K-th
   step: `--every K` of 32 or more, custom loops default to every 100). A cond or counter in the
-  graph cost ~2 % of a small CNN's step here; a Python check after the call costs ~1 µs.
+  graph cost ~2 % of a small CNN's step here; a Python check after the call costs ~1 µs. With
+  `--every 1` such a function writes every step's summary into a buffer in-graph, with no cond,
+  and Python takes the buffer after the calls, before it fills (a call nested in another function
+  hands over in-graph instead). Under XLA nothing can be added to the compiled graph: its calls are
+  counted in Python for any `--every` and for `--max-steps` (the stop comes after the call).
   Otherwise (the step inside a loop, a cond or another function, fit, `--max-steps`, `--every`
-  below 32) it adds graph ops after the real update: a step counter (a TF variable) and a
+  from 2 to 31) it adds graph ops after the real update: a step counter (a TF variable) and a
   `tf.cond` that, only on the steps where something is due (including the `--max-steps` step),
   summarizes the weights in-graph and hands them to Python with a `tf.py_function`. Other steps
   never enter Python. With `--every K` below 32, due steps' summaries wait in TF variables and
   reach Python 32 at a time (or at the --max-steps stop), and whatever waits is taken before the
   next data pass, epoch or final weights are recorded: the graph would otherwise stop for Python
-  on every step. Weights are also recorded at the end of each data pass. Under XLA a
-  py_function cannot compile: nothing is inserted and a note says so.
+  on every step. Weights are also recorded at the end of each data pass. A compiled step inside
+  fit or another function gets nothing (a py_function cannot compile), and a note says so.
 - Data passes: eager iteration of a `tf.data` iterator is fingerprinted batch by batch (XXH3 over
   each tensor's host buffer, no copy); one full pass over a dataset, up to StopIteration, is a stage
   `data/loop@<site>/pass-<n>` keyed by the user's `for` loop.
