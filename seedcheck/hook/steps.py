@@ -74,8 +74,10 @@ class StepCapture:
         self._buffers: dict[int, _SnapshotBuffer] = {}  # id(layout) -> its buffer
         # Steps counted in Python: eager steps, and calls of a function whose graph holds them.
         self._python_steps = 0
-        # The graphs of functions one call of which is `n` steps on these variables.
-        self._counted_graphs: weakref.WeakKeyDictionary[Any, tuple[int, list[Any]]] = weakref.WeakKeyDictionary()
+        # The graphs of functions one call of which is `n` steps on these variables, and the
+        # buffers its steps write to, one per step (--every 1).
+        self._counted_graphs: weakref.WeakKeyDictionary[Any, tuple[int, list[Any], tuple[_SnapshotBuffer, ...]]] = \
+            weakref.WeakKeyDictionary()
 
     @property
     def steps(self) -> int:
