@@ -160,12 +160,12 @@ def main() -> None:
                 print(line)
         plain, hooked = [], []
         for index in range(args.rounds * 4):  # A/B/A/B: start-up is short, and no lockstep is needed
-            plain.append(timed([sys.executable, *NO_TF], {**os.environ, **QUIET}))
+            plain.append(timed(*command_for(NO_TF, False, work / "unused")))
             hooked.append(timed(*command_for(NO_TF, None, work / f"no-tf-{index}.jsonl")))
         extra_ms = (statistics.median(hooked) - statistics.median(plain)) * 1000
         print(f"non-TF script start-up: plain {spread(plain)}, hooked {spread(hooked)}; "
               f"hook adds {extra_ms:.0f} ms (target ≤ 50 ms)")
-        lone = statistics.median(timed([sys.executable, *TRAINING], {**os.environ, **QUIET}) for _ in range(3))
+        lone = statistics.median(timed(*command_for(TRAINING, False, work / "unused")) for _ in range(3))
         for label, extra in (("--repeats 3", []), ("--repeats 3 --jobs 2", ["--jobs", "2"])):
             verdict = _verdict(work, [*TRAINING[:1], "--seed", "1", "--repeats", "3", *extra, "--", *TRAINING[1:]])
             print(f"time to verdict, seedcheck run {label}: {verdict:.2f}s = {verdict / (3 * lone):.2f}x "

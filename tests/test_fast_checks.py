@@ -106,8 +106,8 @@ def test_steps_of_a_function_called_from_python_are_counted_without_graph_ops(tm
 
 
 def test_a_jit_compiled_step_gets_per_step_weights_and_stops_at_max_steps(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/xla_step.py", "--repeats", "2", "--every", "3", "--max-steps", "7",
-                            tmp_path=tmp_path)
+    result = seedcheck_json("run", "tests/scripts/counted_steps.py", "--repeats", "2", "--every", "3",
+                            "--max-steps", "7", "--", "--jit-compile", tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     assert [s["key"] for s in result.stages("weights/step-")] == ["weights/step-3", "weights/step-6", "weights/step-7"]
     assert {s["verdict"] for s in result.stages("weights/")} == {"reproducible"}

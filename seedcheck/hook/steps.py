@@ -31,7 +31,7 @@ import functools
 import sys
 import weakref
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 
 from seedcheck.hook.recorder import Recorder
@@ -84,6 +84,11 @@ class StepCapture:
         """Optimizer steps so far (read from the counter the steps update; not for a hot path)."""
         counted = int(self._counter.numpy()) if self._counter is not None else self._python_steps
         return max(counted, self.fit_steps)
+
+    @property
+    def _loop_every(self) -> int:
+        """Weights every this many steps: `--every K`, or the custom-loop default."""
+        return self._every if self._every is not None else DEFAULT_LOOP_EVERY
 
     # -- optimizer steps -----------------------------------------------------------------------
     def install(self, base_optimizer: type) -> None:
@@ -161,7 +166,7 @@ class StepCapture:
 
         if control_flow_util.GraphOrParentsInXlaContext(graph):
             return "count"  # nothing can be added to a compiled step: counting its calls is the only way
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        every = self._loop_every
         if self.max_steps is not None:
             return None
         return "count" if every >= BUFFERED_SNAPSHOTS else "buffer" if every == 1 else None
@@ -198,17 +203,13 @@ class StepCapture:
         else:  # steps are also counted in a graph: one count for both, so step numbers are global
             after = int(self._counter.assign_add(applies).numpy())
         before = after - applies
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        every = self._loop_every
         self._variables = variables
         if after // every > before // every:
             self.record_weights(f"weights/step-{after}")
         if self.max_steps is not None and after >= self.max_steps and not self.stopped:
             # A compiled step counted here: training stops after the call that reached N steps.
-            self.stopped = True
-            for iterator in list(self._open_passes):
-                self._recorder.guarded("data", lambda iterator=iterator: self._end_pass(iterator, partial=True))
-            if after > self._last_snapshot:
-                self.record_weights(f"weights/step-{after}")
+            self.stop(after, lambda: self.record_weights(f"weights/step-{after}"))
             raise MaxStepsReached(self.max_steps)
 
     def _graph_steps(self, variables: list[Any], applies: int) -> None:
@@ -231,7 +232,7 @@ class StepCapture:
         reads = [tf.convert_to_tensor(v) for v in variables]
         with tf.control_dependencies(reads):
             step = counter.assign_add(applies)
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        every = self._loop_every
         due = tf.less(step % every, applies)  # a multiple of `every` among the steps just counted
         if self.max_steps is not None and not self.in_fit:
             due = tf.logical_or(due, step >= self.max_steps)
@@ -296,13 +297,13 @@ class StepCapture:
         return self._counter
 
     def _is_due(self, step: int) -> bool:
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        every = self._loop_every
         return step % every == 0 or (self.max_steps is not None and step >= self.max_steps and not self.in_fit)
 
     def _on_due(self, layout: WeightLayout, step: int, summary: Any, counted: int = 1) -> None:
         """In Python, on the steps where something is due: the weights of this step (the last of
         the `counted` steps just taken), the stop."""
-        every = self._every if self._every is not None else DEFAULT_LOOP_EVERY
+        every = self._loop_every
         if self.stopped:
             if self.max_steps is None or step > self.max_steps:
                 raise MaxStepsReached(self.max_steps)  # a step past the limit: the script caught the first stop
@@ -312,17 +313,17 @@ class StepCapture:
         if step % every < counted:
             self._recorder.guarded("weights", lambda: self._record_summary(layout, step, summary))
         if self.max_steps is not None and step >= self.max_steps and not self.in_fit:
-            self.stop(layout, step, summary)
+            self.stop(step, lambda: self._record_summary(layout, step, summary))
             raise MaxStepsReached(self.max_steps)
 
-    def stop(self, layout: WeightLayout, step: int, summary: Any) -> None:
-        """--max-steps reached: close the open data passes and record the weights of this step,
-        so every run's trace ends on the same stages."""
+    def stop(self, step: int, record_step_weights: Callable[[], None]) -> None:
+        """--max-steps reached: close the open data passes and record the weights of this step
+        (unless taken already), so every run's trace ends on the same stages."""
         self.stopped = True
         for iterator in list(self._open_passes):
             self._recorder.guarded("data", lambda iterator=iterator: self._end_pass(iterator, partial=True))
         if step > self._last_snapshot:
-            self._recorder.guarded("weights", lambda: self._record_summary(layout, step, summary))
+            self._recorder.guarded("weights", record_step_weights)
 
     def _record_summary(self, layout: WeightLayout, step: int, summary: Any) -> None:
         value, detail = layout.decode(*summary)

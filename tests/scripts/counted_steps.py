@@ -1,6 +1,9 @@
 """A tf.function step called from Python: seedcheck counts its steps in Python and adds no op to its
 graph (the script prints the graph's op count, to compare with a plain run). Then the same step
-called twice inside another tf.function: those steps are counted in-graph, after the first 60."""
+called twice inside another tf.function: those steps are counted in-graph, after the first 60.
+`--jit-compile`: the step is compiled by XLA, where nothing can be added to its graph at all."""
+import sys
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -11,7 +14,7 @@ model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
 optimizer = keras.optimizers.SGD(0.01)
 
 
-@tf.function
+@tf.function(jit_compile="--jit-compile" in sys.argv[1:])
 def step(batch):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(batch)))
