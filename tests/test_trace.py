@@ -196,6 +196,40 @@ def test_non_finite_floats_are_written_as_strict_json(tmp_path):
     assert trace.events[0].value == "NaN"  # so a NaN loss equals a NaN loss in the next run
 
 
+def test_values_the_fast_encoder_cannot_take_are_written_all_the_same(tmp_path):
+    """orjson writes NaN as null and refuses ints past 64 bits and lone surrogates: each must still
+    be written, as strict JSON, and read back as the standard library would have written it."""
+    import numpy as np
+
+    events = [
+        Event("seed", "seed/random.seed#1", 2**100, detail={"asked": -(2**70)}),
+        Event("note", "note/x#1", "surrogate \udcff in a file name"),
+        Event("metrics", "metrics/fit#1/epoch-1/loss", float(np.float64(0.25)), detail={"n": np.float64(0.5)}),
+        Event("weights", "weights/step-1", "fp", detail={"variables": [{"sample": [1e308, 1e308, -0.0]}],
+                                                         "ids": {1: "int keys become strings"}}),
+        Event("metrics", "metrics/fit#1/epoch-1/val", 1.0, detail={"nested": [[0.5, [math.nan]]]}),
+    ]
+    path = write_trace(tmp_path / "t.jsonl", events)
+    records = [strict_loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert records[1]["value"] == 2**100 and records[1]["detail"]["asked"] == -(2**70)
+    assert records[2]["value"] == "surrogate \udcff in a file name"
+    assert records[3]["detail"] == {"n": 0.5}
+    assert records[4]["detail"] == {"variables": [{"sample": [1e308, 1e308, -0.0]}], "ids": {"1": "int keys become strings"}}
+    assert records[5]["detail"] == {"nested": [[0.5, ["NaN"]]]}
+
+
+def test_a_last_line_cut_inside_a_character_is_a_torn_tail(tmp_path):
+    path = write_trace(tmp_path / "t.jsonl", [Event("note", "note/a#1", "ok"), Event("note", "note/b#1", "naïve ✓")])
+    raw = path.read_bytes()
+    cut = raw.index("✓".encode()) + 1  # inside the 3-byte character
+    path.write_bytes(raw[:cut])
+    trace = read_trace(path)
+    assert [e.key for e in trace.events] == ["note/a#1"] and trace.torn_tail
+    path.write_bytes(raw[:raw.index(b"\n") + 1] + b"\xff\n" + raw[raw.index(b"\n") + 1:])
+    with pytest.raises(TraceError, match="not UTF-8 text"):
+        read_trace(path)
+
+
 # -- torn and corrupt files -------------------------------------------------------------------------
 
 def test_torn_last_line_is_dropped_and_reported(tmp_path):

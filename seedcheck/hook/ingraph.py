@@ -95,6 +95,10 @@ class WeightLayout:
             name = getattr(variable, "path", None) or variable.name
             self.entries.append((name, shape, dtype, samples))
         self.params = sum(math.prod(shape) for _, shape, _, _ in self.entries)
+        # What `decode` repeats for every snapshot, prepared once: with `--every 1` it runs per step.
+        self._prefixes = [xxhash.xxh3_128(f"{dtype.str}|{tuple(shape)}|tf.fingerprint|".encode())
+                          for _, shape, dtype, _ in self.entries]
+        self._dtype_names = [dtype.name for _, _, dtype, _ in self.entries]
 
     def summarize(self, tensors: list[Any]) -> list[Any]:
         """Graph ops on the variables' values: [fingerprints uint8[n, 8], sums of squares
@@ -116,15 +120,16 @@ class WeightLayout:
         the ordered variables, and a summary of each (dtype and shape folded into its fingerprint)."""
         import numpy as np
 
-        fingerprints = np.asarray(fingerprints)
+        raw = np.ascontiguousarray(fingerprints, dtype=np.uint8).tobytes()  # 8 bytes per variable
         norms = np.sqrt(2 * np.asarray(half_squares, dtype=np.float64)).tolist()
         values = np.asarray(samples, dtype=np.float64).tolist()
         summaries: list[dict[str, Any]] = []
         numeric = position = 0
-        for (name, shape, dtype, kept), fp in zip(self.entries, fingerprints):
-            digest = xxhash.xxh3_128(f"{dtype.str}|{tuple(shape)}|tf.fingerprint|".encode())
-            digest.update(fp.tobytes())
-            summary: dict[str, Any] = {"name": name, "shape": shape, "dtype": dtype.name, "fp": digest.hexdigest()}
+        for index, (name, shape, _, kept) in enumerate(self.entries):
+            digest = self._prefixes[index].copy()
+            digest.update(raw[8 * index:8 * index + 8])
+            summary: dict[str, Any] = {"name": name, "shape": list(shape), "dtype": self._dtype_names[index],
+                                       "fp": digest.hexdigest()}
             if kept:
                 summary["norm"] = norms[numeric]
                 summary["sample"] = values[position:position + kept]
