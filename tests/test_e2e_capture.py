@@ -65,7 +65,8 @@ def test_custom_tf_function_loop_final_weights_are_bitwise_identical_under_seedc
     for summary, array in zip(last, weights):
         flat = array.reshape(-1).astype(np.float64)
         assert summary["sample"] == flat[sample_indices(flat.size)].tolist()
-        assert summary["norm"] == pytest.approx(float(np.linalg.norm(flat)), rel=1e-12)
+        # In-graph norms of float32 weights are summed in float32 (ingraph.WeightLayout.summarize).
+        assert summary["norm"] == pytest.approx(float(np.linalg.norm(flat)), rel=1e-6)
     assert steps[-2]["detail"]["variables"][0]["sample"] != last[0]["sample"]  # a step changes them
 
 
