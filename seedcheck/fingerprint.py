@@ -25,7 +25,15 @@ SAMPLE_SIZE = 32
 def array_fingerprint(array: Any) -> str:
     import numpy as np
 
-    a = _canonical(np.asarray(array))
+    a = array if type(array) is np.ndarray else np.asarray(array)
+    if a.dtype.kind in "biufc" and a.flags.c_contiguous and a.dtype.str[0] != ">":
+        # The common case, kept lean: it runs for every batch of a custom loop, where a step's
+        # work leaves Python's caches cold and each line costs several times its warm cost.
+        # (1,) for a 0-d array: the shape np.ascontiguousarray gives it below, so values stay as they were.
+        digest = _prefix_digest(a.dtype.str, a.shape if a.ndim else (1,)).copy()
+        digest.update(a)
+        return digest.hexdigest()
+    a = _canonical(a)
     digest = xxhash.xxh3_128()
     digest.update(f"{a.dtype.str}|{a.shape}|".encode())
     if a.dtype.kind == "O":  # strings from tf.string tensors arrive as object arrays of bytes
@@ -36,6 +44,12 @@ def array_fingerprint(array: Any) -> str:
     elif a.size:
         digest.update(a.reshape(-1).view(np.uint8).data)
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix_digest(dtype: str, shape: tuple[int, ...]) -> xxhash.xxh3_128:
+    """A digest holding `dtype|shape|`, to be copied (never updated itself)."""
+    return xxhash.xxh3_128(f"{dtype}|{shape}|".encode())
 
 
 def combine(fingerprints: Iterable[str]) -> str:
@@ -83,7 +97,7 @@ def sample_indices(size: int) -> "np.ndarray":
 def _canonical(a: "np.ndarray") -> "np.ndarray":
     import numpy as np
 
-    if a.dtype.byteorder == ">":
+    if a.dtype.str[0] == ">":  # big-endian, whether foreign here or native on a big-endian machine
         a = a.astype(a.dtype.newbyteorder("<"))
     return np.ascontiguousarray(a)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from seedcheck.compare import CLOSE, DIVERGED, IGNORED, MISSING, UNCHECKED, Comparison, Stage
+from seedcheck.compare import CLOSE, DIVERGED, IGNORED, MISSING, UNCHECKED, Comparison
 from seedcheck.report.labels import stage_label, value_text, verdict_text
 
 
