@@ -98,12 +98,16 @@ class Recorder:
         try:
             action()
         except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
-            self.errors += 1
-            if self.errors <= 20:
-                import traceback
+            self.hook_error(what, err)
 
-                self.record("note", self.next_key(f"note/hook-error/{what}"), f"{type(err).__name__}: {err}",
-                            detail={"traceback": traceback.format_exc(limit=6)})
+    def hook_error(self, what: str, err: Exception) -> None:
+        """Record a failure of seedcheck's own code (the first 20), from inside its `except`."""
+        self.errors += 1
+        if self.errors <= 20:
+            import traceback
+
+            self.record("note", self.next_key(f"note/hook-error/{what}"), f"{type(err).__name__}: {err}",
+                        detail={"traceback": traceback.format_exc(limit=6)})
 
     def close(self) -> None:
         self._writer.close()

@@ -362,10 +362,10 @@ class StepCapture:
                     capture._recorder.guarded("data", lambda: capture._end_pass(iterator))
                 raise
             if not capture.in_fit and executing_eagerly():
-                try:
+                try:  # as `guarded` does, without a closure per batch
                     capture._on_element(iterator, element)
-                except Exception:  # noqa: BLE001 - recorded as guarded would, without a closure per batch
-                    capture._recorder.guarded("data", lambda: capture._on_element(iterator, element))
+                except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
+                    capture._recorder.hook_error("data", err)
             return element
 
         iterator_class.__next__ = __next__
