@@ -148,9 +148,7 @@ class StepCapture:
         if counting == "buffer":  # --every 1: every step summarized in-graph, no cond
             layout = self._layout_for(variables)
             buffer = self._buffer_for(layout)
-            reads = [tf.convert_to_tensor(v) for v in variables]
-            with tf.control_dependencies(reads):
-                step = self._step_counter().assign_add(1)
+            reads, step = self._read_then_count(variables, 1)
             buffer.append(step, layout.summarize(reads), clamp=True)
             buffers = (*buffers, buffer)
         self._counted_graphs[graph] = (applies + 1, variables, buffers)
@@ -227,13 +225,8 @@ class StepCapture:
                 self._recorder.record("note", self._recorder.next_key("note/steps-not-captured"),
                                       "a training step runs under XLA (jit_compile): per-step weights are not captured")
             return
-        counter = self._step_counter()
         layout = self._layout_for(variables)
-        # Read each variable after its update (auto control dependencies order ops on one
-        # resource), count the step after the reads, and summarize those reads when due.
-        reads = [tf.convert_to_tensor(v) for v in variables]
-        with tf.control_dependencies(reads):
-            step = counter.assign_add(applies)
+        reads, step = self._read_then_count(variables, applies)  # summarized below when due
         every = self._loop_every
         due = tf.less(step % every, applies)  # a multiple of `every` among the steps just counted
         if self.max_steps is not None and not self.in_fit:
@@ -262,6 +255,14 @@ class StepCapture:
             return tf.constant(True)
 
         tf.cond(due, record, lambda: tf.constant(False))
+
+    def _read_then_count(self, variables: list[Any], applies: int) -> tuple[list[Any], Any]:
+        """Graph ops: each variable read after its update (auto control dependencies order ops on
+        one resource), then the step counter advanced by `applies` after the reads; (reads, step)."""
+        tf = _tf()
+        reads = [tf.convert_to_tensor(v) for v in variables]
+        with tf.control_dependencies(reads):
+            return reads, self._step_counter().assign_add(applies)
 
     def _buffer_for(self, layout: WeightLayout) -> _SnapshotBuffer:
         buffer = self._buffers.get(id(layout))
