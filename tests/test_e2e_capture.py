@@ -70,6 +70,20 @@ def test_custom_tf_function_loop_final_weights_are_bitwise_identical_under_seedc
     assert steps[-2]["detail"]["variables"][0]["sample"] != last[0]["sample"]  # a step changes them
 
 
+def test_loop_batch_fingerprints_match_the_general_way_for_every_kind_of_element(tmp_path):
+    """The hook's fast per-batch path (tensor buffers, cached prefixes) must record what the general
+    path would: numeric dtypes, 0-d elements, two batch shapes, and the kinds it hands over
+    (strings, bfloat16, dicts). Its variable reads must equal `.numpy()` and be read-only."""
+    result = seedcheck("run", "tests/scripts/batch_fingerprints.py", "--repeats", "1", "--save", tmp_path, "-q")
+    assert result.code == 0, result.stdout + result.stderr
+    printed = json.loads((tmp_path / "own-1.stdout.log").read_text())
+    assert printed["reads"] == {"equal": True, "read_only": True}
+    passes = [json.loads(line) for line in (tmp_path / "own-1.jsonl").read_text().splitlines()
+              if line.startswith("{") and '"data/loop@' in line]
+    assert [p["key"].rsplit("/", 1)[1] for p in passes] == [f"pass-{i}" for i in range(1, 7)]
+    assert [p["value"] for p in passes] == list(printed["expected"].values())
+
+
 def test_numpy_shuffle_before_seeding(tmp_path):
     result = seedcheck_json("run", "sample_scripts/numpy_shuffle_unseeded.py", "--seed", "2", "--repeats", "2",
                             tmp_path=tmp_path)

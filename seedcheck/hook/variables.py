@@ -15,6 +15,8 @@ def read_named(variables: Iterable[Any]) -> list[tuple[str, Any]]:
     except ImportError:
         read_variable_op, ResourceVariable = None, None
 
+    import numpy as np
+
     with tf.init_scope():
         eager = tf.executing_eagerly()
         named = []
@@ -22,10 +24,13 @@ def read_named(variables: Iterable[Any]) -> list[tuple[str, Any]]:
             # A tf.Variable, or the one a Keras 3 variable holds: one ReadVariableOp, and a view of
             # its result rather than a copy (8 µs a variable against 35 µs for `.numpy()` here,
             # which goes through Keras's and tf.Variable's wrappers and copies). Anything else (a
-            # distributed variable, graph mode) reads the general way.
+            # distributed variable, graph mode) reads the general way. The stored value is read, in
+            # its own dtype, even inside a mixed-precision autocast scope (where `.numpy()` casts).
             inner = variable if type(variable) is ResourceVariable else getattr(variable, "_value", None)
             if eager and ResourceVariable is not None and type(inner) is ResourceVariable:
                 value = read_variable_op(inner.handle, inner.dtype)._numpy()
+                if type(value) is np.ndarray:  # a 0-d read is a numpy scalar, immutable already
+                    value.flags.writeable = False  # the read's own buffer: never to be written through
             else:
                 value = variable.numpy()
             named.append((getattr(variable, "path", None) or variable.name, value))
