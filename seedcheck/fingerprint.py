@@ -26,11 +26,9 @@ def array_fingerprint(array: Any) -> str:
     import numpy as np
 
     a = array if type(array) is np.ndarray else np.asarray(array)
-    if a.dtype.kind in "biufc" and a.flags.c_contiguous and a.dtype.str[0] != ">":
-        # The common case, kept lean: it runs for every batch of a custom loop, where a step's
-        # work leaves Python's caches cold and each line costs several times its warm cost.
-        # (1,) for a 0-d array: the shape np.ascontiguousarray gives it below, so values stay as they were.
-        digest = _prefix_digest(a.dtype.str, a.shape if a.ndim else (1,)).copy()
+    prefix = in_place_prefix(a.dtype, a.shape) if a.flags.c_contiguous else None
+    if prefix is not None:  # the common case: the buffer hashed as it is, no copy
+        digest = prefix.copy()
         digest.update(a)
         return digest.hexdigest()
     a = _canonical(a)
@@ -44,6 +42,16 @@ def array_fingerprint(array: Any) -> str:
     elif a.size:
         digest.update(a.reshape(-1).view(np.uint8).data)
     return digest.hexdigest()
+
+
+def in_place_prefix(dtype: "np.dtype", shape: tuple[int, ...]) -> xxhash.xxh3_128 | None:
+    """For a contiguous buffer of this dtype and shape whose bytes are its fingerprint's bytes
+    (numeric, little-endian): the digest holding `dtype|shape|`, to be copied, then fed the buffer
+    as it is. None when the values must be made canonical first."""
+    if dtype.kind in "biufc" and dtype.str[0] != ">":
+        # (1,) for a 0-d array: the shape np.ascontiguousarray gives it, so values stay as they were.
+        return _prefix_digest(dtype.str, shape if shape else (1,))
+    return None
 
 
 @functools.lru_cache(maxsize=256)

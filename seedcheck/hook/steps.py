@@ -33,9 +33,7 @@ import weakref
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
-import xxhash
-
-from seedcheck.fingerprint import array_fingerprint, combine
+from seedcheck.fingerprint import array_fingerprint, combine, in_place_prefix
 from seedcheck.hook.recorder import Recorder
 
 if TYPE_CHECKING:  # imported where TensorFlow is in use: a script without it never pays for them
@@ -116,11 +114,10 @@ class StepCapture:
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
             result = original_call_flat(function, *args, **kwargs)
             if counted_graphs:
-                graph = function._func_graph
-                entry = counted_graphs.get(id(graph))
-                if entry is not None and entry[0]() is graph:
+                counted = capture._counted(function._func_graph)
+                if counted is not None:
                     try:  # as `guarded` does, without a closure per call
-                        capture._after_counted_call(*entry[1])
+                        capture._after_counted_call(*counted)
                     except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
                         capture._recorder.hook_error("steps", err)
             return result
@@ -412,7 +409,7 @@ class StepCapture:
         eager, prefixes = self._eager_tensor, self._batch_prefixes
         if prefixes is None:
             return None
-        joined = ""
+        parts = []
         for tensor in element:
             if type(tensor) is not eager:
                 return None
@@ -427,24 +424,22 @@ class StepCapture:
                 return None
             digest = prefix.copy()
             digest.update(view)
-            joined += digest.hexdigest() + "\n"
-        return xxhash.xxh3_128_hexdigest(joined.encode())
+            parts.append(digest.hexdigest())
+        return combine(parts)
 
     def _batch_prefix(self, view: memoryview) -> Any:
         """The `array_fingerprint` prefix for a buffer of this format and shape, or False where its
         bytes are not the values (object pointers of a string tensor)."""
         import numpy as np
 
-        from seedcheck.fingerprint import _prefix_digest
-
         array = np.asarray(view)
-        dtype = array.dtype
         prefixes = self._batch_prefixes
         assert prefixes is not None
         if len(prefixes) >= 256:  # a shape per batch (variable-length data): keep the cache small
             prefixes.clear()
-        prefix = _prefix_digest(dtype.str, array.shape if array.ndim else (1,)) \
-            if dtype.kind in "biufc" and dtype.str[0] != ">" else False
+        prefix = in_place_prefix(array.dtype, array.shape)
+        if prefix is None:
+            prefix = False
         prefixes[(view.format, view.shape)] = prefix
         return prefix
 
