@@ -14,7 +14,8 @@ first. Printed: median training time per variant with the min–max over rounds,
 medians (the figure held to the targets), the per-round ratios, the CPU-time ratio, the
 median ratio of matching blocks (block i of the hooked run against block i of the plain run in
 the same round: the per-step cost), and the typical training ratio (each block's median over the
-rounds, summed: a stall of the VM is voted out in its block instead of moving a whole round). Run: `make bench` or `.venv/bin/python benchmarks/overhead.py --rounds 5`.
+rounds, summed: a stall of the VM is voted out in its block instead of moving a whole round).
+Run: `make bench` or `.venv/bin/python benchmarks/overhead.py --rounds 5`.
 """
 
 from __future__ import annotations
@@ -156,6 +157,7 @@ def typical_ratio(sessions: list[dict[str, dict[str, Any]]], name: str) -> float
     counts = {len(s[variant]["blocks"]) for s in sessions for variant in ("plain", name)}
     if len(counts) != 1:
         return None
+
     def typical(variant: str) -> float:
         return sum(statistics.median(blocks) for blocks in zip(*(s[variant]["blocks"] for s in sessions)))
     return typical(name) / typical("plain")
