@@ -14,7 +14,9 @@ first. Printed: median training time per variant with the min–max over rounds,
 medians (the figure held to the targets), the per-round ratios, the CPU-time ratio, the
 median ratio of matching blocks (block i of the hooked run against block i of the plain run in
 the same round: the per-step cost), and the typical training ratio (each block's median over the
-rounds, summed: a stall of the VM is voted out in its block instead of moving a whole round).
+rounds, summed: a stall of the VM is voted out in its block instead of moving a whole round),
+split into the first block's excess (compile and tracing: paid once per run) and the ratio of the
+other blocks (what each further step costs: the overhead a longer training tends to).
 Run: `make bench` or `.venv/bin/python benchmarks/overhead.py --rounds 5`.
 """
 
@@ -138,29 +140,36 @@ def overhead_lines(sessions: list[dict[str, dict[str, Any]]]) -> list[str]:
         per_round = sorted(h / p for h, p in zip(hooked, plain))
         cpu = statistics.median(s[name]["cpu"] for s in sessions) / statistics.median(s["plain"]["cpu"] for s in sessions)
         blocks = [h / p for s in sessions for h, p in zip(s[name]["blocks"], s["plain"]["blocks"]) if p > 0]
-        typical = typical_ratio(sessions, name)
+        typical = typical_split(sessions, name)
         target = TARGETS.get(name)
         verdict = f" (target ≤ {target:.2f}x: {'met' if ratio <= target else 'NOT met'})" if target else ""
         lines.append(f"  {name:<9} training {spread(hooked)}\n"
                      f"            ratio of medians {ratio:.3f}x{verdict}; per round {per_round[0]:.3f}–{per_round[-1]:.3f} "
                      f"(median {statistics.median(per_round):.3f}x); CPU time {cpu:.3f}x; "
                      f"matching blocks median {statistics.median(blocks):.3f}x"
-                     + (f"; typical training {typical:.3f}x" if typical is not None else ""))
+                     + (f"; typical training {typical[0]:.3f}x: first block {typical[1] * 1000:+.0f} ms, "
+                        f"the rest {typical[2]:.3f}x" if typical is not None else ""))
     return lines
 
 
-def typical_ratio(sessions: list[dict[str, dict[str, Any]]], name: str) -> float | None:
-    """The training time of a typical round, hooked ÷ plain: each block's median over the rounds,
-    summed. A stall of the VM lands in one block of one round and is voted out there, where in a
-    whole run's time it moves that round's ratio by a point or more; one-off costs (the first
-    block's tracing) still count at their weight. None when the runs' blocks do not line up."""
-    counts = {len(s[variant]["blocks"]) for s in sessions for variant in ("plain", name)}
-    if len(counts) != 1:
+def typical_blocks(sessions: list[dict[str, dict[str, Any]]], variant: str) -> list[float] | None:
+    """A typical round of `variant`: each block's median over the rounds. A stall of the VM lands
+    in one block of one round and is voted out there, where in a whole run's time it moves that
+    round's ratio by a point or more. None when the runs' blocks do not line up."""
+    if len({len(s[name]["blocks"]) for s in sessions for name in s}) != 1:
         return None
+    return [statistics.median(blocks) for blocks in zip(*(s[variant]["blocks"] for s in sessions))]
 
-    def typical(variant: str) -> float:
-        return sum(statistics.median(blocks) for blocks in zip(*(s[variant]["blocks"] for s in sessions)))
-    return typical(name) / typical("plain")
+
+def typical_split(sessions: list[dict[str, dict[str, Any]]], name: str) -> tuple[float, float, float] | None:
+    """For the typical rounds of `name` and of the plain run: (whole training, hooked ÷ plain;
+    what the first block (compile, tracing, 16 steps) takes longer, in seconds; the other blocks,
+    hooked ÷ plain). The first block's excess is paid once per run; the ratio of the others is
+    what every further step costs, so it is the overhead a longer training tends to."""
+    hooked, plain = typical_blocks(sessions, name), typical_blocks(sessions, "plain")
+    if hooked is None or plain is None or len(plain) < 2:
+        return None
+    return sum(hooked) / sum(plain), hooked[0] - plain[0], sum(hooked[1:]) / sum(plain[1:])
 
 
 def main() -> None:
