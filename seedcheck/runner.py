@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,6 +41,40 @@ class Terminated(KeyboardInterrupt):
 
 def raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
+
+
+class _StopRequests:
+    """Ctrl-C and SIGTERM while runs execute, kept as a request that the poll loop acts on at its
+    next turn (within POLL_S). Raised by the default handlers instead, the KeyboardInterrupt could
+    land inside `Popen.poll()` between its taking and releasing the run's waitpid lock, and every
+    later wait on that run blocked for good (a Ctrl-C test hung once that way). A signal the
+    parent shell ignores (SIGINT in a background job) stays ignored; outside the main thread,
+    where handlers cannot be set, the signals act as before."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum: int, frame: Any) -> None:
+        if self.received != signal.SIGTERM:  # a SIGTERM is not downgraded by a later Ctrl-C
+            self.received = signum
+
+    def raise_if_received(self) -> None:
+        if self.received == signal.SIGTERM:
+            raise Terminated()
+        if self.received is not None:
+            raise KeyboardInterrupt()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -180,19 +215,22 @@ class Runner:
         self.plan.save_dir.mkdir(parents=True, exist_ok=True)
         pending = list(self.plan.runs)
         results: dict[str, RunResult] = {}
-        try:
-            while pending or self._running:
-                while pending and len(self._running) < self.plan.jobs and not self.stopped_early:
-                    self._start(pending.pop(0))
-                for active in list(self._running.values()):
-                    self._check(active, results)
-                if self.stopped_early:
-                    self._end_all("stopped", "stopped by --fail-fast: two runs of a seed already disagree", results)
-                    break
-                time.sleep(POLL_S)
-        except KeyboardInterrupt as stop:
-            self.interrupted, self.terminated = True, isinstance(stop, Terminated)
-            self._end_all("interrupted", "terminated (SIGTERM)" if self.terminated else "interrupted", results)
+        with _StopRequests() as requests:  # a second Ctrl-C while the runs are ended changes nothing
+            try:
+                while pending or self._running:
+                    requests.raise_if_received()
+                    while pending and len(self._running) < self.plan.jobs and not self.stopped_early:
+                        self._start(pending.pop(0))
+                    for active in list(self._running.values()):
+                        self._check(active, results)
+                    if self.stopped_early:
+                        self._end_all("stopped", "stopped by --fail-fast: two runs of a seed already disagree", results)
+                        break
+                    time.sleep(POLL_S)
+                requests.raise_if_received()  # one that came in the last turn still stops seedcheck
+            except KeyboardInterrupt as stop:
+                self.interrupted, self.terminated = True, isinstance(stop, Terminated)
+                self._end_all("interrupted", "terminated (SIGTERM)" if self.terminated else "interrupted", results)
         reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
         for spec in pending:
             results[spec.name] = RunResult(spec.name, spec.seed, "skipped", problem=reason)
@@ -277,7 +315,9 @@ class Runner:
 
 def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM each run's process group, then SIGKILL what is left after a grace period; the
-    script's own children may outlive the group leader, so the group is killed in any case."""
+    script's own children may outlive the group leader, so the group is killed in any case. Every
+    wait is bounded: a run that cannot be reaped (its waitpid lock lost to an interrupt) must not
+    keep seedcheck from reporting."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         alive = [p for p in processes if p.poll() is None]
         if not alive:
@@ -299,7 +339,10 @@ def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:
         except (ProcessLookupError, PermissionError):
             pass
         if process.poll() is None:
-            process.wait()
+            try:
+                process.wait(timeout=KILL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def _describe_exit(code: int) -> str:

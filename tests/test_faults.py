@@ -12,6 +12,7 @@ checks that after every test here).
 | run hangs past --timeout                       | timeout, process group (grandchildren) killed  | test_timeout_… (two) |
 | Ctrl-C on seedcheck                            | partial report, exit 130, nothing left         | test_ctrl_c_… |
 | SIGTERM on seedcheck                           | partial report, exit 143, nothing left         | test_sigterm_… |
+| the signal lands inside Popen.poll()           | a request acted on between polls; waits bounded | test_a_signal_…, test_a_run_whose_… |
 | script spawns Python (subprocess, multiproc.)  | note "child-not-traced", trace not torn        | test_python_children_… |
 | stdin read, cwd changed, MBs, invalid UTF-8    | works; logs kept byte for byte                 | test_stdin_cwd_… |
 | script never imports TensorFlow                | draws, artifacts, exit checked; "not used"     | test_a_script_without_tensorflow_… |
@@ -181,6 +182,59 @@ def test_sigterm_ends_every_process_group_prints_a_partial_report_and_exits_143(
         assert keys[:2] == ["env", "seed/random.seed#1"]
     assert processes_marked(tmp_path) == [], "processes left behind"
 
+
+
+def test_a_signal_during_the_runs_is_a_request_acted_on_between_polls():
+    """Ctrl-C and SIGTERM while runs execute only set a request: raised at any bytecode, the
+    KeyboardInterrupt could land inside Popen.poll() and lose its waitpid lock for good."""
+    import os
+
+    from seedcheck.runner import Terminated, _StopRequests
+
+    before = signal.getsignal(signal.SIGINT)
+    with _StopRequests() as requests:
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt here
+        time.sleep(0.01)
+        assert requests.received == signal.SIGINT
+        with pytest.raises(KeyboardInterrupt) as raised:
+            requests.raise_if_received()
+        assert not isinstance(raised.value, Terminated)
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)  # a later Ctrl-C does not turn a SIGTERM into exit 130
+        time.sleep(0.01)
+        with pytest.raises(Terminated):
+            requests.raise_if_received()
+    assert signal.getsignal(signal.SIGINT) is before
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job: Ctrl-C stays ignored
+    try:
+        with _StopRequests() as requests:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            requests.raise_if_received()
+            assert requests.received is None
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_a_run_whose_waitpid_lock_was_lost_is_still_ended_without_a_wait_for_good(monkeypatch):
+    """The state an interrupt inside Popen.poll() leaves (its waitpid lock taken and never given
+    back): ending the runs kills the process group and returns, where a plain wait() blocked."""
+    import threading
+
+    from seedcheck import runner
+
+    monkeypatch.setattr(runner, "KILL_GRACE_S", 0.2)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    assert process._waitpid_lock.acquire(blocking=False)
+    try:
+        ending = threading.Thread(target=runner._end_groups, args=([process],), daemon=True)
+        ending.start()
+        ending.join(timeout=10)
+        assert not ending.is_alive(), "_end_groups blocked on a run it could not reap"
+    finally:
+        process._waitpid_lock.release()
+    assert process.wait(timeout=10) == -signal.SIGTERM
 
 # -- scripts that do unusual things -----------------------------------------------------------------
 
