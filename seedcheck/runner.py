@@ -47,9 +47,9 @@ class _StopRequests:
     """Ctrl-C and SIGTERM while runs execute, kept as a request that the poll loop acts on at its
     next turn (within POLL_S). Raised by the default handlers instead, the KeyboardInterrupt could
     land inside `Popen.poll()` between its taking and releasing the run's waitpid lock, and every
-    later wait on that run blocked for good (a Ctrl-C test hung once that way). A signal the
-    parent shell ignores (SIGINT in a background job) stays ignored; outside the main thread,
-    where handlers cannot be set, the signals act as before."""
+    later wait on that run blocked for good (the likely cause of a Ctrl-C test that hung once). A
+    signal the parent shell ignores (SIGINT in a background job) stays ignored; outside the main
+    thread, where handlers cannot be set, the signals act as before."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -74,7 +74,7 @@ class _StopRequests:
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
 
 
 @dataclass(frozen=True)
