@@ -192,22 +192,25 @@ def test_a_signal_during_the_runs_is_a_request_acted_on_between_polls():
     from seedcheck.runner import Terminated, _StopRequests
 
     before = signal.getsignal(signal.SIGINT)
-    with _StopRequests() as requests:
-        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt here
-        time.sleep(0.01)
-        assert requests.received == signal.SIGINT
-        with pytest.raises(KeyboardInterrupt) as raised:
-            requests.raise_if_received()
-        assert not isinstance(raised.value, Terminated)
-        os.kill(os.getpid(), signal.SIGTERM)
-        os.kill(os.getpid(), signal.SIGINT)  # a later Ctrl-C does not turn a SIGTERM into exit 130
-        time.sleep(0.01)
-        with pytest.raises(Terminated):
-            requests.raise_if_received()
-    assert signal.getsignal(signal.SIGINT) is before
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job: Ctrl-C stays ignored
+    # Python's own Ctrl-C handler, as under a terminal (pytest started as a background job, as CI
+    # may start it, inherits SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        with _StopRequests() as requests:
+            os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt here
+            time.sleep(0.01)
+            assert requests.received == signal.SIGINT
+            with pytest.raises(KeyboardInterrupt) as raised:
+                requests.raise_if_received()
+            assert not isinstance(raised.value, Terminated)
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)  # a later Ctrl-C does not turn a SIGTERM into exit 130
+            time.sleep(0.01)
+            with pytest.raises(Terminated):
+                requests.raise_if_received()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job: Ctrl-C stays ignored
         with _StopRequests() as requests:
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.01)
