@@ -28,10 +28,12 @@ checks that after every test here).
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -183,12 +185,9 @@ def test_sigterm_ends_every_process_group_prints_a_partial_report_and_exits_143(
     assert processes_marked(tmp_path) == [], "processes left behind"
 
 
-
 def test_a_signal_during_the_runs_is_a_request_acted_on_between_polls():
     """Ctrl-C and SIGTERM while runs execute only set a request: raised at any bytecode, the
     KeyboardInterrupt could land inside Popen.poll() and lose its waitpid lock for good."""
-    import os
-
     from seedcheck.runner import Terminated, _StopRequests
 
     before = signal.getsignal(signal.SIGINT)
@@ -223,8 +222,6 @@ def test_a_signal_during_the_runs_is_a_request_acted_on_between_polls():
 def test_a_run_whose_waitpid_lock_was_lost_is_still_ended_without_a_wait_for_good(monkeypatch):
     """The state an interrupt inside Popen.poll() leaves (its waitpid lock taken and never given
     back): ending the runs kills the process group and returns, where a plain wait() blocked."""
-    import threading
-
     from seedcheck import runner
 
     monkeypatch.setattr(runner, "KILL_GRACE_S", 0.2)
@@ -238,6 +235,7 @@ def test_a_run_whose_waitpid_lock_was_lost_is_still_ended_without_a_wait_for_goo
     finally:
         process._waitpid_lock.release()
     assert process.wait(timeout=10) == -signal.SIGTERM
+
 
 # -- scripts that do unusual things -----------------------------------------------------------------
 
