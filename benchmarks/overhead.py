@@ -11,7 +11,8 @@ until all have finished (see `benchmarks/cnn_training.py`). On a shared VM whose
 ±20–40 % from one second to the next, runs timed one after the other compare stretches of
 different speed; in lockstep every stretch is shared by all of them. Each round rotates who goes
 first. Printed: median training time per variant with the min–max over rounds, the ratio of the
-medians (the figure held to the targets), the per-round ratios, the CPU-time ratio, the
+medians (the figure held to the targets) with a 90 % bootstrap interval over the rounds (is it
+under the target, or only at it?), the per-round ratios, the CPU-time ratio, the
 median ratio of matching blocks (block i of the hooked run against block i of the plain run in
 the same round: the per-step cost), and the typical training ratio (each block's median over the
 rounds, summed: a stall of the VM is voted out in its block instead of moving a whole round),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -142,7 +144,12 @@ def overhead_lines(sessions: list[dict[str, dict[str, Any]]]) -> list[str]:
         blocks = [h / p for s in sessions for h, p in zip(s[name]["blocks"], s["plain"]["blocks"]) if p > 0]
         typical = typical_split(sessions, name)
         target = TARGETS.get(name)
+        low, high = ratio_interval(plain, hooked)
         verdict = f" (target ≤ {target:.2f}x: {'met' if ratio <= target else 'NOT met'})" if target else ""
+        if target:
+            verdict += (f"; 90 % interval {low:.3f}–{high:.3f}x, "
+                        + ("wholly under the target" if high <= target else
+                           "wholly over the target" if low > target else "straddling the target"))
         lines.append(f"  {name:<9} training {spread(hooked)}\n"
                      f"            ratio of medians {ratio:.3f}x{verdict}; per round {per_round[0]:.3f}–{per_round[-1]:.3f} "
                      f"(median {statistics.median(per_round):.3f}x); CPU time {cpu:.3f}x; "
@@ -150,6 +157,19 @@ def overhead_lines(sessions: list[dict[str, dict[str, Any]]]) -> list[str]:
                      + (f"; typical training {typical[0]:.3f}x: first block {typical[1] * 1000:+.0f} ms, "
                         f"the rest {typical[2]:.3f}x" if typical is not None else ""))
     return lines
+
+
+def ratio_interval(plain: list[float], hooked: list[float], resamples: int = 4000) -> tuple[float, float]:
+    """A 90 % bootstrap interval for the ratio of medians: the rounds (lockstep sessions, each a
+    plain and a hooked time) drawn again with replacement. It says how far the figure held to the
+    target could move in another run of the same rounds on this machine; with few rounds it is
+    rough (it cannot reach beyond the rounds seen), but it separates "under the target" from
+    "at it". Seeded, so the same times print the same interval."""
+    draw = random.Random(0)
+    indices = range(len(plain))
+    ratios = sorted(statistics.median(hooked[i] for i in picked) / statistics.median(plain[i] for i in picked)
+                    for picked in (draw.choices(indices, k=len(plain)) for _ in range(resamples)))
+    return ratios[int(0.05 * resamples)], ratios[int(0.95 * resamples) - 1]
 
 
 def typical_blocks(sessions: list[dict[str, dict[str, Any]]], variant: str) -> list[float] | None:
