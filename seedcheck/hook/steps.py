@@ -107,17 +107,20 @@ class StepCapture:
 
     def install_function_calls(self, concrete_function_class: type) -> None:
         """After each call of a function whose graph holds optimizer steps counted in Python."""
+        from tensorflow.python.eager.context import executing_eagerly
+
         original_call_flat = concrete_function_class._call_flat  # type: ignore[attr-defined]
         capture, counted_graphs = self, self._counted_graphs
 
         @functools.wraps(original_call_flat)
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
             result = original_call_flat(function, *args, **kwargs)
-            if counted_graphs:
-                counted = capture._counted(function._func_graph)
-                if counted is not None:
+            if counted_graphs:  # `_counted`, inlined: this runs after every call of every function
+                graph = function._func_graph
+                entry = counted_graphs.get(id(graph))
+                if entry is not None and entry[0]() is graph:
                     try:  # as `guarded` does, without a closure per call
-                        capture._after_counted_call(*counted)
+                        capture._after_counted_call(*entry[1], eager=executing_eagerly())
                     except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
                         capture._recorder.hook_error("steps", err)
             return result
@@ -181,8 +184,8 @@ class StepCapture:
             return None
         return "count" if every >= BUFFERED_SNAPSHOTS else "buffer" if every == 1 else None
 
-    def _after_counted_call(self, applies: int, variables: list[Any], buffers: tuple[_SnapshotBuffer, ...]) -> None:
-        eager = _tf().executing_eagerly()
+    def _after_counted_call(self, applies: int, variables: list[Any], buffers: tuple[_SnapshotBuffer, ...],
+                            eager: bool) -> None:
         if not buffers:
             if eager:
                 self._python_steps_done(applies, variables)
