@@ -115,12 +115,11 @@ class StepCapture:
         @functools.wraps(original_call_flat)
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
             result = original_call_flat(function, *args, **kwargs)
-            if counted_graphs:  # `_counted`, inlined: this runs after every call of every function
-                graph = function._func_graph
-                entry = counted_graphs.get(id(graph))
-                if entry is not None and entry[0]() is graph:
+            if counted_graphs:
+                counted = capture._counted(function._func_graph)
+                if counted is not None:
                     try:  # as `guarded` does, without a closure per call
-                        capture._after_counted_call(*entry[1], eager=executing_eagerly())
+                        capture._after_counted_call(*counted, eager=executing_eagerly())
                     except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
                         capture._recorder.hook_error("steps", err)
             return result
