@@ -1,6 +1,8 @@
 """Fingerprint candidates on 1M- and 10M-parameter float32 weights: MB/s of each, median of
 several repeats. What the hook uses (XXH3-128 over the buffer in place) should win; an in-graph
-`tf.fingerprint` is measured for comparison when TensorFlow is installed.
+`tf.fingerprint` is measured for comparison when TensorFlow is installed. Also the whole summary
+a weight snapshot records per variable (`summarize`: fingerprint, float64 L2 norm, sample), whose
+norm costs more than the hash.
 Run: `.venv/bin/python benchmarks/fingerprints.py`.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 import xxhash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from seedcheck.fingerprint import array_fingerprint  # noqa: E402
+from seedcheck.fingerprint import array_fingerprint, summarize  # noqa: E402
 
 
 def measure(function: Callable[[], Any], nbytes: int, repeats: int = 7) -> float:
@@ -38,6 +40,7 @@ def main() -> None:
         candidates: dict[str, Callable[[], Any]] = {
             "xxh3_128 (in place)": lambda: xxhash.xxh3_128(view).hexdigest(),
             "seedcheck array_fingerprint": lambda: array_fingerprint(weights),
+            "seedcheck summarize (+ norm)": lambda: summarize("w", weights),
             "xxh3_64": lambda: xxhash.xxh3_64(view).hexdigest(),
             "blake2b": lambda: hashlib.blake2b(view).hexdigest(),
             "sha256": lambda: hashlib.sha256(view).hexdigest(),

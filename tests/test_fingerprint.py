@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seedcheck.fingerprint import array_fingerprint
+from seedcheck.fingerprint import SQUARES_CHUNK, array_fingerprint, summarize
 
 # Pinned: what seedcheck 0.1.0 wrote. A change here breaks every saved baseline.
 PINNED = {
@@ -41,3 +41,18 @@ def test_layout_and_python_types_do_not_matter_only_values_dtype_and_shape():
     assert array_fingerprint(values) != array_fingerprint(values.reshape(4, 3))  # same bytes, other shape
     assert array_fingerprint(values) != array_fingerprint(values.view(np.int32))  # same bytes, other dtype
     assert array_fingerprint(np.zeros((0, 3))) != array_fingerprint(np.zeros((3, 0)))
+
+
+@pytest.mark.parametrize("dtype", ["f2", "f4", "f8", "i4", "u1", "?"])
+def test_norms_are_summed_in_float64_chunk_by_chunk(dtype):
+    """Up to a chunk, the norm is what one float64 pass gives, to the last bit (so the small models
+    of earlier traces keep their norms); past it, chunked sums agree with it to float64 precision."""
+    rng = np.random.default_rng(7)
+    for size in (1, 1000, SQUARES_CHUNK, SQUARES_CHUNK + 1, 3 * SQUARES_CHUNK + 17):
+        values = (rng.standard_normal(size) * 40).astype(dtype)
+        one_pass = float(np.sqrt(np.sum(np.square(values, dtype=np.float64))))
+        norm = summarize("w", values.reshape(-1, 1))["norm"]
+        if size <= SQUARES_CHUNK:
+            assert norm == one_pass
+        else:
+            assert norm == pytest.approx(one_pass, rel=1e-13, abs=0)
