@@ -144,9 +144,9 @@ def overhead_lines(sessions: list[dict[str, dict[str, Any]]]) -> list[str]:
         blocks = [h / p for s in sessions for h, p in zip(s[name]["blocks"], s["plain"]["blocks"]) if p > 0]
         typical = typical_split(sessions, name)
         target = TARGETS.get(name)
-        low, high = ratio_interval(plain, hooked)
         verdict = f" (target ≤ {target:.2f}x: {'met' if ratio <= target else 'NOT met'})" if target else ""
         if target:
+            low, high = ratio_interval(plain, hooked)  # printed only beside a target
             verdict += (f"; 90 % interval {low:.3f}–{high:.3f}x, "
                         + ("wholly under the target" if high <= target else
                            "wholly over the target" if low > target else "straddling the target"))
