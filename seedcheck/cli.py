@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
+import math
 import os
 import shutil
 import signal
@@ -28,12 +29,24 @@ from seedcheck.hints import explain
 from seedcheck.report.terminal import report_console
 from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
+from seedcheck.trace import KINDS
 
 
 class UsageProblem(click.ClickException):
     """A user error: reported as one line, exit 2."""
 
     exit_code = EXIT_USAGE
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that refuses nan and infinity: every range check lets nan through, and
+    `--timeout inf` or `--rtol nan` would quietly mean "no limit" or "nothing is close"."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +57,8 @@ def cli(ctx: click.Context) -> None:
 
     Defaults for run and compare can be set in pyproject.toml under [tool.seedcheck].
     """
+    if ctx.invoked_subcommand == "show":
+        return  # show reads one trace and no settings: a broken pyproject.toml must not stop it
     try:
         config = project_config.load()
     except project_config.ConfigError as err:
@@ -59,9 +74,9 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--baseline", type=str, metavar="PATH",
                      help="Saved runs (a --save directory or trace) to hold these runs to; exit 1 where they differ."),
         click.option("--no-baseline", is_flag=True, help="Ignore a baseline set in pyproject.toml."),
-        click.option("--rtol", type=click.FloatRange(min=0), default=0.0, metavar="X",
+        click.option("--rtol", type=FiniteFloatRange(min=0), default=0.0, metavar="X",
                      help="Relative tolerance: weights and metrics within it are `close`, not diverged [default: 0, bitwise]."),
-        click.option("--atol", type=click.FloatRange(min=0), default=0.0, metavar="X",
+        click.option("--atol", type=FiniteFloatRange(min=0), default=0.0, metavar="X",
                      help="Absolute tolerance, added to rtol·|reference| (numpy.isclose's rule) [default: 0]."),
         click.option("--ignore", "ignore", multiple=True, metavar="PATTERN",
                      help="Leave stages whose key matches this pattern (e.g. 'metrics/*/time') out of the verdict (repeatable)."),
@@ -95,8 +110,14 @@ class ReportRequest:
     markdown_file: Path | None
     html_file: Path | None
 
-    def check_html(self) -> None:
-        """--html with no plotting library: say so before any run starts."""
+    def check_outputs(self) -> None:
+        """Report files that cannot be written, and --html without its plotting library: said
+        before any run starts, not after an hour of training."""
+        for option, path in (("--json", self.json_file), ("--junit", self.junit_file),
+                             ("--markdown", self.markdown_file), ("--html", self.html_file)):
+            problem = _unwritable(path) if path is not None else None
+            if problem is not None:
+                raise UsageProblem(f"{option} {path}: {problem}")
         if self.html_file is not None:
             from seedcheck.report.html import PlottingUnavailable, require_plotting
 
@@ -118,7 +139,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-m", "--module", metavar="MODULE", help="Run a module as `python -m` would, instead of a script."),
         click.option("--seed", "seeds", type=int, multiple=True, metavar="N",
                      help="A seed to run under (repeatable). Without it, the baseline's seeds, or the script's own seeding."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+        click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), metavar="SECONDS",
                      help="Fail a run that takes longer than this."),
         click.option("--every", type=click.IntRange(min=1), metavar="K",
                      help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100)."),
@@ -185,7 +206,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
              quiet: bool, repeats: int = 2, fail_fast: bool = False, vary_list: str | None = None,
              **report: Any) -> None:
     request = ReportRequest(**report)
-    request.check_html()
+    request.check_outputs()
     target = _target(script, module, script_args)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
@@ -208,11 +229,18 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
     run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
     if baseline is not None:
         run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
+        if save_dir is not None and force and _holds(save_dir, baseline.path):
+            # `--save <the baseline> --force` records the baseline again: holding the new runs to
+            # the traces they are about to replace would fail every re-recording.
+            click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
+                       "and are not compared with it", err=True)
+            baseline = None
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
-                   save_dir=_prepare_save_dir(save_dir, force), timeout=timeout, override=not no_override,
+                   save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
                    force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
                    fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
                    specs=variations.specs() if variations is not None else None)
+    _prepare_save_dir(plan, force)
     stderr = Console(stderr=True)
     runner = Runner(plan)
     try:
@@ -237,8 +265,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
 
         comparison.variations = varying.outcomes(comparison, variations.names)
         _note_variations(plan.save_dir, variations.names)
-    _report(comparison, request, target.label, save_dir=str(plan.save_dir))
-    sys.exit(comparison.exit_code)
+    _report_and_exit(comparison, request, target.label, save_dir=str(plan.save_dir))
 
 
 @cli.command(name="compare")
@@ -260,7 +287,7 @@ def report_command(paths: tuple[str, ...], **report: Any) -> None:
 
 
 def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
-    request.check_html()
+    request.check_outputs()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
     baseline = _load_baseline(request.baseline_path)
@@ -270,24 +297,25 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
             sources.append(load_saved(path))
         except SavedRunsError as err:
             raise UsageProblem(str(err)) from None
+    sources, duplicates = _without_duplicates(sources)
     if baseline is not None:
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=False)
+    comparison.warnings[:0] = duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
     if varied is not None:  # a saved `seedcheck vary`: its report again
         from seedcheck import vary as varying
 
         comparison.variations = varying.outcomes(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
-    _report(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
-    sys.exit(comparison.exit_code)
+    _report_and_exit(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
 
 
 @cli.command()
 @click.argument("trace_path", metavar="TRACE")
-@click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Only events of this kind (seed, init, data, weights, metrics, shuffle, rng, output, env, exit).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), metavar="KIND",
+              help=f"Only events of this kind ({', '.join(KINDS)}; repeatable).")
 @click.option("--full", is_flag=True, help="Print each event's whole detail as JSON.")
 def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     """Print one trace's events, readable: what a run recorded, in order."""
@@ -304,6 +332,41 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     except TraceError as err:
         raise UsageProblem(str(err)) from None
     show_trace.render(trace, report_console(), kinds=kinds, full=full)
+
+
+def _without_duplicates(sources: list[Source]) -> tuple[list[Source], list[str]]:
+    """Each run once: a trace named twice (overlapping paths or globs), or a copy of one (the same
+    header and the same events, to the microsecond of each event's time), would be held to itself
+    and always agree. The first one named is kept; the warnings say which were dropped."""
+    kept_runs: list[RunResult] = []
+    warnings = []
+    for source in sources:
+        runs = []
+        for run in source.runs:
+            same = next((other for other in kept_runs if _same_run(run, other)), None)
+            if same is None:
+                runs.append(run)
+                kept_runs.append(run)
+            else:
+                how = "given twice" if _resolved(run.trace_path) == _resolved(same.trace_path) else \
+                    f"a copy of {same.trace_path}"
+                warnings.append(f"{run.trace_path}: {how}; counted once")
+        source.runs = runs
+    return [source for source in sources if source.runs], warnings
+
+
+def _same_run(run: RunResult, other: RunResult) -> bool:
+    if run.trace_path is not None and _resolved(run.trace_path) == _resolved(other.trace_path):
+        return True
+    return (run.trace is not None and other.trace is not None and run.trace.header == other.trace.header
+            and run.trace.events == other.trace.events)
+
+
+def _resolved(path: Path | None) -> Path | None:
+    try:
+        return path.resolve() if path is not None else None
+    except OSError:
+        return path
 
 
 def _note_variations(save_dir: Path, names: list[str]) -> None:
@@ -333,10 +396,13 @@ def _saved_variations(path: Path | None) -> list[str] | None:
 def _load_baseline(path: str | None) -> Source | None:
     if path is None:
         return None
+    if not Path(path).exists():
+        raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
+                           "`seedcheck run SCRIPT --save DIR`")
     try:
         return load_saved(path, baseline=True)
     except SavedRunsError as err:
-        raise UsageProblem(f"--baseline: {err}; record one with `seedcheck run SCRIPT --save DIR`") from None
+        raise UsageProblem(f"--baseline: {err}") from None
 
 
 def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by: str = "--seed") -> list[int | None]:
@@ -367,20 +433,41 @@ def _compare(sources: list[Source], request: ReportRequest, interrupted: bool) -
     return comparison
 
 
-def _report(comparison: Comparison, request: ReportRequest, target: str, save_dir: str | None = None) -> None:
+def _report_and_exit(comparison: Comparison, request: ReportRequest, target: str, save_dir: str | None = None) -> None:
+    """Write the report files, print the report, exit with the verdict's code. A report file that
+    cannot be written (checked before the runs, so the disk filled or a directory went away since)
+    is an error, but the report still reaches stdout and the runs' verdict keeps its exit code."""
+    problems = _report(comparison, request, target, save_dir=save_dir)
+    for problem in problems:
+        click.echo(f"seedcheck: error: {problem}", err=True)
+    if comparison.interrupted and request.output_format != "table":
+        click.echo("seedcheck: terminated" if comparison.terminated else "seedcheck: interrupted", err=True)
+    sys.exit(comparison.exit_code or (EXIT_USAGE if problems else 0))
+
+
+def _report(comparison: Comparison, request: ReportRequest, target: str, save_dir: str | None = None) -> list[str]:
+    """Render every report asked for; the problems writing report files, as lines."""
     from seedcheck.report import json as json_report
     from seedcheck.report import junit, markdown
 
+    problems: list[str] = []
+
+    def write(path: Path, render: Callable[[], str]) -> None:
+        try:
+            path.write_text(render(), encoding="utf-8")
+        except OSError as err:
+            problems.append(f"cannot write {path}: {err.strerror}")
+
     if request.json_file is not None:
-        _write(request.json_file, json_report.dumps(comparison, target))
+        write(request.json_file, lambda: json_report.dumps(comparison, target))
     if request.junit_file is not None:
-        _write(request.junit_file, junit.render(comparison, target))
+        write(request.junit_file, lambda: junit.render(comparison, target))
     if request.markdown_file is not None:
-        _write(request.markdown_file, markdown.render(comparison, target))
+        write(request.markdown_file, lambda: markdown.render(comparison, target))
     if request.html_file is not None:
         from seedcheck.report import html
 
-        _write(request.html_file, html.render(comparison, target))
+        write(request.html_file, lambda: html.render(comparison, target))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
@@ -396,6 +483,7 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
         from seedcheck.report import table
 
         table.render(comparison, report_console(), target, save_dir=save_dir)
+    return problems
 
 
 def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Target:
@@ -425,25 +513,48 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
     return Target(script=script, module=None, args=args)
 
 
-def _prepare_save_dir(save_dir: Path | None, force: bool) -> Path:
-    if save_dir is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        save_dir = Path(".seedcheck") / "runs" / stamp
-        suffix = 1
-        while save_dir.exists():
-            suffix += 1
-            save_dir = Path(".seedcheck") / "runs" / f"{stamp}-{suffix}"
-    if save_dir.exists():
-        old = [p for p in save_dir.iterdir() if p.suffix == ".jsonl" or p.name.endswith(".log")
-               or p.name == MANIFEST]
+def _save_dir_path(save_dir: Path | None) -> Path:
+    """--save, or a new `.seedcheck/runs/<time>/` that no earlier run has taken."""
+    if save_dir is not None:
+        return save_dir
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    save_dir = Path(".seedcheck") / "runs" / stamp
+    suffix = 1
+    while save_dir.exists():
+        suffix += 1
+        save_dir = Path(".seedcheck") / "runs" / f"{stamp}-{suffix}"
+    return save_dir
+
+
+def _holds(save_dir: Path, saved: Path) -> bool:
+    """Whether `saved` (a directory or a trace) is `save_dir` or inside it."""
+    try:
+        folder, target = save_dir.resolve(), saved.resolve()
+    except OSError:
+        return False
+    return target == folder or folder in target.parents
+
+
+def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
+    """Make the save directory ready for the plan's runs. Earlier runs' files (traces, their logs
+    and run directories, the manifest) are replaced only with --force; anything else there is the
+    user's and is never touched, nor overwritten by a run's file of the same name."""
+    save_dir = plan.save_dir
+    if save_dir.exists() and save_dir.is_dir():
+        old = _seedcheck_files(save_dir)
         if old and not force:
-            raise UsageProblem(f"--save {save_dir} already holds {len(old)} trace/log files; choose another "
-                               "directory or pass --force to replace them")
+            raise UsageProblem(f"--save {save_dir} already holds {len(old)} files of earlier runs; choose "
+                               "another directory or pass --force to replace them")
         for stale in old:
-            stale.unlink()
-            run_dir = save_dir / stale.name.removesuffix(".jsonl")
-            if stale.suffix == ".jsonl" and run_dir.is_dir():
-                shutil.rmtree(run_dir)  # the old run's own outputs ($SEEDCHECK_RUN_DIR)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)  # an old run's own outputs ($SEEDCHECK_RUN_DIR)
+            else:
+                stale.unlink()
+        for spec in plan.runs:
+            for name in (spec.trace_file, f"{spec.file_stem}.stdout.log", f"{spec.file_stem}.stderr.log"):
+                if (save_dir / name).exists():
+                    raise UsageProblem(f"--save {save_dir}: {name} is there and was not written by seedcheck; "
+                                       "move it or choose another directory")
     try:
         save_dir.mkdir(parents=True, exist_ok=True)
         probe = save_dir / ".seedcheck-write-test"
@@ -451,19 +562,71 @@ def _prepare_save_dir(save_dir: Path | None, force: bool) -> Path:
         probe.unlink()
     except OSError as err:
         raise UsageProblem(f"cannot write to --save {save_dir}: {err.strerror}") from None
-    return save_dir
 
 
-def _write(path: Path, text: str) -> None:
+def _seedcheck_files(save_dir: Path) -> list[Path]:
+    """The files earlier runs left in a save directory: the manifest, each trace (a `.jsonl` whose
+    first line is a seedcheck trace header, or one the manifest names), and the logs and run
+    directory that go with it."""
+    manifest = save_dir / MANIFEST
+    stems: set[str] = set()
     try:
-        path.write_text(text, encoding="utf-8")
+        listed = json.loads(manifest.read_text(encoding="utf-8")).get("runs", [])
+        stems.update(entry["trace"].removesuffix(".jsonl") for entry in listed
+                     if isinstance(entry, dict) and isinstance(entry.get("trace"), str))
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    for path in save_dir.glob("*.jsonl"):
+        if path.is_file() and (_is_trace(path) or path.stat().st_size == 0):  # empty: a run that died at once
+            stems.add(path.name.removesuffix(".jsonl"))
+    found = [manifest] if manifest.is_file() else []
+    for stem in sorted(stems):
+        for path in (save_dir / f"{stem}.jsonl", save_dir / f"{stem}.stdout.log", save_dir / f"{stem}.stderr.log",
+                     save_dir / stem):
+            if path.exists() or path.is_symlink():
+                found.append(path)
+    return found
+
+
+def _is_trace(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(1 << 16)
+    except OSError:
+        return False
+    if not first.strip():
+        return False
+    try:
+        header = json.loads(first.decode("utf-8-sig"))
+    except ValueError:
+        return False
+    return isinstance(header, dict) and "seedcheck_trace" in header
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why a report file could not be written here, or None. Missing directories are made (as
+    pytest does for --junitxml); the file itself is not created, so a run that is interrupted
+    leaves no empty report behind."""
+    if path.is_dir():
+        return "is a directory"
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return f"{folder} is not a directory"
     except OSError as err:
-        raise UsageProblem(f"cannot write {path}: {err.strerror}") from None
+        return f"cannot make its directory {folder}: {err.strerror}"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "not writable"
+    return None if os.access(folder, os.W_OK | os.X_OK) else f"cannot create files in {folder}"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with the contract's exit codes instead of Click's usage blocks."""
     signal.signal(signal.SIGTERM, raise_terminated)
+    # A non-interactive shell starts background jobs with SIGINT ignored, and Python keeps it so:
+    # a CI script's `timeout -s INT` would then never stop the runs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli.main(args=argv, prog_name="seedcheck", standalone_mode=False)
     except click.exceptions.Exit as done:  # --help, --version

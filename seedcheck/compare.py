@@ -193,12 +193,22 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted,
                             tolerance=tolerance, ignore=tuple(ignore))
     comparison.notes = _hook_notes(traced)
+    ended_early = [run.name for run in traced if _exit_written_by_runner(run.trace)]  # type: ignore[arg-type]
+    if ended_early:
+        comparison.warnings.append(
+            f"{', '.join(ended_early)}: the script ended its own process (os._exit?) before seedcheck's hook "
+            "could finish, so what it records at exit (final weights, draws past the per-site cap, --artifact files) is missing")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
                                "`seedcheck show` and in the JSON report)"
                                for pattern in ignore if not any(fnmatchcase(s.key, pattern) for s in stages))
     return comparison
+
+
+def _exit_written_by_runner(trace: Trace) -> bool:
+    exit_event = trace.find("exit")
+    return exit_event is not None and isinstance(exit_event.detail, dict) and exit_event.detail.get("written_by") == "runner"
 
 
 def _index(trace: Trace) -> dict[str, Event]:
@@ -248,6 +258,9 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         stage.max_delta = _max_spread(groups.values())
     if first.kind in CONTEXT_KINDS and len({canonical(v) for v in values.values()}) > 1:
         stage.verdict = DIFFERS
+        return stage
+    if unwritten_by(stage):  # an --artifact a run did not write: no file to compare, whatever the others did
+        stage.verdict = MISSING
         return stage
     if stage.distinct > 1:
         stage.verdict = DIVERGED
@@ -396,6 +409,19 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
             continue
         if stage.verdict == DIVERGED:
             return _explain(stage, comparison.runs)
+        unwritten = unwritten_by(stage)
+        if unwritten:
+            if all(name in failed for name in unwritten):
+                continue  # a run that crashed wrote no file: its failure says so
+            written = [name for name in stage.values if name not in unwritten]
+            path = stage.key.removeprefix("output/")
+            text = f"{path} was not written by {', '.join(unwritten)}" + (
+                f" (only by {', '.join(written)})" if written else ": no run wrote it")
+            pair = (written[0], unwritten[0]) if written else (unwritten[0], unwritten[-1])
+            return Divergence(stage, text, pair,
+                              cause="the file named by --artifact was not there when the run ended",
+                              fix="check the path: it is relative to the working directory, with {seed} and "
+                                  "{run_dir} replaced per run", rule="artifact-not-written")
         if stage.verdict == MISSING:
             absent = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
             if any(name not in failed for name in absent):
@@ -403,6 +429,13 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
                 return Divergence(stage, f"reached by {', '.join(stage.values)} but not by {', '.join(absent)} "
                                          "(the runs took different code paths)", (present, absent[0]))
     return None
+
+
+def unwritten_by(stage: Stage) -> list[str]:
+    """The runs that did not write an --artifact file (an `output` event marked missing)."""
+    if stage.kind != "output":
+        return []
+    return [name for name, event in stage.events.items() if isinstance(event.detail, dict) and event.detail.get("missing")]
 
 
 def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:

@@ -8,7 +8,8 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from seedcheck.compare import RunResult
 from seedcheck.runner import RunSpec
 
-STATUS_STYLES = {"ok": "green", "failed": "red", "timeout": "red", "interrupted": "yellow", "stopped": "yellow"}
+STATUS_STYLES = {"ok": "green", "failed": "red", "timeout": "red", "interrupted": "yellow", "stopped": "yellow",
+                 "skipped": "dim"}
 
 
 class LiveProgress:
@@ -40,6 +41,7 @@ class LiveProgress:
 
     def finished(self, spec: RunSpec, result: RunResult) -> None:
         style = STATUS_STYLES.get(result.status, "")
-        text = result.status if result.status == "ok" else f"{result.status}: {result.problem or ''}"
+        problem = result.problem if result.problem not in (None, "", result.status) else None
+        text = result.status if result.status == "ok" or problem is None else f"{result.status}: {problem}"
         self._progress.update(self._tasks[spec.name], description=f"[{style}]{text}", completed=1)
         self._progress.stop_task(self._tasks[spec.name])

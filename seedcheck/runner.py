@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import seedcheck
 from seedcheck.compare import BITWISE, RunResult, Tolerance
 from seedcheck.hook.settings import ENV_VAR, HookSettings
-from seedcheck.trace import TraceError, TraceTail, read_trace
+from seedcheck.trace import Event, Trace, TraceError, TraceTail, encode_line, read_trace
 from seedcheck.watch import DivergenceWatch
 
 KILL_GRACE_S = 3.0
@@ -234,6 +234,8 @@ class Runner:
         reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
         for spec in pending:
             results[spec.name] = RunResult(spec.name, spec.seed, "skipped", problem=reason)
+            if self.progress:
+                self.progress.finished(spec, results[spec.name])
         ordered = [results[spec.name] for spec in self.plan.runs if spec.name in results]
         self._write_manifest(ordered)
         return ordered
@@ -296,6 +298,9 @@ class Runner:
             result.problem = f"{problem}; {err}" if problem else str(err)
             if result.status == "ok":
                 result.status = "failed"
+            return result
+        if result.status == "ok" and result.trace.find("exit") is None and not result.trace.torn_tail:
+            _complete_trace(result.trace, code, duration)
         return result
 
     def _write_manifest(self, results: list[RunResult]) -> None:
@@ -311,6 +316,22 @@ class Runner:
                       "problem": r.problem} for r in results],
         }
         (self.plan.save_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _complete_trace(trace: Trace, code: int | None, duration: float) -> None:
+    """A run that exited 0 without the hook's last events: the script ended its own process
+    (`os._exit`, common at the end of TF scripts that hang in shutdown), so the hook's exit-time
+    work never ran. The runner writes the `exit` event it knows, marked as its own, so that the
+    trace read later (`compare`, `--baseline`) tells the same story as this run's report."""
+    event = Event("exit", "exit", code, detail={"duration_s": round(duration, 3), "written_by": "runner"},
+                  t=round(duration, 6))
+    try:
+        with open(trace.path, "ab") as handle:
+            handle.write(encode_line({"kind": event.kind, "key": event.key, "value": event.value, "site": None,
+                                      "detail": event.detail, "t": event.t}))
+    except OSError:
+        return  # the trace stays as the run left it: a later compare calls it incomplete
+    trace.events.append(event)
 
 
 def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:

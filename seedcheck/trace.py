@@ -184,6 +184,7 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
         raise TraceError(f"{path}: is a directory, not a trace file") from None
     except OSError as err:
         raise TraceError(f"{path}: cannot read ({err.strerror})") from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as some Windows editors save UTF-8
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -206,6 +207,9 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
             f"{path}: trace format {version} was written by a newer seedcheck "
             f"(this one reads format {TRACE_FORMAT} and older); upgrade seedcheck to read it"
         )
+    seed = header.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TraceError(f"{path}: not a seedcheck trace (the header's seed is {seed!r}, not a whole number)")
     trace = Trace(path=path, header=header)
     body = lines[1:]
     # A file that ends in "\n" splits into a final empty string; anything else is a torn tail.

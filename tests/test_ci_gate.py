@@ -191,6 +191,13 @@ def test_config_baseline_can_be_switched_off(tmp_path: Path) -> None:
     held = seedcheck("run", "py_shuffle.py", "--repeats", "2", "-q", "--", "--seeded", cwd=tmp_path)
     assert held.code == 0, held.stdout + held.stderr
     assert "base:s1#1" in held.stdout and "against the baseline" in held.stdout
+    # Recording it again, as the README says (the same command with --force, the baseline still set
+    # in pyproject.toml): the new runs replace the baseline, not held to the traces they delete.
+    again = seedcheck("run", "py_shuffle.py", "--repeats", "1", "--save", "ci/baseline", "--force", "-q",
+                      cwd=tmp_path)
+    assert again.code == 0, again.stdout + again.stderr
+    assert "re-recording the baseline ci/baseline" in again.stderr and "base:" not in again.stdout
+    assert sorted(p.name for p in (tmp_path / "ci" / "baseline").glob("*.jsonl")) == ["s1-1.jsonl"]
 
 
 def test_show_prints_a_trace_and_refuses_a_directory(tmp_path: Path) -> None:

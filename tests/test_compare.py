@@ -530,3 +530,44 @@ def test_baseline_runs_are_named_and_come_first(tmp_path: Path):
     single = Source(tmp_path / "machine-a", [run("s1#1", 1, [])])
     name_runs([single])
     assert single.runs[0].name == "s1#1"  # no collision, no prefix
+
+
+# -- --artifact files a run did not write ----------------------------------------------------------
+
+def artifact(path: str, fp: str | None) -> Event:
+    detail = {"path": path, "missing": True} if fp is None else {"path": path, "size": 10}
+    return ev(f"output/{path}", fp, detail=detail)
+
+
+def test_an_artifact_no_run_wrote_is_missing_and_fails_with_a_path_hint():
+    comparison = explain(compare(runs_for(s1_1=[artifact("out/m.keras", None)], s1_2=[artifact("out/m.keras", None)])))
+    assert stage(comparison, "output/out/m.keras").verdict == C.MISSING
+    assert comparison.exit_code == 1
+    divergence = comparison.first_divergence
+    assert divergence is not None and divergence.stage.key == "output/out/m.keras"
+    assert "no run wrote it" in divergence.explanation and "path" in (divergence.fix or "")
+
+
+def test_an_artifact_one_run_did_not_write_is_missing_not_diverged():
+    comparison = compare(runs_for(s1_1=[artifact("m.bin", "aa11")], s1_2=[artifact("m.bin", None)]))
+    assert stage(comparison, "output/m.bin").verdict == C.MISSING
+    assert comparison.first_divergence is not None
+    assert comparison.first_divergence.explanation == "m.bin was not written by s1#2 (only by s1#1)"
+    assert comparison.first_divergence.runs == ("s1#1", "s1#2")
+
+
+def test_an_artifact_every_run_wrote_alike_is_reproducible():
+    comparison = compare(runs_for(s1_1=[artifact("m.bin", "aa11")], s1_2=[artifact("m.bin", "aa11")]))
+    assert stage(comparison, "output/m.bin").verdict == C.REPRODUCIBLE
+    assert comparison.exit_code == 0
+
+
+def test_an_exit_event_the_runner_wrote_is_reported_as_a_warning():
+    """A script that ends its own process (os._exit) leaves no hook exit event; the runner writes one."""
+    by_runner = ev("exit", 0, detail={"duration_s": 1.0, "written_by": "runner"})
+    comparison = compare(runs_for(s1_1=[ev("seed/random.seed#1", 1), by_runner],
+                                  s1_2=[ev("seed/random.seed#1", 1), by_runner]))
+    assert comparison.exit_code == 0
+    assert any("os._exit" in warning and "s1#1, s1#2" in warning for warning in comparison.warnings)
+    plain = compare(runs_for(s1_1=[ev("exit", 0)], s1_2=[ev("exit", 0)]))
+    assert not any("os._exit" in warning for warning in plain.warnings)

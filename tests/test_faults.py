@@ -311,6 +311,10 @@ def assert_one_line_error(result, *words: str) -> None:
         (["run", "sample_scripts/classifier_fully_seeded.py", "--format", "xml"], ["--format"]),
         (["run", "-m", "no_such_module_xyz"], ["no module named 'no_such_module_xyz'"]),
         (["frobnicate"], ["frobnicate"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--rtol", "nan"], ["--rtol", "not a finite number"]),
+        (["run", "sample_scripts/classifier_fully_seeded.py", "--timeout", "inf"], ["--timeout", "not a finite number"]),
+        (["compare", "x.jsonl", "--atol", "inf"], ["--atol", "not a finite number"]),
+        (["show", "x.jsonl", "--kind", "weight"], ["--kind", "'weight' is not one of"]),
     ],
 )
 def test_bad_arguments(args, words):
@@ -341,10 +345,87 @@ def test_unwritable_save_directory(tmp_path):
                           "cannot write to --save")
 
 
-def test_unwritable_json_file(tmp_path):
+@pytest.mark.parametrize("option", ["--json", "--junit", "--markdown"])
+def test_a_report_file_that_cannot_be_written_is_refused_before_any_run(tmp_path, option):
+    """Not after an hour of training, with the verdict lost and its exit code turned into 2."""
+    (tmp_path / "a_file").write_text("")
     result = seedcheck("run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path / "r", "-q",
-                       "--json", tmp_path / "missing_dir" / "report.json")
-    assert_one_line_error(result, "cannot write")
+                       option, tmp_path / "a_file" / "report")
+    assert_one_line_error(result, option, "is not a directory")
+    assert not (tmp_path / "r").exists()
+    # A directory that does not exist yet is made, as pytest makes --junitxml's.
+    made = seedcheck("run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path / "r", "-q",
+                     option, tmp_path / "reports" / "ci" / "report")
+    assert made.code == 0, made.stderr
+    assert (tmp_path / "reports" / "ci" / "report").is_file()
+
+
+def test_force_replaces_earlier_runs_files_and_nothing_else(tmp_path):
+    """`--save . --force` must not delete the user's own .jsonl data or .log files."""
+    save = tmp_path / "out"
+    save.mkdir()
+    (save / "data.jsonl").write_text('{"a": 1}\n')
+    (save / "train.log").write_text("mine\n")
+    args = ["run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "2", "--save", save, "-q"]
+    assert seedcheck(*args).code == 0  # the user's files alone do not block a first run
+    (save / "s1-2" / "model.bin").write_bytes(b"an output of the old run")
+    assert_one_line_error(seedcheck(*args), "already holds", "--force")
+    assert seedcheck(*args[:5], "1", *args[6:], "--force").code == 0  # now one run: the old s1-2 files go
+    assert sorted(p.name for p in save.iterdir()) == ["data.jsonl", "s1-1", "s1-1.jsonl", "s1-1.stderr.log",
+                                                       "s1-1.stdout.log", "seedcheck-run.json", "train.log"]
+    assert (save / "data.jsonl").read_text() == '{"a": 1}\n' and (save / "train.log").read_text() == "mine\n"
+
+
+def test_a_file_of_the_users_where_a_run_would_write_is_never_overwritten(tmp_path):
+    (tmp_path / "s1-1.stdout.log").write_text("mine\n")
+    result = seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "1", "--save", tmp_path,
+                       "--force", "-q")
+    assert_one_line_error(result, "s1-1.stdout.log", "not written by seedcheck")
+    assert (tmp_path / "s1-1.stdout.log").read_text() == "mine\n"
+
+
+def test_show_reads_a_trace_even_under_a_broken_pyproject(tmp_path):
+    recorded = seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "1", "--save",
+                         tmp_path / "r", "-q")
+    assert recorded.code == 0, recorded.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nrepeats = "x"\n')
+    assert seedcheck("show", tmp_path / "r" / "s1-1.jsonl", cwd=tmp_path).code == 0
+    assert seedcheck("run", "x.py", cwd=tmp_path).code == 2  # the commands that read it still refuse it
+
+
+def test_an_artifact_no_run_writes_fails_the_check(tmp_path):
+    result = seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "2", "--save", tmp_path,
+                       "--artifact", "out/never.bin", "-q")
+    assert result.code == 1, result.stdout + result.stderr
+    assert "no run wrote it" in result.stdout and "missing" in result.stdout
+
+
+def test_a_script_that_ends_its_own_process_gets_the_same_verdict_from_run_and_compare(tmp_path):
+    """os._exit(0) skips the hook's end: the runner writes the exit event, so a later compare or
+    --baseline reads the same story instead of calling the runs incomplete (exit 3)."""
+    args = ["--seed", "1", "--repeats", "2", "-q"]
+    ran = seedcheck("run", SCRIPTS / "ends_with_os_exit.py", *args, "--save", tmp_path / "r")
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "os._exit" in ran.stdout
+    again = seedcheck("report", tmp_path / "r")
+    assert again.code == 0, again.stdout + again.stderr
+    held = seedcheck("run", SCRIPTS / "ends_with_os_exit.py", *args, "--save", tmp_path / "h",
+                     "--baseline", tmp_path / "r")
+    assert held.code == 0, held.stdout + held.stderr
+
+
+def test_a_trace_given_twice_is_counted_once(tmp_path):
+    """Overlapping paths or globs would hold a run to itself and always pass."""
+    recorded = seedcheck("run", SCRIPTS / "py_shuffle.py", "--seed", "1", "--repeats", "1", "--save", tmp_path, "-q")
+    assert recorded.code == 0, recorded.stderr
+    trace = tmp_path / "s1-1.jsonl"
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "s1-1.jsonl").write_bytes(trace.read_bytes())
+    result = seedcheck("compare", trace, trace, copy / "s1-1.jsonl", env={"COLUMNS": "400"})
+    assert result.code == 0, result.stdout + result.stderr
+    assert "given twice; counted once" in result.stdout and f"a copy of {trace}" in result.stdout
+    assert "One run per seed" in result.stdout
 
 
 # -- traces given to compare ---------------------------------------------------------------------------

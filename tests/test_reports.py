@@ -14,8 +14,9 @@ from conftest import validate_report
 from seedcheck.compare import Tolerance, compare
 from seedcheck.hints import explain
 from seedcheck.report import json as json_report
-from seedcheck.report import junit, markdown, table
-from test_compare import data, ev, runs_for, seed_call, weights
+from seedcheck import compare as C
+from seedcheck.report import junit, labels, markdown, table
+from test_compare import data, ev, run, runs_for, seed_call, weights
 
 
 def diverging_comparison():
@@ -101,3 +102,30 @@ def test_json_report_matches_the_schema_and_the_schema_can_fail():
     with pytest.raises(jsonschema.ValidationError):
         validate_report(document)
     validate_report(json.loads(json_report.dumps(diverging_comparison(), "train.py")))
+
+
+def test_junit_skips_runs_that_never_ran_or_that_fail_fast_stopped():
+    """A stopped or skipped run is not an error: the verdict was certain without it."""
+    events = [seed_call("random.seed", 1, 1), ev("weights/final/m", "aa")]
+    runs = [run("s1#1", 1, events), run("s1#2", 1, [seed_call("random.seed", 1, 1), ev("weights/final/m", "bb")]),
+            run("s1#3", 1, events[:1], status="stopped")]
+    runs.append(C.RunResult("s1#4", 1, "skipped", problem="not run: --fail-fast found a divergence"))
+    comparison = explain(compare(runs))
+    root = ET.fromstring(junit.render(comparison, "train.py").encode())
+    suite = root.find("testsuite")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases["run s1#3"].find("skipped") is not None and cases["run s1#3"].find("error") is None
+    assert cases["run s1#4"].find("skipped") is not None
+    assert suite.get("errors") == "0"
+    assert int(suite.get("failures")) >= 1  # the diverged final weights
+
+
+@pytest.mark.parametrize(("events", "ignore", "words"), [
+    ([ev("env", {"python": "3.11"})], (), "recorded no stage"),
+    ([ev("env", {"python": "3.11"}), seed_call("random.seed", 1, 1)], ("seed/*",), "left out by --ignore"),
+])
+def test_a_check_of_nothing_says_so(events, ignore, words):
+    """`all 0 stages agree` read like a pass; a gate that compared nothing must say it did not."""
+    comparison = explain(compare(runs_for(s1_1=events, s1_2=events), ignore=ignore))
+    sentence, tone = labels.summary_line(comparison)
+    assert sentence.startswith("Nothing checked") and words in sentence and tone == "warn", sentence

@@ -292,6 +292,8 @@ def _make_bad_file(tmp_path: Path, case: str) -> Path:
         pass
     elif case == "bad-version":
         path.write_text(json.dumps({"seedcheck_trace": "one"}) + "\n", encoding="utf-8")
+    elif case == "seed-not-a-number":
+        path.write_text(header_line(seed="abc") + "\n" + event_line() + "\n", encoding="utf-8")
     elif case == "newer-version":
         path.write_text(header_line(seedcheck_trace=TRACE_FORMAT + 1) + "\n" + event_line() + "\n", encoding="utf-8")
     else:  # pragma: no cover
@@ -300,7 +302,7 @@ def _make_bad_file(tmp_path: Path, case: str) -> Path:
 
 
 @pytest.mark.parametrize("case", ["empty", "blank", "not-json", "json-without-header", "json-array", "not-utf8",
-                                  "directory", "missing", "bad-version", "newer-version"])
+                                  "directory", "missing", "bad-version", "seed-not-a-number", "newer-version"])
 def test_unreadable_files_raise_one_line_trace_error_naming_the_path(tmp_path, case):
     path = _make_bad_file(tmp_path, case)
     with pytest.raises(TraceError) as info:
@@ -315,6 +317,15 @@ def test_newer_format_version_says_to_upgrade(tmp_path):
     message = assert_one_line_error(info.value, path)
     assert "upgrade" in message.lower()
     assert str(TRACE_FORMAT + 1) in message
+
+
+def test_a_byte_order_mark_before_the_header_is_read_past(tmp_path):
+    """Some Windows editors save UTF-8 with a BOM; the trace is still the same trace."""
+    plain = write_trace(tmp_path / "t.jsonl", sample_events())
+    marked = tmp_path / "bom.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert read_trace(marked).events == read_trace(plain).events
+    assert read_trace(marked).header == read_trace(plain).header
 
 
 def test_read_trace_accepts_a_str_path(tmp_path):

@@ -80,7 +80,8 @@ def _first_divergence(comparison: Comparison) -> str:
     where = f" <code>{_e(divergence.stage.site)}</code>" if divergence.stage.site else ""
     parts = ['<section class="panel bad" id="first-divergence"><h2>First divergence</h2>',
              f"<p><b>{_e(kind)} {_e(description)}</b>{where} — {_e(divergence.explanation)}</p>",
-             f'<p class="dim">between {_e(divergence.runs[0])} and {_e(divergence.runs[1])}</p>']
+             f'<p class="dim">between {_e(divergence.runs[0])} and {_e(divergence.runs[1])}</p>'
+             if divergence.runs[0] != divergence.runs[1] else ""]
     if divergence.cause:
         parts.append(f"<p><b>Likely cause:</b> {_e(divergence.cause)}</p>")
     if divergence.fix:

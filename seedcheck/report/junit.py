@@ -1,6 +1,7 @@
 """The JUnit XML report: CI systems (GitHub, GitLab, Jenkins) show each stage as a test case.
 
-One test case per run (a run that failed is an error) and one per stage: a diverged or missing
+One test case per run (a run that failed is an error; one that never ran, or that --fail-fast
+stopped once the verdict was certain, is skipped) and one per stage: a diverged or missing
 stage fails with the explanation, an ignored or unchecked one is skipped, a close one passes and
 says how close.
 """
@@ -20,8 +21,9 @@ def render(comparison: Comparison, target: str) -> str:
     for run in comparison.runs:
         case = ET.SubElement(suite, "testcase", classname="seedcheck.run", name=f"run {run.name}",
                              time=f"{run.duration_s or 0:.3f}")
-        if run.status == "skipped":
-            ET.SubElement(case, "skipped", message=run.problem or "not run")
+        if run.status in ("skipped", "stopped"):
+            ET.SubElement(case, "skipped", message=run.problem or ("not run" if run.status == "skipped"
+                                                                   else "stopped by --fail-fast"))
             skipped += 1
         elif not run.ok:
             error = ET.SubElement(case, "error", type=run.status, message=run.problem or run.status)

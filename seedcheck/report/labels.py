@@ -18,7 +18,7 @@ KIND_LABELS = {"seed": "seeding", "init": "init", "weights": "weights", "data": 
 
 def header_line(comparison: Comparison, target: str) -> str:
     runs = [run for run in comparison.runs if not run.baseline]
-    parts = [f"seedcheck · {target} · {len(runs)} runs ({_per_seed(runs)})"]
+    parts = [f"seedcheck · {target} · {len(runs)} run{'s' if len(runs) != 1 else ''} ({_per_seed(runs)})"]
     if comparison.baseline_runs:
         parts.append(f"baseline: {_count(len(comparison.baseline_runs), 'saved run')} ({_per_seed(comparison.baseline_runs)})")
     tf_env = comparison.env_value("env/tensorflow") or {}
@@ -169,7 +169,12 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
             stopped = sum(r.status in ("stopped", "skipped") for r in comparison.runs)
             return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
                     f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
-        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages diverged across {runs} runs.", "bad"
+        how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
+        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs} runs.", "bad"
+    if not judged:
+        what = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) \
+            else "the runs recorded no stage to compare (no seeding, draws, weights or data)"
+        return f"Nothing checked: {what}.", "warn"
     if judged and all(s.verdict == UNCHECKED for s in judged):
         return "One run per seed: nothing to compare yet (use --repeats 2 or more).", "warn"
     tolerance = comparison.tolerance

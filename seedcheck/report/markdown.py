@@ -27,8 +27,8 @@ def render(comparison: Comparison, target: str) -> str:
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
         where = f" at `{divergence.stage.site}`" if divergence.stage.site else ""
-        lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)} "
-                     f"(between {divergence.runs[0]} and {divergence.runs[1]})")
+        between = f" (between {divergence.runs[0]} and {divergence.runs[1]})" if divergence.runs[0] != divergence.runs[1] else ""
+        lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)}{between}")
         if divergence.cause:
             lines += ["", f"**Likely cause:** {_escape(divergence.cause)}"]
         if divergence.fix:

@@ -163,7 +163,8 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
         where = f" ({divergence.stage.site})" if divergence.stage.site else ""
         lines = [Text.assemble(("First divergence: ", "bold"),
                                f"{kind} {description}{where} — {divergence.explanation}")]
-        lines.append(Text(f"  between {divergence.runs[0]} and {divergence.runs[1]}", style="dim"))
+        if divergence.runs[0] != divergence.runs[1]:  # one run alone (an --artifact none wrote) has no pair
+            lines.append(Text(f"  between {divergence.runs[0]} and {divergence.runs[1]}", style="dim"))
         if divergence.cause:
             lines.append(Text.assemble(("Likely cause: ", "bold"), divergence.cause))
         if divergence.fix:
