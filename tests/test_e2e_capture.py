@@ -149,6 +149,17 @@ def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
     assert result.stage("data/fit#6/epoch-2")["detail"]["distinct_values"] == 1
 
 
+def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp_path):
+    """Four fold models all called "net": their final weights are recorded in creation order, so a
+    reproducible k-fold script is reproducible (it was DIVERGED when the order followed addresses)."""
+    result = seedcheck_json("run", "tests/scripts/same_name_models.py", "--repeats", "3", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    finals = result.stages("weights/final/net")
+    assert len(finals) == 4 and all(stage["verdict"] == "reproducible" for stage in finals)
+    epochs = [result.stage(f"weights/fit#{fit}/epoch-1")["values"]["own#1"] for fit in range(1, 5)]
+    assert [stage["values"]["own#1"] for stage in finals] == epochs  # fold 1 first, as made
+
+
 def test_random_generators_seeded_and_from_entropy(tmp_path):
     result = seedcheck_json("run", "tests/scripts/generators.py", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1

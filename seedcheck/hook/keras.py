@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 import types
 import weakref
@@ -36,7 +37,10 @@ class KerasInstrumentation:
         self._steps = steps
         self._fit_count = 0
         self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._models: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Every model made, with its place in creation order: the final weights of models that tie
+        # on size and name (k-fold models all called "net") are recorded in the order the script
+        # made them, the same in every run (a WeakSet's order follows memory addresses).
+        self._models: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._chains: weakref.WeakKeyDictionary[Any, DataChain] = weakref.WeakKeyDictionary()
         self._keras: types.ModuleType | None = None
         self.on_first_fit: list[Any] = []
@@ -57,12 +61,13 @@ class KerasInstrumentation:
         # each one, so the final weights need no scan of the heap (gc.get_objects: ~150 ms).
         original_new = model_class.__new__
         models = self._models
+        made = itertools.count()
 
         @functools.wraps(original_new)
         def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
             model = original_new(cls, *args, **kwargs)
             if isinstance(model, model_class):
-                models.add(model)
+                models[model] = next(made)
             return model
 
         model_class.__new__ = staticmethod(__new__)
@@ -220,10 +225,12 @@ class KerasInstrumentation:
     def record_final_weights(self) -> None:
         """`weights/final/<model>` for every live, built model whose weights no larger model holds
         (a sub-model, or the Functional model a Sequential keeps inside, is covered by its owner)."""
-        models = [model for model in list(self._models) if model.built and model.weights]
+        made = dict(self._models.items())
+        models = [model for model in made if model.built and model.weights]
         covered: set[int] = set()
         # Largest first; among equals, the model the script trained, and Keras's inner Functional last.
-        order = lambda m: (-len(m.weights), m not in self._fitted, type(m).__name__ == "Functional", m.name)  # noqa: E731
+        order = lambda m: (-len(m.weights), m not in self._fitted, type(m).__name__ == "Functional", m.name,  # noqa: E731
+                           made[m])
         for model in sorted(models, key=order):
             ids = {id(v) for v in model.weights}
             if ids <= covered:
