@@ -105,6 +105,22 @@ def test_unseeded_dataset_shuffle(tmp_path):
     assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"
 
 
+def test_a_pass_left_with_break_is_recorded_as_partial(tmp_path):
+    """`for batch in dataset.repeat(): ... break` never reaches StopIteration: the pass is recorded
+    once its iterator is dropped, so the unseeded shuffle shows in the data, not only in the weights."""
+    result = seedcheck_json("run", "tests/scripts/repeat_break.py", "--seed", "1", "--repeats", "2",
+                            tmp_path=tmp_path)
+    assert result.code == 1, result.stdout
+    (data,) = result.stages("data/loop@")
+    assert data["verdict"] == "diverged"
+    events = [json.loads(line) for line in (tmp_path / "runs" / "s1-1.jsonl").read_text().splitlines()[1:]]
+    (recorded,) = [event for event in events if event["key"] == data["key"]]
+    assert recorded["detail"]["batches"] == 12 and recorded["detail"]["partial"] is True
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == (data["key"], "unseeded-dataset-shuffle")
+    assert result.stage("init/sequential/dense/kernel#1")["verdict"] == "reproducible"
+
+
 def test_hash_order_data_diverges_without_pythonhashseed_only(tmp_path):
     result = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--seed", "2", "--repeats", "2",
                             tmp_path=tmp_path, env=NO_HASHSEED, clear_env=True)

@@ -62,6 +62,7 @@ def test_labels_and_sparkline_scale():
     assert checkpoint_label("weights/fit#2/epoch-3", with_fit=True) == "fit#2 epoch 3"
     assert checkpoint_label("weights/step-25") == "step 25"
     assert checkpoint_label("weights/final/sequential#1") == "final"
+    assert checkpoint_label("weights/loop@/srv/jobs/train.py:30/pass-2") == "loop pass 2"  # a site with slashes
     assert sparkline([None, 0.0, 1e-12, 1e-6, 1.0, 50.0]) == " ·▁▅██"
 
 

@@ -173,6 +173,7 @@ class Session:
 
     def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
         if "tensorflow" in self._ready:
+            self.recorder.guarded("data", self.steps.end_open_passes)
             self.recorder.guarded("weights", self.steps.flush_pending)
         self.recorder.guarded("draws", self.recorder.finish_draws)
         if self.keras is not None:

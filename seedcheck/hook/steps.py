@@ -64,7 +64,12 @@ class StepCapture:
         self.in_fit = False  # fit records its own epochs and data order
         self.fit_steps = 0  # steps counted by fit's callback (--max-steps in fit)
         self._counter: Any = None  # the graph's step counter, a TF variable
-        self._open_passes: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Data passes begun and not yet recorded (id(state) -> state), and those whose iterator was
+        # dropped before its end (a `break` out of `for batch in dataset.repeat()`): recorded as
+        # partial passes at the next safe point (the next pass's first batch, a stop, the exit),
+        # never from the garbage collector's callback, which may run in the middle of a TF call.
+        self._open_passes: dict[int, dict[str, Any]] = {}
+        self._abandoned: list[dict[str, Any]] = []
         self._variables: list[Any] = []
         self._last_snapshot = 0
         self._passes: Counter[str] = Counter()
@@ -335,8 +340,7 @@ class StepCapture:
         """--max-steps reached: close the open data passes and record the weights of this step
         (unless taken already), so every run's trace ends on the same stages."""
         self.stopped = True
-        for iterator in list(self._open_passes):
-            self._recorder.guarded("data", lambda iterator=iterator: self._end_pass(iterator, partial=True))
+        self.end_open_passes()
         if step > self._last_snapshot:
             self._recorder.guarded("weights", record_step_weights)
 
@@ -399,8 +403,11 @@ class StepCapture:
             fingerprint = combine([array_fingerprint(_host_view(t)) for t in parts])
         state = iterator.__dict__.get("_seedcheck_pass")
         if state is None:
+            if self._abandoned:
+                self._record_abandoned()
             state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
-            self._open_passes.add(iterator)
+            self._open_passes[id(state)] = state
+            state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
         state["batches"].append(fingerprint)
 
     def _tuple_fingerprint(self, element: tuple) -> str | None:
@@ -445,11 +452,29 @@ class StepCapture:
         prefixes[(view.format, view.shape)] = prefix
         return prefix
 
+    def end_open_passes(self) -> None:
+        """Record every pass begun and not finished as partial: at a --max-steps stop, and at the
+        exit (an iterator the script still holds, or one it left with `break`)."""
+        self._abandoned.clear()
+        for state in list(self._open_passes.values()):
+            self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
+
+    def _record_abandoned(self) -> None:
+        abandoned, self._abandoned = self._abandoned, []
+        for state in abandoned:
+            self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
+
     def _end_pass(self, iterator: Any, partial: bool = False) -> None:
-        self.flush_pending()
         state = iterator.__dict__.pop("_seedcheck_pass", None)
-        self._open_passes.discard(iterator)
-        if not state or not state["batches"]:
+        if state is not None:
+            self._record_pass(state, partial)
+
+    def _record_pass(self, state: dict[str, Any], partial: bool) -> None:
+        if self._open_passes.pop(id(state), None) is None:
+            return  # recorded already (a stop closed it, then the loop ended)
+        state["finalizer"].detach()
+        self.flush_pending()
+        if not state["batches"]:
             return
 
         site = state["site"] or "?"

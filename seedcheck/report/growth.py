@@ -57,8 +57,10 @@ def divergence_growth(comparison: Comparison) -> list[Checkpoint]:
 
 def checkpoint_label(key: str, with_fit: bool = False) -> str:
     """`weights/fit#2/epoch-3` -> `epoch 3` (`fit#2 epoch 3` with several fits), `weights/step-25`
-    -> `step 25`, `weights/final/sequential#1` -> `final`."""
+    -> `step 25`, `weights/final/sequential#1` -> `final`, `weights/loop@train.py:30/pass-2` -> `loop pass 2`."""
     parts = key.split("/")[1:]
+    if parts and parts[0].startswith("loop@"):  # `weights/loop@<site, maybe with slashes>/pass-2`
+        return "loop " + parts[-1].replace("pass-", "pass ")
     if parts and parts[0] == "final":
         return "final" if len(parts) < 2 or parts[1].endswith("#1") else f"final {parts[1]}"
     words = [p.replace("epoch-", "epoch ").replace("step-", "step ") for p in parts]

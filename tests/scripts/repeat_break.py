@@ -1,0 +1,31 @@
+"""A custom loop over an endless dataset (`repeat()`), left with `break` after a number of steps:
+the pass never reaches its end. Python and numpy are seeded (Keras 3 initializers follow Python's
+`random`), TensorFlow is not, so the unseeded Dataset.shuffle orders the data differently each run."""
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+random.seed(0)
+np.random.seed(0)
+x = np.random.rand(64, 4).astype("float32")
+y = np.random.rand(64, 1).astype("float32")
+dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(64).batch(8).repeat()
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+optimizer = keras.optimizers.SGD(0.1)
+
+
+@tf.function
+def step(features, labels):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((model(features) - labels) ** 2)
+    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+    return loss
+
+
+for number, (features, labels) in enumerate(dataset):
+    step(features, labels)
+    if number == 11:
+        break
+print(float(model.layers[0].kernel.numpy().sum()))
