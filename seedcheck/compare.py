@@ -408,6 +408,9 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
         if not stage.fails:
             continue
         if stage.verdict == DIVERGED:
+            if failed and stage.key.startswith(("weights/final/", "output/")) and \
+                    not _diverged_among(stage, comparison.runs, exclude=failed):
+                continue  # what a crashed run left at its exit differs, as it stopped early: its failure says why
             return _explain(stage, comparison.runs)
         unwritten = unwritten_by(stage)
         if unwritten:
@@ -429,6 +432,15 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
                 return Divergence(stage, f"reached by {', '.join(stage.values)} but not by {', '.join(absent)} "
                                          "(the runs took different code paths)", (present, absent[0]))
     return None
+
+
+def _diverged_among(stage: Stage, runs: list[RunResult], exclude: set[str]) -> bool:
+    """Whether runs of one seed differ on this stage once the `exclude`d runs are left out."""
+    by_seed: dict[Any, set[str]] = {}
+    for run in runs:
+        if run.name in stage.values and run.name not in exclude:
+            by_seed.setdefault(run.seed, set()).add(canonical(stage.values[run.name]))
+    return any(len(values) > 1 for values in by_seed.values())
 
 
 def unwritten_by(stage: Stage) -> list[str]:

@@ -8,6 +8,7 @@ either explains the pattern or passes. The first rule that matches explains the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -110,21 +111,26 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     inputs = [s for s in earlier if s.kind in ("init", "data") or (s.kind == "weights" and s.key.endswith("/init"))]
     if not inputs or any(s.verdict not in (REPRODUCIBLE, CLOSE) for s in inputs):
         return None
+    if not any(s.kind == "data" for s in inputs):
+        same = "initial weights are identical (the data order was not recorded: the data is read inside a " \
+               "tf.function, or not through tf.data), yet training diverged"
+    else:
+        same = "initial weights and data order are identical, yet training diverged"
     differences = [d for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS]
     if differences:
         listed = ", ".join(d.label for d in differences[:5])
         return Hint(
             "environment-difference",
-            "initial weights and data order are identical, yet training diverged, and the runs' environments "
-            f"differ ({listed}): thread counts, oneDNN, the CPU or a library version change the order of "
+            f"{same}, and the runs' environments differ ({listed}): thread counts, oneDNN, the CPU or a library version change the order of "
             "floating-point operations, and with it the last bits of the weights.",
             "run under the same settings (see the environment differences), or hold the runs to a tolerance "
             "with --rtol/--atol if last-bit differences between machines are acceptable.",
         )
     return Hint(
         "training-nondeterminism",
-        "initial weights and data order are identical, yet training diverged: a nondeterministic op, "
-        "thread scheduling or a oneDNN/XLA kernel differs between runs.",
+        f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
+        + ("" if any(s.kind == "data" for s in inputs) else ", or the data order (a random op in the input "
+           "pipeline, a tf.data shuffle seeded from a varying state)") + ".",
         "call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
     )
@@ -178,7 +184,10 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
 
 
 def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    if divergence.stage.kind != "data":
+    stage = divergence.stage
+    no_data_recorded = not any(s.kind == "data" for s in comparison.stages)  # iterated inside a tf.function
+    if stage.kind != "data" and not (no_data_recorded and stage.kind in ("weights", "metrics")
+                                     and not stage.key.endswith("/init")):
         return None
     unseeded = [s for s in comparison.stages
                 if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
@@ -193,6 +202,28 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
     )
 
 
+def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """Numpy and Python seeded, TensorFlow not: fit's shuffle of array input (tf.random.shuffle
+    under the hood) and unseeded random ops in a tf.data pipeline draw from TensorFlow's seed."""
+    stage = divergence.stage
+    if stage.kind != "data" or not _uses_tensorflow(comparison):
+        return None
+    calls = [c for c in seeding_calls(comparison) if c.applied is not None]
+    if not calls or any("tf" in RNGS_SEEDED_BY.get(c.api, ()) for c in calls):
+        return None
+    seeded = ", ".join(f"{c.api}{_where(c)}" for c in calls[:2])
+    in_fit = stage.key.startswith("data/fit#")
+    return Hint(
+        "data-without-tf-seed",
+        f"the data order changes and nothing seeds TensorFlow (the script seeds {seeded}): "
+        + ("fit(..., shuffle=True) shuffles array input with TensorFlow's random ops, and unseeded random "
+           "ops in a tf.data pipeline draw from TensorFlow's seed too." if in_fit else
+           "unseeded random ops in the tf.data pipeline (a shuffle, an augmentation) draw from TensorFlow's seed."),
+        "call keras.utils.set_random_seed(seed) (it seeds Python, NumPy and TensorFlow), or add "
+        "tf.random.set_seed(seed).",
+    )
+
+
 def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if divergence.stage.kind != "data":
         return None
@@ -200,24 +231,81 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
         return None
     env = comparison.env_value("env") or {}
+    pipeline = ("a random op (tf.image.random_*, tf.random.*) inside a tf.data `map` with num_parallel_calls, "
+                "where the elements draw from the op's state in a varying order; or a map or interleave with "
+                "deterministic=False")
+    pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
+                    "tf.random.stateless_*) with a seed per element, or map serially")
     if "PYTHONHASHSEED" in (env.get("env") or {}):
-        return None
+        return Hint(
+            "data-pipeline-order",
+            f"the data order changes although every seeding call and random draw seedcheck saw agrees: likely "
+            f"{pipeline}.",
+            f"{pipeline_fix}; keep deterministic=True.",
+        )
     return Hint(
         "hash-order",
         "the data order changes although every seeding call and random draw seedcheck saw agrees, and "
-        "PYTHONHASHSEED is not set: the data is likely assembled by iterating a set (or a dict built from "
-        "one) of strings, whose order follows Python's per-process hash seed. (A tf.data map or interleave "
-        "with deterministic=False reorders data too.)",
-        "sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment.",
+        "PYTHONHASHSEED is not set: the data may be assembled by iterating a set (or a dict built from "
+        f"one) of strings, whose order follows Python's per-process hash seed; or it is {pipeline}.",
+        f"sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment; "
+        f"{pipeline_fix}.",
+    )
+
+
+def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """Only a metric differs, every weight stage agrees: the value is not a result of the training."""
+    stage = divergence.stage
+    if stage.kind != "metrics":
+        return None
+    weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
+    if not weights or any(s.verdict == DIVERGED for s in weights):
+        return None
+    pattern = re.sub(r"epoch-\d+", "epoch-*", stage.key)
+    return Hint(
+        "logged-value-only",
+        "every weight checkpoint is identical, yet this logged value differs: it is not computed from the "
+        "training (a time, a counter, a draw in a callback).",
+        f"leave it out of the check: --ignore '{pattern}' (or `ignore` in [tool.seedcheck]).",
+    )
+
+
+def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """The model's weights were made before the seeding call that would have fixed them."""
+    stage = divergence.stage
+    if not (stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))):
+        return None
+    reference = comparison.reference
+    if reference is None or reference.trace is None:
+        return None
+    keys = [event.key for event in reference.trace.events]
+    first_init = next((i for i, event in enumerate(reference.trace.events) if event.kind == "init"), None)
+    if first_init is None:
+        return None
+    before = seeding_calls(comparison)[: sum(1 for e in reference.trace.events[:first_init] if e.kind == "seed")]
+    later = seeding_calls(comparison, after=keys[first_init])
+    seeds_python = [c for c in later if "python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None]
+    if not seeds_python or any("python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None for c in before):
+        return None
+    created = reference.trace.events[first_init].site
+    return Hint(
+        "seeded-too-late",
+        f"the model's weights were created{f' at {created}' if created else ''} before the seeding call "
+        f"({seeds_python[0].api}{_where(seeds_python[0])}): the initializers had already drawn from an "
+        "unseeded state.",
+        "seed first: move the seeding call before the model (and any layer) is built.",
     )
 
 
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _seeds_nothing,
+    _seeded_too_late,
     _keras3_initializers,
     _unseeded_draw,
     _unseeded_dataset_shuffle,
+    _data_without_tf_seed,
     _hash_order,
+    _logged_value_only,
     _training_nondeterminism,
 )
 

@@ -571,3 +571,95 @@ def test_an_exit_event_the_runner_wrote_is_reported_as_a_warning():
     assert any("os._exit" in warning and "s1#1, s1#2" in warning for warning in comparison.warnings)
     plain = compare(runs_for(s1_1=[ev("exit", 0)], s1_2=[ev("exit", 0)]))
     assert not any("os._exit" in warning for warning in plain.warnings)
+
+
+def test_a_difference_only_a_crashed_run_has_is_not_the_first_divergence():
+    """A run that crashed in epoch 2 has 'final' weights from epoch 1: not a divergence to explain."""
+    epoch = weights("weights/fit#1/epoch-1", ("d/kernel", "aa", [0.1]))
+    done = [epoch, weights("weights/fit#1/epoch-2", ("d/kernel", "bb", [0.2])),
+            weights("weights/final/sequential#1", ("d/kernel", "bb", [0.2]))]
+    crashed = run("s1#2", 1, [epoch, weights("weights/final/sequential#1", ("d/kernel", "aa", [0.1]))], status="failed")
+    comparison = explain(compare([run("s1#1", 1, done), crashed]))
+    assert stage(comparison, "weights/final/sequential#1").verdict == C.DIVERGED
+    assert comparison.exit_code == 3
+    assert comparison.first_divergence is None or comparison.first_divergence.stage.key != "weights/final/sequential#1"
+    # Two runs that finished and differ are still the first divergence, a crashed third or not.
+    third = run("s1#3", 1, [epoch, weights("weights/fit#1/epoch-2", ("d/kernel", "cc", [0.3])),
+                            weights("weights/final/sequential#1", ("d/kernel", "cc", [0.3]))])
+    comparison = explain(compare([run("s1#1", 1, done), crashed, third]))
+    assert comparison.first_divergence is not None
+    assert comparison.first_divergence.stage.key == "weights/fit#1/epoch-2"
+
+
+# -- hints added from a review of real scripts ------------------------------------------------------
+
+def test_weights_made_before_the_seeding_call_are_seeded_too_late():
+    env = ev("env", {"tf": "2.21.0"})
+    late = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:20")
+
+    def events(fp: str) -> list[Event]:
+        return [env, ev("init/dense/kernel#1", fp, site="train.py:12",
+                        detail={"name": "dense/kernel", "fp": fp, "sample": [0.1]}), late]
+    divergence = explain(compare(runs_for(s1_1=events("k1"), s1_2=events("k2")))).first_divergence
+    assert divergence.rule == "seeded-too-late"
+    assert "train.py:12" in divergence.cause and "train.py:20" in divergence.cause
+    # Seeded before the model: not this rule (the same divergence then has another cause).
+    early = runs_for(s1_1=[env, late, *events("k1")[1:2]], s1_2=[env, late, *events("k2")[1:2]])
+    assert explain(compare(early)).first_divergence.rule != "seeded-too-late"
+
+
+@pytest.mark.parametrize(("seeding", "rule"), [
+    (["numpy.random.seed", "random.seed"], "data-without-tf-seed"),
+    (["keras.utils.set_random_seed"], "hash-order"),
+])
+def test_fit_data_order_without_a_tensorflow_seed(seeding, rule):
+    """fit(x, y, shuffle=True) shuffles with TF ops: numpy and Python seeds do not reach it."""
+    calls = [seed_call(api, 1, 1, n=1, site=f"train.py:{3 + i}") for i, api in enumerate(seeding)]
+    init = weights("weights/fit#1/init", ("dense/kernel", "k", [0.1]))
+    runs = runs_for(s1_1=[*calls, init, ev("data/fit#1/epoch-1", "d1")],
+                    s1_2=[*calls, init, ev("data/fit#1/epoch-1", "d2")])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.rule == rule
+    if rule == "data-without-tf-seed":
+        assert "shuffle=True" in divergence.cause and "keras.utils.set_random_seed" in divergence.fix
+    else:
+        assert "parallel" in divergence.cause and "stateless" in divergence.fix
+
+
+def test_data_order_with_pythonhashseed_set_points_at_the_pipeline():
+    env = ev("env", {"env": {"PYTHONHASHSEED": "0"}})
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    runs = runs_for(s1_1=[env, seeded, ev("data/fit#1/epoch-1", "d1")], s1_2=[env, seeded, ev("data/fit#1/epoch-1", "d2")])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.rule == "data-pipeline-order"
+    assert "num_parallel_calls" in divergence.cause and "stateless" in divergence.fix
+
+
+def test_a_logged_value_alone_differing_is_not_op_nondeterminism():
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    same = weights("weights/fit#1/epoch-1", ("dense/kernel", "e", [0.5]))
+
+    def events(seconds: float) -> list[Event]:
+        return [seeded, weights("weights/fit#1/init", ("dense/kernel", "k", [0.1])), ev("data/fit#1/epoch-1", "d"),
+                same, ev("metrics/fit#1/epoch-1/epoch_time", seconds)]
+    divergence = explain(compare(runs_for(s1_1=events(1.2), s1_2=events(1.3)))).first_divergence
+    assert divergence.rule == "logged-value-only"
+    assert "--ignore 'metrics/fit#1/epoch-*/epoch_time'" in divergence.fix
+
+
+def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
+    """A dataset read inside a tf.function leaves no data stage; its unseeded shuffle is the cause,
+    and the training rule must not claim the data order was identical."""
+    seeded = seed_call("random.seed", 1, 1)
+    init = ev("init/dense/kernel#1", "k", detail={"name": "dense/kernel", "fp": "k", "sample": [0.1]})
+    shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", {"buffer": 64}, site="train.py:9",
+                 detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})
+
+    def events(fp: str, with_shuffle: bool = True) -> list[Event]:
+        return [seeded, *([shuffle] if with_shuffle else []), init,
+                weights("weights/final/sequential#1", ("dense/kernel", fp, [0.2 if fp == "a" else 0.3]))]
+    divergence = explain(compare(runs_for(s1_1=events("a"), s1_2=events("b")))).first_divergence
+    assert divergence.rule == "unseeded-dataset-shuffle" and "train.py:9" in divergence.cause
+    plain = explain(compare(runs_for(s1_1=events("a", False), s1_2=events("b", False)))).first_divergence
+    assert plain.rule == "training-nondeterminism"
+    assert "data order was not recorded" in plain.cause and "data order are identical" not in plain.cause
