@@ -32,6 +32,10 @@ from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_run
 from seedcheck.trace import KINDS
 
 
+# The report table's words for two kinds, taken by `show --kind` too.
+KIND_ALIASES = {"seeding": "seed", "random": "rng"}
+
+
 class UsageProblem(click.ClickException):
     """A user error: reported as one line, exit 2."""
 
@@ -314,11 +318,13 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
 
 @cli.command()
 @click.argument("trace_path", metavar="TRACE")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), metavar="KIND",
-              help=f"Only events of this kind ({', '.join(KINDS)}; repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice([*KINDS, *KIND_ALIASES], case_sensitive=False),
+              metavar="KIND", help=f"Only events of this kind ({', '.join(KINDS)}; repeatable; the table's "
+                                   "`seeding` and `random` name seed and rng).")
 @click.option("--full", is_flag=True, help="Print each event's whole detail as JSON.")
 def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     """Print one trace's events, readable: what a run recorded, in order."""
+    kinds = tuple(KIND_ALIASES.get(kind.lower(), kind.lower()) for kind in kinds)
     from seedcheck import show as show_trace
     from seedcheck.trace import TraceError, read_trace
 

@@ -297,6 +297,25 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     )
 
 
+def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """An --artifact file differs and nothing seedcheck recorded explains it."""
+    if divergence.stage.kind != "output":
+        return None
+    seeded = {rng for c in seeding_calls(comparison) if c.applied is not None for rng in RNGS_SEEDED_BY.get(c.api, ())}
+    names = {"python": "Python's `random`", "numpy": "numpy's global RNG", "tf": "TensorFlow"}
+    used = ("python", "numpy", "tf") if _uses_tensorflow(comparison) else ("python", "numpy")
+    unseeded = [names[rng] for rng in used if rng not in seeded]
+    return Hint(
+        "output-only",
+        "the file differs, and every stage before it agrees: what it depends on is something seedcheck does not "
+        "record one by one (draws such as random.random() or np.random.rand(), the time, a directory listing)"
+        + (f"; nothing seeds {', '.join(unseeded)}." if unseeded else "."),
+        "seed every RNG the script draws from (keras.utils.set_random_seed(seed) seeds Python, NumPy and "
+        "TensorFlow), and check what else the file takes in (times, unsorted listings); `seedcheck vary` tells "
+        "which part of the environment changes it.",
+    )
+
+
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _seeds_nothing,
     _seeded_too_late,
@@ -307,6 +326,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _hash_order,
     _logged_value_only,
     _training_nondeterminism,
+    _output_only,
 )
 
 
@@ -320,7 +340,18 @@ def explain(comparison: Comparison) -> Comparison:
                 divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
                 break
     comparison.warnings.extend(_seed_ignored(comparison))
+    comparison.warnings.extend(_no_result_recorded(comparison))
     return comparison
+
+
+def _no_result_recorded(comparison: Comparison) -> list[str]:
+    """A script whose result seedcheck cannot see (no Keras model, no tf.data, no --artifact) is
+    only checked on its seeding calls and draws: a pass then says little."""
+    results = ("weights", "init", "data", "metrics", "output")
+    if not comparison.stages or any(stage.kind in results for stage in comparison.stages):
+        return []
+    return ["no result of the script was recorded (no Keras model or tf.data pass): only its seeding calls and "
+            "draws were compared. Name the file it writes with --artifact PATH to compare its output too."]
 
 
 def _seed_ignored(comparison: Comparison) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -386,6 +387,14 @@ def stderr_tail(path: Path) -> list[str]:
         return []
     lines: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     for line in text.splitlines():
-        if line.strip():
+        if line.strip() and not TF_STARTUP_CHATTER.search(line):
             lines.append(line)
     return list(lines)
+
+
+# What TensorFlow prints to stderr on every start, whatever happens next: kept in the log, left out
+# of a failed run's panel, where it would push the script's own error out of view.
+TF_STARTUP_CHATTER = re.compile(
+    r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"
+    r"|^[IW]\d{4} [\d:.]+\s+\d+ (port|cpu_feature_guard|cuda_\w+|gpu_\w+)\.cc:\d+\]"
+    r"|^To enable the following instructions: |^To turn them off, set the environment variable")

@@ -79,7 +79,10 @@ def _detail_summary(kind: str, detail: dict[str, Any]) -> str:
         return f"{detail.get('batches')} batches" if "batches" in detail else ""
     if kind in ("shuffle", "rng"):
         parts = []  # the key names the API already
-        if detail.get("unseeded") or detail.get("seeded") is False:
+        if detail.get("api") == "keras.random.SeedGenerator":  # its `unseeded` means "no seed= argument"
+            parts.append(f"seed={detail['seed_arg']}" if detail.get("seed_arg") is not None
+                         else "no seed= (its seed comes from the global seed, or from entropy if none is set)")
+        elif detail.get("unseeded") or detail.get("seeded") is False:
             parts.append("UNSEEDED")
         if "count" in detail:
             parts.append(f"{detail['count']} calls")

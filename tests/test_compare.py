@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from seedcheck import compare as C
+from seedcheck import hints
 from seedcheck.compare import RunResult, compare
 from seedcheck.hints import explain
 from seedcheck.trace import TRACE_FORMAT, Event, Trace
@@ -415,7 +416,20 @@ def test_seed_insensitive_env_alone_is_not_a_warning():
     events = [ev("env", {"tf": "2.21.0"})]
     comparison = explain(compare(runs_for(s1_1=events, s1_2=events, s2_1=events, s2_2=events)))
     assert stage(comparison, "env").verdict == C.SEED_INSENSITIVE
-    assert comparison.warnings == []
+    assert not any("ignores the seed" in warning for warning in comparison.warnings)
+    assert comparison.warnings == [hints._no_result_recorded(comparison)[0]]  # nothing but the environment
+
+
+def test_an_output_file_alone_differing_names_the_rngs_nothing_seeds():
+    seeded = seed_call("numpy.random.seed", 1, 1)
+    exit_event = ev("exit", 0, detail={"tensorflow_used": False})
+    runs = runs_for(s1_1=[seeded, ev("output/w.npy", "aa", detail={"path": "w.npy"}), exit_event],
+                    s1_2=[seeded, ev("output/w.npy", "bb", detail={"path": "w.npy"}), exit_event])
+    comparison = explain(compare(runs))
+    divergence = comparison.first_divergence
+    assert divergence.rule == "output-only"
+    assert "nothing seeds Python's `random`" in divergence.cause and "numpy" not in divergence.cause.split("seeds")[-1]
+    assert not any("no result" in warning for warning in comparison.warnings)  # the artifact is a result
 
 
 def test_a_missing_stage_gets_no_hint():

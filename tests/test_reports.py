@@ -129,3 +129,12 @@ def test_a_check_of_nothing_says_so(events, ignore, words):
     comparison = explain(compare(runs_for(s1_1=events, s1_2=events), ignore=ignore))
     sentence, tone = labels.summary_line(comparison)
     assert sentence.startswith("Nothing checked") and words in sentence and tone == "warn", sentence
+
+
+def test_one_run_for_each_of_two_seeds_is_not_called_reproducible():
+    """Seeds compared with each other show which stages follow the seed, not that a run repeats."""
+    comparison = explain(compare(runs_for(s1_1=[seed_call("random.seed", 1, 1), ev("weights/final/m", "aa")],
+                                          s2_1=[seed_call("random.seed", 2, 2), ev("weights/final/m", "aa")])))
+    sentence, tone = labels.summary_line(comparison)
+    assert sentence.startswith("One run per seed") and "2 seeds were compared with each other" in sentence
+    assert tone == "warn" and comparison.exit_code == 0

@@ -175,8 +175,13 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         what = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) \
             else "the runs recorded no stage to compare (no seeding, draws, weights or data)"
         return f"Nothing checked: {what}.", "warn"
-    if judged and all(s.verdict == UNCHECKED for s in judged):
-        return "One run per seed: nothing to compare yet (use --repeats 2 or more).", "warn"
+    traced = [r for r in comparison.runs if r.trace is not None]
+    per_seed = [sum(r.seed == seed for r in traced) for seed in dict.fromkeys(r.seed for r in traced)]
+    if (judged and all(s.verdict == UNCHECKED for s in judged)) or (per_seed and max(per_seed) < 2):
+        # Seeds compared with each other say whether a stage follows the seed, never whether a run repeats.
+        between = (f"; the {len(per_seed)} seeds were compared with each other only (seed-insensitive stages "
+                   "are marked)") if len(per_seed) > 1 else ""
+        return f"One run per seed: nothing to compare yet (use --repeats 2 or more){between}.", "warn"
     tolerance = comparison.tolerance
     ignored = sum(s.verdict == IGNORED for s in stages)
     aside = f" ({ignored} ignored)" if ignored else ""
