@@ -146,11 +146,13 @@ def test_artifacts_are_fingerprinted_per_seed_template(tmp_path):
     result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--seed", "1", "--repeats", "2",
                             "--artifact", weights, "--artifact", str(tmp_path / "never_written.bin"),
                             "--", "--epochs", "1", "--seed", "{seed}", "--save-weights", weights, tmp_path=tmp_path)
-    assert result.code == 0, result.stdout
+    assert result.code == 1, result.stdout  # the file no run wrote fails the check: a wrong path must not pass
     written = result.stage(f"output/{weights}")
     assert written["verdict"] == "reproducible" and isinstance(written["values"]["s1#1"], str)
     assert (tmp_path / "w_1.npz").exists()
-    assert result.stage(f"output/{tmp_path / 'never_written.bin'}")["values"] == {"s1#1": None, "s1#2": None}
+    never = result.stage(f"output/{tmp_path / 'never_written.bin'}")
+    assert never["values"] == {"s1#1": None, "s1#2": None} and never["verdict"] == "missing"
+    assert result.report["first_divergence"]["rule"] == "artifact-not-written"
 
 
 def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
