@@ -93,7 +93,29 @@ def _detail_summary(kind: str, detail: dict[str, Any]) -> str:
 def _ending(trace: Trace) -> str:
     exit_event = trace.find("exit")
     if trace.torn_tail:
-        return "the last line was cut short: the run died while writing it"
-    if exit_event is None:
-        return "no exit event: the run did not finish"
-    return f"exit code {exit_event.value}"
+        ending = "the last line was cut short: the run died while writing it"
+    elif exit_event is None:
+        ending = "no exit event: the run did not finish"
+    else:
+        ending = f"exit code {exit_event.value}"
+    runner = _runner_account(trace)
+    return f"{ending}; seedcheck run: {runner}" if runner else ending
+
+
+def _runner_account(trace: Trace) -> str | None:
+    """How the runner saw this run end, from the manifest beside the trace, where that differs from
+    a clean exit: a run can write its exit event and still be killed while TensorFlow shuts down."""
+    import json
+
+    from seedcheck.runner import MANIFEST
+
+    try:
+        manifest = json.loads((trace.path.parent / MANIFEST).read_text(encoding="utf-8"))
+        entry = next(e for e in manifest["runs"] if isinstance(e, dict) and e.get("trace") == trace.path.name)
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
+    status = entry.get("status")
+    if status in (None, "ok"):
+        return None
+    problem = entry.get("problem")
+    return f"{status} ({problem})" if problem and problem != status else str(status)

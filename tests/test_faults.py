@@ -122,6 +122,9 @@ def test_timeout_kills_the_run_and_keeps_its_trace(tmp_path):
     trace = read_trace(tmp_path / "runs" / "own-1.jsonl")
     assert [e.key for e in trace.events] == ["env", "seed/random.seed#1"]  # up to the hang, nothing lost
     assert processes_marked(tmp_path) == [], "processes left behind"
+    # `show` of the trace tells how the runner saw the run end, from the manifest beside it.
+    shown = seedcheck("show", tmp_path / "runs" / "own-1.jsonl", env={"COLUMNS": "300"})
+    assert "no exit event: the run did not finish; seedcheck run: timeout (timed out after 2s)" in shown.stdout
 
 
 def test_timeout_ends_the_runs_process_group_grandchildren_included(tmp_path):

@@ -157,10 +157,11 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env"]  # the environment is context
     close = sum(s.verdict == CLOSE for s in stages)
     runs = len([r for r in comparison.runs if r.trace is not None])
+    runs_text = f"{runs} run{'s' if runs != 1 else ''}"
     against = " against the baseline" if comparison.baseline_runs else ""
     if comparison.interrupted:
         how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
-        return f"{how}: partial report of {runs} runs.", "warn"
+        return f"{how}: partial report of {runs_text}.", "warn"
     if comparison.verdict == "failed":
         return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
                 f"{failing} of {len(judged)} stages diverged or missing.", "bad")
@@ -170,7 +171,7 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
             return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
                     f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
         how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
-        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs} runs.", "bad"
+        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}.", "bad"
     if not judged:
         what = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) \
             else "the runs recorded no stage to compare (no seeding, draws, weights or data)"
@@ -187,7 +188,7 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     aside = f" ({ignored} ignored)" if ignored else ""
     if close:
         return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
-                f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs} runs{aside}.",
+                f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs_text}{aside}.",
                 "ok")
     agree = "the 1 stage agrees" if len(judged) == 1 else f"all {len(judged)} stages agree"
-    return f"✔ Reproducible{against}: {agree} across {runs} runs{aside}.", "ok"
+    return f"✔ Reproducible{against}: {agree} across {runs_text}{aside}.", "ok"
