@@ -233,7 +233,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
     run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
     if baseline is not None:
         run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
-        if save_dir is not None and force and _holds(save_dir, baseline.path):
+        if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
             # `--save <the baseline> --force` records the baseline again: holding the new runs to
             # the traces they are about to replace would fail every re-recording.
             click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
@@ -532,13 +532,16 @@ def _save_dir_path(save_dir: Path | None) -> Path:
     return save_dir
 
 
-def _holds(save_dir: Path, saved: Path) -> bool:
-    """Whether `saved` (a directory or a trace) is `save_dir` or inside it."""
+def _replaced_by_force(save_dir: Path, saved: Path) -> bool:
+    """Whether `--save save_dir --force` replaces the saved runs at `saved`: they are that directory,
+    or one of the traces `--force` deletes there (a baseline elsewhere under it is left alone)."""
+    if not save_dir.is_dir():
+        return False
     try:
         folder, target = save_dir.resolve(), saved.resolve()
+        return target == folder or target in {path.resolve() for path in _seedcheck_files(save_dir)}
     except OSError:
         return False
-    return target == folder or folder in target.parents
 
 
 def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
@@ -551,11 +554,14 @@ def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
         if old and not force:
             raise UsageProblem(f"--save {save_dir} already holds {len(old)} files of earlier runs; choose "
                                "another directory or pass --force to replace them")
-        for stale in old:
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale)  # an old run's own outputs ($SEEDCHECK_RUN_DIR)
-            else:
-                stale.unlink()
+        try:
+            for stale in old:
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale)  # an old run's own outputs ($SEEDCHECK_RUN_DIR)
+                else:
+                    stale.unlink(missing_ok=True)
+        except OSError as err:
+            raise UsageProblem(f"--force: cannot remove {err.filename or save_dir}: {err.strerror}") from None
         for spec in plan.runs:
             for name in (spec.trace_file, f"{spec.file_stem}.stdout.log", f"{spec.file_stem}.stderr.log"):
                 if (save_dir / name).exists():
@@ -579,7 +585,7 @@ def _seedcheck_files(save_dir: Path) -> list[Path]:
     try:
         listed = json.loads(manifest.read_text(encoding="utf-8")).get("runs", [])
         stems.update(entry["trace"].removesuffix(".jsonl") for entry in listed
-                     if isinstance(entry, dict) and isinstance(entry.get("trace"), str))
+                     if isinstance(entry, dict) and _plain_trace_name(entry.get("trace")))
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     for path in save_dir.glob("*.jsonl"):
@@ -592,6 +598,14 @@ def _seedcheck_files(save_dir: Path) -> list[Path]:
             if path.exists() or path.is_symlink():
                 found.append(path)
     return found
+
+
+def _plain_trace_name(name: Any) -> bool:
+    """A manifest's trace name that can only mean a file in its own directory: a manifest comes with
+    saved runs from anywhere, and `--force` deletes what it names (`../x.jsonl`, `/x.jsonl`, `.jsonl`)."""
+    if not isinstance(name, str) or not name.endswith(".jsonl") or Path(name).name != name or "\\" in name:
+        return False
+    return name.removesuffix(".jsonl") not in ("", ".", "..")
 
 
 def _is_trace(path: Path) -> bool:

@@ -242,6 +242,15 @@ def canonical(value: Any) -> str:
 
 def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResult],
            tolerance: Tolerance = BITWISE) -> Stage:
+    if first.kind == "output":
+        unwritten = [name for name, event in events.items() if _not_written(event)]
+        if any(run.ok for run in runs if run.name in unwritten) or len(unwritten) == len(events):
+            # An --artifact a run that finished did not write: no file to compare, whatever the others did.
+            return Stage(key=key, kind=first.kind, site=first.site, verdict=MISSING,
+                         values={name: event.value for name, event in events.items()}, events=events)
+        # Not written by runs that crashed: absent from them, as any stage a crashed run never reached.
+        events = {name: event for name, event in events.items() if name not in unwritten}
+        first = next(iter(events.values()))
     values = {name: event.value for name, event in events.items()}
     site = next((event.site for event in events.values() if event.site), None)
     stage = Stage(key=key, kind=first.kind, site=site, verdict=REPRODUCIBLE, values=values, events=events)
@@ -259,9 +268,7 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
     if first.kind in CONTEXT_KINDS and len({canonical(v) for v in values.values()}) > 1:
         stage.verdict = DIFFERS
         return stage
-    if unwritten_by(stage):  # an --artifact a run did not write: no file to compare, whatever the others did
-        stage.verdict = MISSING
-        return stage
+
     if stage.distinct > 1:
         stage.verdict = DIVERGED
         if tolerance.active and first.kind in TOLERANT_KINDS:
@@ -447,7 +454,11 @@ def unwritten_by(stage: Stage) -> list[str]:
     """The runs that did not write an --artifact file (an `output` event marked missing)."""
     if stage.kind != "output":
         return []
-    return [name for name, event in stage.events.items() if isinstance(event.detail, dict) and event.detail.get("missing")]
+    return [name for name, event in stage.events.items() if _not_written(event)]
+
+
+def _not_written(event: Event) -> bool:
+    return isinstance(event.detail, dict) and bool(event.detail.get("missing"))
 
 
 def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:

@@ -279,7 +279,9 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     if reference is None or reference.trace is None:
         return None
     keys = [event.key for event in reference.trace.events]
-    first_init = next((i for i, event in enumerate(reference.trace.events) if event.kind == "init"), None)
+    # The diverged variable's own creation; for the weights at the start of fit, the first variable made.
+    first_init = keys.index(stage.key) if stage.kind == "init" and stage.key in keys else \
+        next((i for i, event in enumerate(reference.trace.events) if event.kind == "init"), None)
     if first_init is None:
         return None
     before = seeding_calls(comparison)[: sum(1 for e in reference.trace.events[:first_init] if e.kind == "seed")]
@@ -350,6 +352,8 @@ def _no_result_recorded(comparison: Comparison) -> list[str]:
     results = ("weights", "init", "data", "metrics", "output")
     if not comparison.stages or any(stage.kind in results for stage in comparison.stages):
         return []
+    if not any(run.ok for run in comparison.runs):
+        return []  # the runs crashed before recording anything: their failure is the story
     return ["no result of the script was recorded (no Keras model or tf.data pass): only its seeding calls and "
             "draws were compared. Name the file it writes with --artifact PATH to compare its output too."]
 

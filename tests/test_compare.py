@@ -677,3 +677,26 @@ def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weigh
     plain = explain(compare(runs_for(s1_1=events("a", False), s1_2=events("b", False)))).first_divergence
     assert plain.rule == "training-nondeterminism"
     assert "data order was not recorded" in plain.cause and "data order are identical" not in plain.cause
+
+
+def test_an_artifact_a_crashed_run_did_not_write_still_shows_the_others_divergence():
+    crashed = run("s1#1", 1, [artifact("m.bin", None)], status="failed")
+    apart = explain(compare([crashed, run("s1#2", 1, [artifact("m.bin", "aa")]), run("s1#3", 1, [artifact("m.bin", "bb")])]))
+    assert stage(apart, "output/m.bin").verdict == C.DIVERGED
+    assert apart.first_divergence is not None and apart.first_divergence.stage.key == "output/m.bin"
+    alike = compare([crashed, run("s1#2", 1, [artifact("m.bin", "aa")]), run("s1#3", 1, [artifact("m.bin", "aa")])])
+    assert stage(alike, "output/m.bin").verdict == C.MISSING  # absent from the crashed run, as its other stages
+    assert alike.first_divergence is None and alike.exit_code == 3
+
+
+def test_a_variable_made_before_seeding_does_not_make_a_later_model_seeded_too_late():
+    """A step counter created before the seeding call, then a model after it whose init diverges."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:8")
+    counter = ev("init/step#1", "c0", site="train.py:5", detail={"name": "step", "fp": "c0", "sample": [0.0]})
+
+    def events(fp: str) -> list[Event]:
+        return [counter, seeded, ev("init/dense/kernel#1", fp, site="train.py:12",
+                                    detail={"name": "dense/kernel", "fp": fp, "sample": [0.1]})]
+    divergence = explain(compare(runs_for(s1_1=events("k1"), s1_2=events("k2")))).first_divergence
+    assert divergence.stage.key == "init/dense/kernel#1"
+    assert divergence.rule != "seeded-too-late"

@@ -111,11 +111,17 @@ def test_a_pass_left_with_break_is_recorded_as_partial(tmp_path):
     result = seedcheck_json("run", "tests/scripts/repeat_break.py", "--seed", "1", "--repeats", "2",
                             tmp_path=tmp_path)
     assert result.code == 1, result.stdout
-    (data,) = result.stages("data/loop@")
-    assert data["verdict"] == "diverged"
+    data, second = result.stages("data/loop@")
+    assert data["verdict"] == "diverged" and second["verdict"] == "reproducible"
     events = [json.loads(line) for line in (tmp_path / "runs" / "s1-1.jsonl").read_text().splitlines()[1:]]
-    (recorded,) = [event for event in events if event["key"] == data["key"]]
+    keys = [event["key"] for event in events]
+    recorded = events[keys.index(data["key"])]
     assert recorded["detail"]["batches"] == 12 and recorded["detail"]["partial"] is True
+    assert events[keys.index(second["key"])]["detail"]["batches"] == 3
+    # The first pass is recorded when the next one starts (its iterator gone), before the draw in
+    # the second loop's body; the second, still open when the script ends, at the exit.
+    draw = next(index for index, key in enumerate(keys) if key.startswith("rng/tf.random.uniform"))
+    assert keys.index(data["key"]) < draw < keys.index(second["key"])
     first = result.report["first_divergence"]
     assert (first["key"], first["rule"]) == (data["key"], "unseeded-dataset-shuffle")
     assert result.stage("init/sequential/dense/kernel#1")["verdict"] == "reproducible"

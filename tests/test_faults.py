@@ -35,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import REPO, SCRIPTS, processes_marked, seedcheck, seedcheck_json
@@ -524,3 +525,44 @@ def test_html_without_matplotlib_is_refused_before_any_run(tmp_path):
                        tmp_path / "r.html", env={"PYTHONPATH": str(blocked.parent)})
     assert_one_line_error(result, "--html needs matplotlib", "pip install 'seedcheck[html]'")
     assert not (tmp_path / "runs").exists()  # refused before a single run
+
+
+@pytest.mark.parametrize("name", ["../precious.jsonl", ".jsonl", "/tmp/seedcheck-never-here.jsonl", "..jsonl"])
+def test_force_never_follows_a_manifest_outside_its_directory(tmp_path, name):
+    """A manifest comes with saved runs from anywhere: its trace names must not steer --force."""
+    save = tmp_path / "save"
+    args = ["run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "1", "--save", save, "-q"]
+    assert seedcheck(*args).code == 0
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "data.txt").write_text("keep")
+    (save / "notes.txt").write_text("keep")
+    manifest = json.loads((save / "seedcheck-run.json").read_text())
+    manifest["runs"].append({"name": "x", "seed": 1, "status": "ok", "trace": name})
+    (save / "seedcheck-run.json").write_text(json.dumps(manifest))
+    result = seedcheck(*args, "--force")
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "precious" / "data.txt").read_text() == "keep" and (save / "notes.txt").read_text() == "keep"
+
+
+def test_a_baseline_deeper_in_the_save_directory_is_still_held_to(tmp_path):
+    """Only the traces --force replaces are re-recorded; a baseline elsewhere under --save is kept."""
+    golden = tmp_path / "ci" / "golden"
+    assert seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "1", "--save", golden,
+                     "-q").code == 0
+    (tmp_path / "ci" / "old.stdout.log").write_text("")
+    held = seedcheck("run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path / "ci", "--force",
+                     "--baseline", golden, "-q", env={"COLUMNS": "300"})
+    assert held.code == 0, held.stdout + held.stderr
+    assert "re-recording" not in held.stderr and "base:s1#1" in held.stdout and golden.is_dir()
+
+
+def test_a_report_file_that_fails_at_the_end_keeps_the_report_and_the_verdict(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    reproducible = seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "1", "--repeats", "2", "--save",
+                             tmp_path / "a", "-q", "--json", "/dev/full")
+    assert reproducible.code == 2 and "Reproducible" in reproducible.stdout
+    assert reproducible.stderr.strip() == "seedcheck: error: cannot write /dev/full: No space left on device"
+    diverged = seedcheck("run", SCRIPTS / "py_shuffle.py", "--seed", "1", "--repeats", "2", "--save", tmp_path / "b",
+                         "-q", "--junit", "/dev/full")
+    assert diverged.code == 1 and "cannot write /dev/full" in diverged.stderr  # the runs' verdict is kept

@@ -115,6 +115,7 @@ class KerasInstrumentation:
 
     # -- fit -------------------------------------------------------------------------------------
     def _instrumented_fit(self, original_fit: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+        self._recorder.guarded("data", self._steps.record_abandoned)  # a custom loop left with `break` before
         self._fit_count += 1
         fit_name = f"fit#{self._fit_count}"
         for action in self.on_first_fit:

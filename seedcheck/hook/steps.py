@@ -66,8 +66,9 @@ class StepCapture:
         self._counter: Any = None  # the graph's step counter, a TF variable
         # Data passes begun and not yet recorded (id(state) -> state), and those whose iterator was
         # dropped before its end (a `break` out of `for batch in dataset.repeat()`): recorded as
-        # partial passes at the next safe point (the next pass's first batch, a stop, the exit),
-        # never from the garbage collector's callback, which may run in the middle of a TF call.
+        # partial passes at the next safe point (the next pass's first batch, a weights snapshot, a
+        # fit, a stop, the exit), never from the garbage collector's callback, which may run in the
+        # middle of a TF call. One list for the whole run: each pass's finalizer appends to it.
         self._open_passes: dict[int, dict[str, Any]] = {}
         self._abandoned: list[dict[str, Any]] = []
         self._variables: list[Any] = []
@@ -350,6 +351,7 @@ class StepCapture:
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
     def record_weights(self, key: str, site: str | None = None) -> None:
+        self.record_abandoned()  # a pass left before these weights were taken comes first
         self.flush_pending()
         from seedcheck.fingerprint import snapshot
         from seedcheck.hook.variables import read_named
@@ -404,7 +406,7 @@ class StepCapture:
         state = iterator.__dict__.get("_seedcheck_pass")
         if state is None:
             if self._abandoned:
-                self._record_abandoned()
+                self.record_abandoned()
             state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
             self._open_passes[id(state)] = state
             state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
@@ -459,8 +461,12 @@ class StepCapture:
         for state in list(self._open_passes.values()):
             self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
 
-    def _record_abandoned(self) -> None:
-        abandoned, self._abandoned = self._abandoned, []
+    def record_abandoned(self) -> None:
+        """Record the passes whose iterator was dropped before its end, if any (cheap otherwise)."""
+        if not self._abandoned:
+            return
+        abandoned = self._abandoned[:]
+        self._abandoned.clear()  # the same list: the finalizers of passes still open append to it
         for state in abandoned:
             self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
 

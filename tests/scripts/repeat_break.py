@@ -1,5 +1,6 @@
 """A custom loop over an endless dataset (`repeat()`), left with `break` after a number of steps:
-the pass never reaches its end. Python and numpy are seeded (Keras 3 initializers follow Python's
+the pass never reaches its end. A second endless pass follows, also left with `break`, drawing
+from tf.random in its body: the first pass must be recorded before that draw, not at the exit. Python and numpy are seeded (Keras 3 initializers follow Python's
 `random`), TensorFlow is not, so the unseeded Dataset.shuffle orders the data differently each run."""
 import random
 
@@ -27,5 +28,10 @@ def step(features, labels):
 for number, (features, labels) in enumerate(dataset):
     step(features, labels)
     if number == 11:
+        break
+features_only = tf.data.Dataset.from_tensor_slices(x).batch(8).repeat()
+for number, features in enumerate(features_only):
+    tf.random.uniform([1], seed=1)  # eager, op-seeded: the same draw each run
+    if number == 2:
         break
 print(float(model.layers[0].kernel.numpy().sum()))
