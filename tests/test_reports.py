@@ -138,3 +138,11 @@ def test_one_run_for_each_of_two_seeds_is_not_called_reproducible():
     sentence, tone = labels.summary_line(comparison)
     assert sentence.startswith("One run per seed") and "2 seeds were compared with each other" in sentence
     assert tone == "warn" and comparison.exit_code == 0
+
+
+def test_the_header_says_when_the_runs_were_a_force_seed_what_if():
+    runs = runs_for(s1_1=[seed_call("random.seed", 1, 1)], s1_2=[seed_call("random.seed", 1, 1)])
+    assert "force-seed" not in labels.header_line(compare(runs), "train.py")
+    for forced in runs:
+        forced.trace.header["force_seed"] = True
+    assert "what-if: everything seeded first (--force-seed)" in labels.header_line(compare(runs), "train.py")

@@ -34,6 +34,10 @@ def header_line(comparison: Comparison, target: str) -> str:
         parts.append(f"{comparison.jobs} at a time (--jobs: runs shared the CPU cores)")
     if exit_detail.get("stopped"):
         parts.append(f"training stopped after {exit_detail.get('steps')} steps (--max-steps)")
+    forced = [run for run in runs if run.trace is not None and run.trace.header.get("force_seed")]
+    if forced:  # a what-if: the verdict is about the script seeded by seedcheck, not as written
+        parts.append("what-if: everything seeded first (--force-seed)" if len(forced) == len(runs)
+                     else f"what-if: {len(forced)} of {len(runs)} runs seeded first (--force-seed)")
     return " · ".join(parts)
 
 
