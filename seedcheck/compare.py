@@ -159,6 +159,13 @@ class Comparison:
         return {"failed": EXIT_RUN_FAILED, "diverged": EXIT_DIVERGED}.get(self.verdict, EXIT_REPRODUCIBLE)
 
     @property
+    def repeats_compared(self) -> bool:
+        """Whether some seed has two runs with traces (a baseline's included): runs were held to each
+        other, not only seeds to seeds."""
+        seeds = [run.seed for run in self.runs if run.trace is not None]
+        return any(seeds.count(seed) > 1 for seed in set(seeds))
+
+    @property
     def seeds(self) -> list[int | None]:
         return list(dict.fromkeys(run.seed for run in self.runs))
 

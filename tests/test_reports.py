@@ -146,3 +146,13 @@ def test_the_header_says_when_the_runs_were_a_force_seed_what_if():
     for forced in runs:
         forced.trace.header["force_seed"] = True
     assert "what-if: everything seeded first (--force-seed)" in labels.header_line(compare(runs), "train.py")
+
+
+def test_the_json_report_says_whether_runs_of_a_seed_were_compared():
+    """`reproducible` with one run per seed only means nothing diverged: CI scripts can tell."""
+    once = compare(runs_for(s1_1=[seed_call("random.seed", 1, 1)], s2_1=[seed_call("random.seed", 2, 2)]))
+    twice = compare(runs_for(s1_1=[seed_call("random.seed", 1, 1)], s1_2=[seed_call("random.seed", 1, 1)]))
+    for comparison, compared in ((once, False), (twice, True)):
+        document = json.loads(json_report.dumps(explain(comparison), "train.py"))
+        validate_report(document)
+        assert document["repeats_compared"] is compared and document["verdict"] == "reproducible"

@@ -12,7 +12,8 @@ from seedcheck.trace import json_safe
 # Version of the report document. Bump on a change that breaks a consumer, and log it here:
 #   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
 #                        warnings, notes, tolerance, ignore, environment_differences;
-#                        variations (`seedcheck vary` only) added in 0.1.0 too.
+#                        variations (`seedcheck vary` only) added in 0.1.0 too; repeats_compared
+#                        added later, optional in the schema (a document without it still validates).
 # The document is described by seedcheck/report/report-1.schema.json (JSON Schema 2020-12), shipped
 # with the package; tests validate every report they make against it.
 REPORT_FORMAT = 1
@@ -30,6 +31,7 @@ def document(comparison: Comparison, target: str) -> dict[str, Any]:
         "terminated": comparison.terminated,
         "jobs": comparison.jobs,
         "stopped_early": comparison.fail_fast,
+        "repeats_compared": comparison.repeats_compared,
         "tolerance": {"rtol": comparison.tolerance.rtol, "atol": comparison.tolerance.atol},
         "ignore": list(comparison.ignore),
         "runs": [

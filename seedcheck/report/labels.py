@@ -180,12 +180,11 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         what = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) \
             else "the runs recorded no stage to compare (no seeding, draws, weights or data)"
         return f"Nothing checked: {what}.", "warn"
-    traced = [r for r in comparison.runs if r.trace is not None]
-    per_seed = [sum(r.seed == seed for r in traced) for seed in dict.fromkeys(r.seed for r in traced)]
-    if (judged and all(s.verdict == UNCHECKED for s in judged)) or (per_seed and max(per_seed) < 2):
+    seeds = len({r.seed for r in comparison.runs if r.trace is not None})
+    if (judged and all(s.verdict == UNCHECKED for s in judged)) or (seeds and not comparison.repeats_compared):
         # Seeds compared with each other say whether a stage follows the seed, never whether a run repeats.
-        between = (f"; the {len(per_seed)} seeds were compared with each other only (seed-insensitive stages "
-                   "are marked)") if len(per_seed) > 1 else ""
+        between = (f"; the {seeds} seeds were compared with each other only (seed-insensitive stages "
+                   "are marked)") if seeds > 1 else ""
         return f"One run per seed: nothing to compare yet (use --repeats 2 or more){between}.", "warn"
     tolerance = comparison.tolerance
     ignored = sum(s.verdict == IGNORED for s in stages)
