@@ -589,8 +589,12 @@ def _seedcheck_files(save_dir: Path) -> list[Path]:
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     for path in save_dir.glob("*.jsonl"):
-        if path.is_file() and (_is_trace(path) or path.stat().st_size == 0):  # empty: a run that died at once
-            stems.add(path.name.removesuffix(".jsonl"))
+        if not path.is_file():
+            continue  # a directory, or a link to nothing
+        stem = path.name.removesuffix(".jsonl")
+        died_at_once = path.stat().st_size == 0 and (save_dir / f"{stem}.stderr.log").is_file()  # empty, with its log
+        if died_at_once or _is_trace(path):
+            stems.add(stem)
     found = [manifest] if manifest.is_file() else []
     for stem in sorted(stems):
         for path in (save_dir / f"{stem}.jsonl", save_dir / f"{stem}.stdout.log", save_dir / f"{stem}.stderr.log",
