@@ -30,6 +30,10 @@ class SeedingCall:
     asked: object
     applied: object
 
+    def seeds(self, rng: str) -> bool:
+        """Whether this call seeded `rng` (python, numpy, tf): a call that asked for no seed did not."""
+        return self.applied is not None and rng in RNGS_SEEDED_BY.get(self.api, ())
+
 
 def seeding_calls(comparison: Comparison, after: str | None = None) -> list[SeedingCall]:
     """The seeding calls of the reference run, in order; with `after`, only those after that stage."""
@@ -61,7 +65,7 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         return None
     calls = seeding_calls(comparison)
     tf_calls = [c for c in calls if c.api == "tf.random.set_seed" and c.applied is not None]
-    seeds_python = any("python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None for c in calls)
+    seeds_python = any(c.seeds("python") for c in calls)
     if not tf_calls or seeds_python:
         return None
     what = ("a layer's random state (Dropout, noise, augmentation) given no seed draws its seed" if layer_rng
@@ -111,7 +115,8 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     inputs = [s for s in earlier if s.kind in ("init", "data") or (s.kind == "weights" and s.key.endswith("/init"))]
     if not inputs or any(s.verdict not in (REPRODUCIBLE, CLOSE) for s in inputs):
         return None
-    if not any(s.kind == "data" for s in inputs):
+    data_recorded = any(s.kind == "data" for s in inputs)
+    if not data_recorded:
         same = "initial weights are identical (the data order was not recorded: the data is read inside a " \
                "tf.function, or not through tf.data), yet training diverged"
     else:
@@ -129,7 +134,7 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     return Hint(
         "training-nondeterminism",
         f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
-        + ("" if any(s.kind == "data" for s in inputs) else ", or the data order (a random op in the input "
+        + ("" if data_recorded else ", or the data order (a random op in the input "
            "pipeline, a tf.data shuffle seeded from a varying state)") + ".",
         "call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
@@ -209,7 +214,7 @@ def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hin
     if stage.kind != "data" or not _uses_tensorflow(comparison):
         return None
     calls = [c for c in seeding_calls(comparison) if c.applied is not None]
-    if not calls or any("tf" in RNGS_SEEDED_BY.get(c.api, ()) for c in calls):
+    if not calls or any(c.seeds("tf") for c in calls):
         return None
     seeded = ", ".join(f"{c.api}{_where(c)}" for c in calls[:2])
     in_fit = stage.key.startswith("data/fit#")
@@ -284,10 +289,11 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
         next((i for i, event in enumerate(reference.trace.events) if event.kind == "init"), None)
     if first_init is None:
         return None
-    before = seeding_calls(comparison)[: sum(1 for e in reference.trace.events[:first_init] if e.kind == "seed")]
+    calls = seeding_calls(comparison)
     later = seeding_calls(comparison, after=keys[first_init])
-    seeds_python = [c for c in later if "python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None]
-    if not seeds_python or any("python" in RNGS_SEEDED_BY.get(c.api, ()) and c.applied is not None for c in before):
+    before = calls[:len(calls) - len(later)]
+    seeds_python = [c for c in later if c.seeds("python")]
+    if not seeds_python or any(c.seeds("python") for c in before):
         return None
     created = reference.trace.events[first_init].site
     return Hint(

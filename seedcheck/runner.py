@@ -324,15 +324,14 @@ def _complete_trace(trace: Trace, code: int | None, duration: float) -> None:
     (`os._exit`, common at the end of TF scripts that hang in shutdown), so the hook's exit-time
     work never ran. The runner writes the `exit` event it knows, marked as its own, so that the
     trace read later (`compare`, `--baseline`) tells the same story as this run's report."""
-    event = Event("exit", "exit", code, detail={"duration_s": round(duration, 3), "written_by": "runner"},
-                  t=round(duration, 6))
+    record = {"kind": "exit", "key": "exit", "value": code, "site": None,
+              "detail": {"duration_s": round(duration, 3), "written_by": "runner"}, "t": round(duration, 6)}
     try:
         with open(trace.path, "ab") as handle:
-            handle.write(encode_line({"kind": event.kind, "key": event.key, "value": event.value, "site": None,
-                                      "detail": event.detail, "t": event.t}))
+            handle.write(encode_line(record))
     except OSError:
         return  # the trace stays as the run left it: a later compare calls it incomplete
-    trace.events.append(event)
+    trace.events.append(Event(**record))
 
 
 def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -127,8 +127,7 @@ def _read(path: Path) -> Trace:
 
 
 def _from_trace(trace: Trace, manifest_entry: dict[str, Any] | None) -> RunResult:
-    seed = trace.header.get("seed")
-    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    seed = trace.seed  # read_trace refuses a header seed that is not a whole number
     exit_event = trace.find("exit")
     if manifest_entry is not None:
         status = str(manifest_entry.get("status", "ok"))

@@ -405,8 +405,7 @@ class StepCapture:
             fingerprint = combine([array_fingerprint(_host_view(t)) for t in parts])
         state = iterator.__dict__.get("_seedcheck_pass")
         if state is None:
-            if self._abandoned:
-                self.record_abandoned()
+            self.record_abandoned()
             state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
             self._open_passes[id(state)] = state
             state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
@@ -458,8 +457,7 @@ class StepCapture:
         """Record every pass begun and not finished as partial: at a --max-steps stop, and at the
         exit (an iterator the script still holds, or one it left with `break`)."""
         self._abandoned.clear()
-        for state in list(self._open_passes.values()):
-            self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
+        self._record_partial(list(self._open_passes.values()))
 
     def record_abandoned(self) -> None:
         """Record the passes whose iterator was dropped before its end, if any (cheap otherwise)."""
@@ -467,7 +465,10 @@ class StepCapture:
             return
         abandoned = self._abandoned[:]
         self._abandoned.clear()  # the same list: the finalizers of passes still open append to it
-        for state in abandoned:
+        self._record_partial(abandoned)
+
+    def _record_partial(self, states: list[dict[str, Any]]) -> None:
+        for state in states:
             self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
 
     def _end_pass(self, iterator: Any, partial: bool = False) -> None:
