@@ -239,6 +239,8 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
                        "and are not compared with it", err=True)
             baseline = None
+    if force_seed and run_seeds == [None]:
+        raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
                    force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,

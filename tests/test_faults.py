@@ -313,6 +313,7 @@ def assert_one_line_error(result, *words: str) -> None:
         (["run", "sample_scripts/classifier_fully_seeded.py", "--repeats", "0"], ["--repeats"]),
         (["run", "sample_scripts/classifier_fully_seeded.py", "--timeout", "0"], ["--timeout"]),
         (["run", "sample_scripts/classifier_fully_seeded.py", "--format", "xml"], ["--format"]),
+        (["run", "tests/scripts/python_seeding.py", "--force-seed"], ["--force-seed", "--seed N"]),
         (["run", "-m", "no_such_module_xyz"], ["no module named 'no_such_module_xyz'"]),
         (["frobnicate"], ["frobnicate"]),
         (["run", "sample_scripts/classifier_fully_seeded.py", "--rtol", "nan"], ["--rtol", "not a finite number"]),

@@ -35,14 +35,35 @@ def test_override_replaces_literal_seeds_and_records_them(tmp_path):
     assert result.code == 0, result.stderr
     trace = read_trace(tmp_path / "runs" / "s3-1.jsonl")
     seeds = [(e.key, e.site, e.detail["asked"], e.detail["applied"]) for e in trace.events if e.kind == "seed"]
+    # The first seed becomes the run's; the next keeps its distance from it (6 - 5 = 1).
     assert seeds == [("seed/random.seed#1", "tests/scripts/python_seeding.py:6", 5, 3),
-                     ("seed/numpy.random.seed#1", "tests/scripts/python_seeding.py:7", 6, 3)]
+                     ("seed/numpy.random.seed#1", "tests/scripts/python_seeding.py:7", 6, 4)]
     # Both runs drew the same numbers from the overridden seed, and TensorFlow was never imported.
     logs = [(tmp_path / "runs" / f"s3-{i}.stdout.log").read_text() for i in (1, 2)]
     assert logs[0] == logs[1] and logs[0].strip()
     assert trace.find("exit").detail["tensorflow_used"] is False
     assert "TensorFlow not used" in seedcheck("run", "tests/scripts/python_seeding.py", "--seed", "3",
                                               "--repeats", "2", "--save", tmp_path / "again", "-q").stdout
+
+
+def test_override_keeps_the_distance_between_seeds(tmp_path):
+    """`np.random.seed(seed + epoch)`: each epoch keeps its own seed. Handed its seed through `{seed}`,
+    the script computes what plain python computes; with another literal, the shift is the same for
+    every call."""
+    script = "tests/scripts/reseeds_each_epoch.py"
+    plain = subprocess.run([sys.executable, script, "7"], capture_output=True, text=True, check=True,
+                           stdin=subprocess.DEVNULL).stdout
+    result = seedcheck("run", script, "--seed", "7", "--repeats", "1", "--save", tmp_path / "arg", "-q",
+                       "--", "{seed}")
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "arg" / "s7-1.stdout.log").read_text() == plain
+    orders = json.loads(plain)
+    assert len({str(order) for order in orders}) == 3  # the script's own epochs differ
+    result = seedcheck("run", script, "--seed", "7", "--repeats", "1", "--save", tmp_path / "literal", "-q")
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "literal" / "s7-1.stdout.log").read_text() == plain  # 123, 124, 125 -> 7, 8, 9
+    trace = read_trace(tmp_path / "literal" / "s7-1.jsonl")
+    assert [(e.detail["asked"], e.value) for e in trace.events if e.kind == "seed"] == [(123, 7), (124, 8), (125, 9)]
 
 
 def test_no_override_leaves_literals_alone(tmp_path):

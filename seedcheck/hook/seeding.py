@@ -5,11 +5,18 @@ applied). With override on, the run's seed is applied instead of the literal: `-
 on any script while keeping *which* seeding calls it makes, the thing under test. A call that
 asks for no seed (`random.seed()`, meaning fresh entropy) is passed through: replacing it would
 make an unseeded script look seeded.
+
+The override shifts every integer seed by one amount, the one that turns the script's first seed
+into the run's seed: `np.random.seed(seed + epoch)` stays a different seed each epoch, as under
+plain `python` (replacing every literal by the run's seed made each epoch repeat the first one's
+order), and a script handed its seed through `{seed}` computes exactly what it would without
+seedcheck. Seeds are kept in numpy's range, 0 to 2**32 - 1.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 from typing import Any, Callable
 
@@ -21,6 +28,7 @@ NUMPY_SEED = "numpy.random.seed"
 TF_SEED = "tf.random.set_seed"
 KERAS_SEED = "keras.utils.set_random_seed"
 FORCE_SEED = "seedcheck --force-seed"
+SEED_RANGE = 2**32  # numpy's seeds: applied seeds stay valid for every seeding API
 RNGS_SEEDED_BY = {PYTHON_SEED: ("python",), NUMPY_SEED: ("numpy",), TF_SEED: ("tf",),
                   KERAS_SEED: ("python", "numpy", "tf"), FORCE_SEED: ("python", "numpy", "tf")}
 
@@ -32,6 +40,7 @@ class SeedingOverride:
         self._override = override and run_seed is not None
         self._inside = threading.local()
         self._seeded: set[str] = set()  # RNG families a seeding call has reached: python, numpy, tf
+        self._first_asked: int | None = None  # the script's first integer seed: the shift's origin
 
     def is_seeded(self, rng: str) -> bool:
         return rng in self._seeded
@@ -51,7 +60,7 @@ class SeedingOverride:
             asked = args[0] if args else kwargs.get(keyword)
             applied = asked
             if self._override and asked is not None:
-                applied = self._run_seed
+                applied = self._shifted(asked)
                 if args:
                     args = (applied, *args[1:])
                 else:
@@ -67,6 +76,19 @@ class SeedingOverride:
 
         seeding_call.__seedcheck_original__ = original  # type: ignore[attr-defined]
         return seeding_call
+
+    def _shifted(self, asked: Any) -> int:
+        """The seed applied in place of `asked`: shifted by the amount that makes the first seed the
+        run's. A seed that is not an integer (a string for `random.seed`, an array for numpy's)
+        has no distance to keep and gets the run's seed itself."""
+        assert self._run_seed is not None
+        try:
+            value = operator.index(asked)  # ints and numpy integers; not floats, strings or arrays
+        except TypeError:
+            return self._run_seed
+        if self._first_asked is None:
+            self._first_asked = value
+        return (self._run_seed + value - self._first_asked) % SEED_RANGE
 
     def _record(self, api: str, asked: Any, applied: Any) -> None:
         site = self._recorder.user_site()
