@@ -88,7 +88,9 @@ def _detail(stage: Stage) -> dict:
 def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if any(c.applied is not None for c in seeding_calls(comparison)):
         return None
-    if not _uses_tensorflow(comparison):
+    if not _uses(comparison, "numpy"):
+        fix = "seed at the start of the script: random.seed(seed) (or draw from random.Random(seed))"
+    elif not _uses(comparison, "tensorflow"):
         fix = "seed at the start of the script: random.seed(seed) and np.random.seed(seed) (or draw from " \
               "random.Random(seed) / np.random.default_rng(seed))"
     else:
@@ -101,10 +103,11 @@ def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | Non
     )
 
 
-def _uses_tensorflow(comparison: Comparison) -> bool:
+def _uses(comparison: Comparison, module: str) -> bool:
+    """Whether the script imported `module` (tensorflow, numpy); yes when the trace does not say."""
     reference = comparison.reference
     exit_event = reference.trace.find("exit") if reference and reference.trace else None
-    return bool((exit_event.detail or {}).get("tensorflow_used", True)) if exit_event else True
+    return bool((exit_event.detail or {}).get(f"{module}_used", True)) if exit_event else True
 
 
 def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -211,7 +214,7 @@ def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hin
     """Numpy and Python seeded, TensorFlow not: fit's shuffle of array input (tf.random.shuffle
     under the hood) and unseeded random ops in a tf.data pipeline draw from TensorFlow's seed."""
     stage = divergence.stage
-    if stage.kind != "data" or not _uses_tensorflow(comparison):
+    if stage.kind != "data" or not _uses(comparison, "tensorflow"):
         return None
     calls = [c for c in seeding_calls(comparison) if c.applied is not None]
     if not calls or any(c.seeds("tf") for c in calls):
@@ -311,7 +314,8 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
         return None
     seeded = {rng for c in seeding_calls(comparison) if c.applied is not None for rng in RNGS_SEEDED_BY.get(c.api, ())}
     names = {"python": "Python's `random`", "numpy": "numpy's global RNG", "tf": "TensorFlow"}
-    used = ("python", "numpy", "tf") if _uses_tensorflow(comparison) else ("python", "numpy")
+    imported = {"python": True, "numpy": _uses(comparison, "numpy"), "tf": _uses(comparison, "tensorflow")}
+    used = [rng for rng in ("python", "numpy", "tf") if imported[rng]]
     unseeded = [names[rng] for rng in used if rng not in seeded]
     return Hint(
         "output-only",

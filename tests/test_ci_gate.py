@@ -163,6 +163,8 @@ def test_config_sets_defaults_and_the_command_line_wins(tmp_path: Path) -> None:
     assert [run["name"] for run in overridden.report["runs"]] == ["s8#1", "s8#2", "s8#3"]
     assert overridden.report["ignore"] == ["exit"]  # a list option given on the command line replaces the config's
     assert overridden.code == 1 and overridden.report["first_divergence"]["kind"] == "shuffle"
+    first = overridden.report["first_divergence"]
+    assert first["rule"] == "seeds-nothing" and "np." not in first["fix"], first  # the script has no numpy
 
 
 @pytest.mark.parametrize(("setting", "message"), [

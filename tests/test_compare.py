@@ -432,6 +432,27 @@ def test_an_output_file_alone_differing_names_the_rngs_nothing_seeds():
     assert not any("no result" in warning for warning in comparison.warnings)  # the artifact is a result
 
 
+def test_hints_name_only_the_rngs_of_modules_the_script_imported():
+    """A script with no numpy is not told to seed numpy (traces without the flag: assumed imported)."""
+    def first(exit_detail):
+        exit_event = ev("exit", 0, detail=exit_detail)
+        runs = runs_for(s1_1=[ev("output/out.txt", "aa", detail={"path": "out.txt"}), exit_event],
+                        s1_2=[ev("output/out.txt", "bb", detail={"path": "out.txt"}), exit_event])
+        return explain(compare(runs)).first_divergence
+
+    bare = first({"tensorflow_used": False, "numpy_used": False})
+    assert bare.rule == "seeds-nothing" and "np." not in bare.fix and "random.seed(seed)" in bare.fix
+    with_numpy = first({"tensorflow_used": False, "numpy_used": True})
+    assert "np.random.seed(seed)" in with_numpy.fix
+    assert "np.random.seed(seed)" in first({"tensorflow_used": False}).fix  # an older trace
+    seeded = seed_call("random.seed", 1, 1)
+    exit_event = ev("exit", 0, detail={"tensorflow_used": False, "numpy_used": False})
+    runs = runs_for(s1_1=[seeded, ev("output/out.txt", "aa", detail={"path": "out.txt"}), exit_event],
+                    s1_2=[seeded, ev("output/out.txt", "bb", detail={"path": "out.txt"}), exit_event])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.rule == "output-only" and "nothing seeds" not in divergence.cause, divergence.cause
+
+
 def test_a_missing_stage_gets_no_hint():
     full = [ev("weights/fit#1/init", "w0"), ev("output/model.keras", "m")]
     comparison = explain(compare(runs_for(s1_1=full, s1_2=full[:1])))

@@ -172,6 +172,9 @@ class Session:
         return exit_code
 
     def finish(self, exit_code: int, error: BaseException | None, duration: float) -> None:
+        # What the script imported, before seedcheck's own recording below imports anything: the
+        # hints only name the RNGs a script can draw from.
+        used = {"tensorflow_used": "tensorflow" in sys.modules, "numpy_used": "numpy" in sys.modules}
         if "tensorflow" in self._ready:
             self.recorder.guarded("data", self.steps.end_open_passes)
             self.recorder.guarded("weights", self.steps.flush_pending)
@@ -184,7 +187,7 @@ class Session:
 
             self.recorder.guarded("output", lambda: record_artifacts(
                 self.recorder, self.settings.artifacts, self.settings.seed, run_dir=self.settings.run_dir))
-        detail: dict[str, Any] = {"duration_s": round(duration, 3), "tensorflow_used": "tensorflow" in sys.modules}
+        detail: dict[str, Any] = {"duration_s": round(duration, 3), **used}
         if self.settings.max_steps is not None:
             detail["max_steps"] = self.settings.max_steps
             detail["steps"] = self.steps.steps
