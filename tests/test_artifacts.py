@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import zipfile
 
-from seedcheck.hook.artifacts import fingerprint_file
+from seedcheck.artifacts import fingerprint_file
 
 
 def keras_like(path, date_time, date_saved, object_id, weights=b"\x01\x02"):
