@@ -152,7 +152,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
                      help="End each run's training after N optimizer steps (the trace is complete up to there)."),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
-                     help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed)."),
+                     help="A file the script writes, fingerprinted after each run ends (repeatable; {seed} and {run_dir} allowed)."),
         click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
