@@ -152,7 +152,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
                      help="End each run's training after N optimizer steps (the trace is complete up to there)."),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
-                     help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed)."),
+                     help="A file the script writes, fingerprinted after each run ends (repeatable; {seed} and {run_dir} allowed)."),
         click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
@@ -241,6 +241,9 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             baseline = None
     if force_seed and run_seeds == [None]:
         raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
+    _check_seed_placeholders(target.args, artifacts, run_seeds)
+    parallel = jobs > 1 and (variations is not None or len(run_seeds) * repeats > 1)
+    _check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
     plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
                    save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
                    force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
@@ -519,6 +522,43 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
         where = f" (line {err.lineno})" if isinstance(err, SyntaxError) and err.lineno else ""
         raise UsageProblem(f"{script} is not a Python script{where}: {err.msg if isinstance(err, SyntaxError) else err}") from None
     return Target(script=script, module=None, args=args)
+
+
+def _check_seed_placeholders(args: tuple[str, ...], artifacts: tuple[str, ...], run_seeds: list[int | None]) -> None:
+    """`{seed}` needs a seed: without one it would reach the script (or name the file) literally, and
+    every run would crash or miss its file."""
+    if None not in run_seeds:
+        return
+    unseeded = "but the runs have no seed: give --seed N (or a --baseline recorded with seeds)"
+    if any("{seed}" in arg for arg in args):
+        raise UsageProblem(f"{{seed}} in the script's arguments, {unseeded}")
+    for template in artifacts:
+        if "{seed}" in template:
+            raise UsageProblem(f"--artifact {template!r}: {{seed}} in it, {unseeded}")
+
+
+def _check_artifacts(artifacts: tuple[str, ...], run_seeds: list[int | None], jobs: int) -> None:
+    """An --artifact must name one file per run: refused before any run, not reported as a divergence."""
+    for template in artifacts:
+        problem = _artifact_problem(template, run_seeds, jobs)
+        if problem is not None:
+            raise UsageProblem(f"--artifact {template!r}: {problem}")
+
+
+def _artifact_problem(template: str, run_seeds: list[int | None], jobs: int) -> str | None:
+    if not template.strip():
+        return "empty; name the file the script writes"
+    if template.endswith(("/", os.sep)) or template.rstrip("/" + os.sep) == "{run_dir}":
+        return "names a directory; name the file the script writes in it"
+    if jobs > 1 and "{run_dir}" not in template:
+        return (f"with --jobs {jobs}, parallel runs would share this file (one run could be checked against "
+                "another's); put {run_dir} in it, e.g. '{run_dir}/model.keras', and have the script write there")
+    if "{run_dir}" not in template:
+        for seed in run_seeds:
+            path = template.replace("{seed}", str(seed)) if seed is not None else template
+            if os.path.isdir(path):
+                return f"{path} is a directory; name the file the script writes in it"
+    return None
 
 
 def _save_dir_path(save_dir: Path | None) -> Path:

@@ -68,11 +68,12 @@ class Stage:
     seed_sensitive: bool = False  # reproducible within each seed, different between seeds
     deviation: float | None = None  # close: the largest |Δ| seen in norms, samples or values
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
+    not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
 
     @property
     def fails(self) -> bool:
         """Whether this stage makes the check fail."""
-        return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS
+        return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS and not self.not_reached
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     if ended_early:
         comparison.warnings.append(
             f"{', '.join(ended_early)}: the script ended its own process (os._exit?) before seedcheck's hook "
-            "could finish, so what it records at exit (final weights, draws past the per-site cap, --artifact files) is missing")
+            "could finish, so what it records at exit (final weights, draws past the per-site cap) is missing")
+    comparison.warnings.extend(_not_reached_warnings(stages))
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
@@ -227,7 +229,8 @@ def _index(trace: Trace) -> dict[str, Event]:
 
 def _stage_order(runs: list[RunResult]) -> list[str]:
     """The reference run's event order, with stages only other runs reached placed after the
-    stage that preceded them there."""
+    stage that preceded them there; `exit` last, though the runner appends the --artifact files
+    after it (they are taken once the process has ended)."""
     order: list[str] = []
     placed: set[str] = set()
     ordered_runs = sorted(runs, key=lambda run: not run.ok)
@@ -239,6 +242,9 @@ def _stage_order(runs: list[RunResult]) -> list[str]:
                 order.insert(position, event.key)
                 placed.add(event.key)
             previous = event.key
+    if "exit" in placed:
+        order.remove("exit")
+        order.append("exit")
     return order
 
 
@@ -249,15 +255,22 @@ def canonical(value: Any) -> str:
 
 def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResult],
            tolerance: Tolerance = BITWISE) -> Stage:
+    excused: set[str] = set()  # runs that may lack the stage: stopped by --fail-fast, or by --max-steps first
     if first.kind == "output":
         unwritten = [name for name, event in events.items() if _not_written(event)]
-        if any(run.ok for run in runs if run.name in unwritten) or len(unwritten) == len(events):
+        stopped_first = {run.name for run in runs if run.name in unwritten and stopped_by_max_steps(run)}
+        if len(stopped_first) == len(events):
+            return Stage(key=key, kind=first.kind, site=first.site, verdict=MISSING, not_reached=True,
+                         values={name: event.value for name, event in events.items()}, events=events)
+        written_by_none = len(unwritten) == len(events)
+        if written_by_none or any(run.ok for run in runs if run.name in unwritten and run.name not in stopped_first):
             # An --artifact a run that finished did not write: no file to compare, whatever the others did.
             return Stage(key=key, kind=first.kind, site=first.site, verdict=MISSING,
                          values={name: event.value for name, event in events.items()}, events=events)
         # Not written by runs that crashed: absent from them, as any stage a crashed run never reached.
         events = {name: event for name, event in events.items() if name not in unwritten}
         first = next(iter(events.values()))
+        excused = stopped_first
     values = {name: event.value for name, event in events.items()}
     site = next((event.site for event in events.values() if event.site), None)
     stage = Stage(key=key, kind=first.kind, site=site, verdict=REPRODUCIBLE, values=values, events=events)
@@ -286,7 +299,7 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         if stage.verdict == DIVERGED:
             return stage
     # A run --fail-fast stopped early lacks later stages by design: only the others must have it.
-    if any(run.name not in events for run in runs if run.status != "stopped"):
+    if any(run.name not in events for run in runs if run.status != "stopped" and run.name not in excused):
         stage.verdict = MISSING
         return stage
     if stage.verdict == CLOSE:
@@ -433,12 +446,14 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
             written = [name for name in stage.values if name not in unwritten]
             path = stage.key.removeprefix("output/")
             text = f"{path} was not written by {', '.join(unwritten)}" + (
-                f" (only by {', '.join(written)})" if written else ": no run wrote it")
+                f" (only by {', '.join(written)})" if written else ": no run wrote it") + _left_over(stage, unwritten)
             pair = (written[0], unwritten[0]) if written else (unwritten[0], unwritten[-1])
             return Divergence(stage, text, pair,
-                              cause="the file named by --artifact was not there when the run ended",
-                              fix="check the path: it is relative to the working directory, with {seed} and "
-                                  "{run_dir} replaced per run", rule="artifact-not-written")
+                              cause="the run did not write the file named by --artifact (no file there when its "
+                                    "process ended, or only one left unchanged from before it)",
+                              fix="check the path: a relative one starts from the directory seedcheck was run in "
+                                  "(whatever directory the script moves to), with {seed} and {run_dir} replaced "
+                                  "per run", rule="artifact-not-written")
         if stage.verdict == MISSING:
             absent = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
             if any(name not in failed for name in absent):
@@ -457,6 +472,13 @@ def _diverged_among(stage: Stage, runs: list[RunResult], exclude: set[str]) -> b
     return any(len(values) > 1 for values in by_seed.values())
 
 
+def _left_over(stage: Stage, unwritten: list[str]) -> str:
+    """Where a file from before the run is at the path, unchanged: said, since the user will find a file there."""
+    stale = [name for name in unwritten if (stage.events[name].detail or {}).get("unchanged")]
+    return f"; the file there is older than {'the run' if len(unwritten) == 1 else 'those runs'}, left unchanged" \
+        if stale else ""
+
+
 def unwritten_by(stage: Stage) -> list[str]:
     """The runs that did not write an --artifact file (an `output` event marked missing)."""
     if stage.kind != "output":
@@ -466,6 +488,19 @@ def unwritten_by(stage: Stage) -> list[str]:
 
 def _not_written(event: Event) -> bool:
     return isinstance(event.detail, dict) and bool(event.detail.get("missing"))
+
+
+def stopped_by_max_steps(run: RunResult) -> bool:
+    """Whether --max-steps ended the run's training, and with it the script (its exit event says so)."""
+    exit_event = run.trace.find("exit") if run.trace is not None else None
+    return exit_event is not None and isinstance(exit_event.detail, dict) and exit_event.detail.get("stopped") is True
+
+
+def _not_reached_warnings(stages: list[Stage]) -> list[str]:
+    """An --artifact no run wrote because --max-steps stopped every run first: said, not failed."""
+    return [f"--artifact {stage.key.removeprefix('output/')}: not written, as --max-steps stopped each run's "
+            "training, and with it the script, first; not counted (a check without --max-steps compares it)."
+            for stage in stages if stage.not_reached]
 
 
 def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:

@@ -118,8 +118,9 @@ def _checked(section: dict[str, Any], path: Path) -> dict[str, Any]:
 
 
 def _relative(value: str, base: Path) -> str:
-    """A path from the config, made relative to the working directory (what the CLI takes)."""
-    if os.path.isabs(value):
+    """A path from the config, made relative to the working directory (what the CLI takes). One that
+    starts with `{run_dir}` is already a run's own directory, wherever the config is."""
+    if os.path.isabs(value) or value.startswith("{run_dir}"):
         return value
     return os.path.relpath(base / value)
 

@@ -5,7 +5,9 @@ the whole group (the script's own children included), and the terminal's Ctrl-C 
 seedcheck, which then decides. The script's stdout/stderr go to per-run log files; each run also
 gets its own empty directory for its outputs ($SEEDCHECK_RUN_DIR), so parallel runs (--jobs)
 never write over each other. With --fail-fast, the traces are read while they are written and the
-remaining work is stopped at the first disagreement between two runs of one seed.
+remaining work is stopped at the first disagreement between two runs of one seed. The --artifact
+files are fingerprinted here, after each run's process has ended (Python's shutdown may still
+write them), and appended to its trace after the `exit` event.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import seedcheck
+from seedcheck.artifacts import Artifact, before_run, output_records
 from seedcheck.compare import BITWISE, RunResult, Tolerance
 from seedcheck.hook.settings import ENV_VAR, HookSettings
 from seedcheck.trace import Event, Trace, TraceError, TraceTail, encode_line, read_trace
@@ -150,9 +153,14 @@ def substitute(args: tuple[str, ...], seed: int | None, run_dir: str) -> list[st
     return out if seed is None else [arg.replace("{seed}", str(seed)) for arg in out]
 
 
+def run_dir_path(plan: RunPlan, spec: RunSpec) -> str:
+    """The run's own output directory, absolute: what $SEEDCHECK_RUN_DIR and `{run_dir}` name."""
+    return str((plan.save_dir / spec.run_dir).resolve())
+
+
 def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
     env = dict(os.environ)
-    run_dir = str((plan.save_dir / spec.run_dir).resolve())
+    run_dir = run_dir_path(plan, spec)
     settings = HookSettings(
         trace=str((plan.save_dir / spec.trace_file).resolve()),
         run=spec.name,
@@ -164,7 +172,6 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         force_seed=plan.force_seed,
         every=plan.every,
         max_steps=plan.max_steps,
-        artifacts=list(plan.artifacts),
         run_dir=run_dir,
         command=[plan.target.label, *plan.target.args],
         variation=dict(spec.variation),
@@ -194,6 +201,7 @@ class _Active:
     started: float
     logs: list[Any]
     tail: TraceTail
+    artifacts: list[Artifact]  # the --artifact files, as they were before the run started
 
 
 class Runner:
@@ -247,12 +255,14 @@ class Runner:
         if self.progress:
             self.progress.started(spec)
         logs = [open(save / f"{spec.file_stem}.stdout.log", "wb"), open(save / f"{spec.file_stem}.stderr.log", "wb")]
+        artifacts = before_run(self.plan.artifacts, spec.seed, run_dir_path(self.plan, spec), spec.cwd or os.getcwd())
         process = subprocess.Popen(
             [sys.executable, "-m", "seedcheck.hook"],
             stdin=subprocess.DEVNULL, stdout=logs[0], stderr=logs[1],
             env=child_environment(self.plan, spec), start_new_session=True, cwd=spec.cwd,
         )
-        self._running[spec.name] = _Active(spec, process, time.monotonic(), logs, TraceTail(save / spec.trace_file))
+        self._running[spec.name] = _Active(spec, process, time.monotonic(), logs, TraceTail(save / spec.trace_file),
+                                           artifacts)
 
     def _check(self, active: _Active, results: dict[str, RunResult]) -> None:
         """Poll one run: its new events (--fail-fast), its end, its timeout."""
@@ -273,6 +283,10 @@ class Runner:
             log.close()
         del self._running[active.spec.name]
         result = self._collect(active.spec, status, code, time.monotonic() - active.started, problem)
+        if result.trace is not None and status in ("ok", "failed"):  # ended by itself: its files are final
+            outputs = _record_outputs(result.trace, active.artifacts)
+            if self.watch is not None:
+                self.watch.feed(active.spec.name, active.spec.seed, outputs)
         results[active.spec.name] = result
         if self.progress:
             self.progress.finished(active.spec, result)
@@ -326,12 +340,29 @@ def _complete_trace(trace: Trace, code: int | None, duration: float) -> None:
     trace read later (`compare`, `--baseline`) tells the same story as this run's report."""
     record = {"kind": "exit", "key": "exit", "value": code, "site": None,
               "detail": {"duration_s": round(duration, 3), "written_by": "runner"}, "t": round(duration, 6)}
+    _append(trace, [record])  # if it fails, a later compare calls the trace incomplete
+
+
+def _record_outputs(trace: Trace, artifacts: list[Artifact]) -> list[Event]:
+    """Fingerprint the run's --artifact files now that its process has ended, and append them to its
+    trace (after the `exit` event). Not after a torn last line: the new lines would follow a broken one."""
+    if not artifacts or trace.torn_tail:
+        return []
+    last = trace.events[-1].t if trace.events else 0.0
+    return _append(trace, output_records(artifacts, t=last))
+
+
+def _append(trace: Trace, records: list[dict[str, Any]]) -> list[Event]:
+    """Append events the runner knows to a run's trace file and to the trace read from it."""
     try:
         with open(trace.path, "ab") as handle:
-            handle.write(encode_line(record))
+            for record in records:
+                handle.write(encode_line(record))
     except OSError:
-        return  # the trace stays as the run left it: a later compare calls it incomplete
-    trace.events.append(Event(**record))
+        return []  # the trace stays as the run left it
+    events = [Event(**record) for record in records]
+    trace.events.extend(events)
+    return events
 
 
 def _end_groups(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # misread, and log it here:
 #   1 (seedcheck 0.1.0): header {seedcheck_trace, seedcheck, run, seed, command, started, ...};
 #                        events {kind, key, value, site, detail, t}.
+#                        Later in 1 (no reader misreads it): `output` events are appended by the
+#                        runner after the `exit` event, once the run's process has ended.
 TRACE_FORMAT = 1
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

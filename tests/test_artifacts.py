@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
-from seedcheck.hook.artifacts import fingerprint_file
+import pytest
+
+from conftest import SCRIPTS, CliResult, seedcheck, seedcheck_json
+from seedcheck.artifacts import fingerprint_file
+from seedcheck.trace import read_trace
 
 
 def keras_like(path, date_time, date_saved, object_id, weights=b"\x01\x02"):
@@ -46,3 +51,90 @@ def test_plain_files_are_hashed_by_content(tmp_path):
     (tmp_path / "c.txt").write_bytes(b"x" * 2_999_999 + b"y")
     fps = [fingerprint_file(tmp_path / n)[0] for n in ("a.txt", "b.txt", "c.txt")]
     assert fps[0] == fps[1] != fps[2]
+
+
+# -- end to end: which file counts as a run's, and when it is taken ------------------------------
+
+WRITER = SCRIPTS / "writes_artifact.py"
+
+
+def run_writer(tmp_path: Path, path: str, how: str, *options: str) -> CliResult:
+    """The real CLI on writes_artifact.py, from tmp_path, two runs of seed 1, with --artifact PATH."""
+    return seedcheck_json("run", WRITER, "--seed", "1", "--repeats", "2", "--artifact", path, *options,
+                          "--", path, how, tmp_path=tmp_path, cwd=tmp_path)
+
+
+@pytest.mark.e2e
+def test_a_file_left_from_before_that_no_run_writes_is_missing(tmp_path):
+    (tmp_path / "out.txt").write_text("stale")
+    result = run_writer(tmp_path, "out.txt", "never")
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.stage("output/out.txt")["verdict"] == "missing"
+    assert result.stage("output/out.txt")["values"] == {"s1#1": None, "s1#2": None}
+    divergence = result.report["first_divergence"]
+    assert divergence["rule"] == "artifact-not-written" and "left unchanged" in divergence["explanation"]
+
+
+@pytest.mark.e2e
+def test_a_file_each_run_writes_again_counts_even_with_the_same_content(tmp_path):
+    assert run_writer(tmp_path, "out.txt", "main").code == 0
+    (tmp_path / "again").mkdir()
+    again = run_writer(tmp_path / "again", "../out.txt", "main")  # the same bytes over the same file
+    assert again.code == 0, again.stdout + again.stderr
+    assert isinstance(again.stage("output/../out.txt")["values"]["s1#2"], str)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", ["atexit", "thread"])
+def test_files_written_during_python_shutdown_are_the_runs(tmp_path, how):
+    """atexit handlers and non-daemon threads write after the script's main code has returned."""
+    result = run_writer(tmp_path, "{run_dir}/out.txt", how)
+    assert result.code == 0, result.stdout + result.stderr
+    stage = result.stage("output/{run_dir}/out.txt")
+    assert stage["verdict"] == "reproducible" and all(isinstance(v, str) for v in stage["values"].values())
+    assert result.report["stages"][-1]["key"] == "exit"  # appended after the exit event, shown before it
+    trace = read_trace(tmp_path / "runs" / "s1-1.jsonl")
+    assert [e.kind for e in trace.events[-2:]] == ["exit", "output"]
+
+
+@pytest.mark.e2e
+def test_a_relative_path_starts_from_where_the_run_started_not_where_the_script_moved(tmp_path):
+    result = run_writer(tmp_path, "out.txt", "chdir")
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.stage("output/out.txt")["verdict"] == "reproducible"
+
+
+@pytest.mark.e2e
+def test_fail_fast_sees_the_files_the_runner_fingerprints(tmp_path):
+    result = run_writer(tmp_path, "{run_dir}/out.txt", "unseeded", "--repeats", "3", "--fail-fast")
+    assert result.code == 1, result.stdout + result.stderr
+    assert [run["status"] for run in result.report["runs"]] == ["ok", "ok", "skipped"]
+    assert result.report["first_divergence"]["key"] == "output/{run_dir}/out.txt"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("options", "words"), [
+    (["--artifact", ""], "empty"),
+    (["--artifact", "."], "is a directory"),
+    (["--artifact", "{run_dir}/"], "names a directory"),
+    (["--artifact", "out.txt", "--jobs", "2"], "put {run_dir} in it"),
+    (["--artifact", "out_{seed}.txt"], "give --seed N"),
+    (["--artifact", "out.txt", "--", "--seed", "{seed}"], "{seed} in the script's arguments"),
+])
+def test_bad_artifacts_and_seedless_placeholders_are_usage_errors_before_any_run(tmp_path, options, words):
+    seeded = [] if any("{seed}" in option for option in options) else ["--seed", "1"]
+    result = seedcheck("run", WRITER, *seeded, "--save", tmp_path / "runs", "-q", *options, cwd=tmp_path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()  # refused before any run
+
+
+@pytest.mark.e2e
+def test_a_configured_run_dir_artifact_is_left_as_written(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nartifacts = ["{run_dir}/out.txt"]\nrepeats = 2\n'
+                                             'seeds = [3]\n')
+    deeper = tmp_path / "sub" / "deeper"
+    deeper.mkdir(parents=True)
+    result = seedcheck_json("run", WRITER, "--", "{run_dir}/out.txt", "main", tmp_path=tmp_path, cwd=deeper)
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.stage("output/{run_dir}/out.txt")["verdict"] == "reproducible"

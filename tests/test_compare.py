@@ -597,6 +597,28 @@ def test_an_artifact_every_run_wrote_alike_is_reproducible():
     assert comparison.exit_code == 0
 
 
+def stopped_at(steps: int) -> Event:
+    """The exit event of a run --max-steps stopped (and the script with it)."""
+    return ev("exit", 0, kind="exit", detail={"max_steps": steps, "steps": steps, "stopped": True})
+
+
+def test_an_artifact_max_steps_kept_every_run_from_writing_is_not_reached_and_passes():
+    comparison = explain(compare(runs_for(s1_1=[stopped_at(5), artifact("m.bin", None)],
+                                          s1_2=[stopped_at(5), artifact("m.bin", None)])))
+    artifact_stage = stage(comparison, "output/m.bin")
+    assert artifact_stage.verdict == C.MISSING and artifact_stage.not_reached and not artifact_stage.fails
+    assert comparison.exit_code == 0 and comparison.first_divergence is None
+    assert any("--max-steps stopped" in warning for warning in comparison.warnings)
+    assert keys(comparison)[-1] == "exit"  # the output event follows exit in the trace, not in the report
+
+
+def test_an_artifact_a_run_not_stopped_by_max_steps_did_not_write_still_fails():
+    unstopped = ev("exit", 0, kind="exit", detail={"max_steps": 5, "steps": 3, "stopped": False})
+    comparison = compare(runs_for(s1_1=[stopped_at(5), artifact("m.bin", None)],
+                                  s1_2=[unstopped, artifact("m.bin", None)]))
+    assert stage(comparison, "output/m.bin").fails and comparison.exit_code == 1
+
+
 def test_an_exit_event_the_runner_wrote_is_reported_as_a_warning():
     """A script that ends its own process (os._exit) leaves no hook exit event; the runner writes one."""
     by_runner = ev("exit", 0, detail={"duration_s": 1.0, "written_by": "runner"})

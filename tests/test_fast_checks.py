@@ -130,3 +130,16 @@ def test_every_step_of_a_function_called_from_python_is_snapshotted_once_in_orde
     (final,) = [e for e in trace.events if e.key.startswith("weights/final/")]
     assert [v["sample"] for v in steps[-1].detail["variables"]] == [v["sample"] for v in final.detail["variables"]]
     assert steps[-2].detail["variables"][0]["sample"] != steps[-1].detail["variables"][0]["sample"]
+
+
+def test_an_artifact_max_steps_kept_from_being_written_is_not_reached_not_a_failure(tmp_path):
+    """The script saves its weights after training, which --max-steps ends (and the script with it)."""
+    result = seedcheck_json("run", SAMPLES / "classifier_fully_seeded.py", "--seed", "1", "--repeats", "2",
+                            "--max-steps", "3", "--artifact", "{run_dir}/weights.npz",
+                            "--", "--epochs", "1", "--save-weights", "{run_dir}/weights.npz", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    stage = result.stage("output/{run_dir}/weights.npz")
+    assert stage["verdict"] == "missing" and stage["fails"] is False and stage["detail"]["not_reached"] is True
+    assert result.report["first_divergence"] is None
+    shown = " ".join(result.stdout.split())
+    assert "not reached (--max-steps)" in shown and "check the path" not in shown

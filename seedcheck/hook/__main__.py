@@ -2,6 +2,8 @@
 
 Writes the trace header and the `env` event, installs the lazy patches, runs the user's script as
 `__main__`, then records final weights and the `exit` event, and exits as the script would.
+`--artifact` files are the runner's: it fingerprints them once this process has ended (see
+seedcheck.artifacts).
 """
 
 from __future__ import annotations
@@ -182,11 +184,6 @@ class Session:
         if self.keras is not None:
             self.recorder.guarded("weights", self.keras.record_final_weights)
         self.recorder.guarded("env", self._record_tf_env)
-        if self.settings.artifacts:
-            from seedcheck.hook.artifacts import record_artifacts  # zipfile & co. only when asked for
-
-            self.recorder.guarded("output", lambda: record_artifacts(
-                self.recorder, self.settings.artifacts, self.settings.seed, run_dir=self.settings.run_dir))
         detail: dict[str, Any] = {"duration_s": round(duration, 3), **used}
         if self.settings.max_steps is not None:
             detail["max_steps"] = self.settings.max_steps

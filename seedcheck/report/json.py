@@ -13,7 +13,9 @@ from seedcheck.trace import json_safe
 #   1 (seedcheck 0.1.0): seedcheck_report, verdict, exit_code, runs, stages, first_divergence,
 #                        warnings, notes, tolerance, ignore, environment_differences;
 #                        variations (`seedcheck vary` only) added in 0.1.0 too; repeats_compared
-#                        added later, optional in the schema (a document without it still validates).
+#                        added later, optional in the schema (a document without it still validates);
+#                        a stage's detail.not_reached (an --artifact --max-steps kept from being
+#                        written) added later, optional too.
 # The document is described by seedcheck/report/report-1.schema.json (JSON Schema 2020-12), shipped
 # with the package; tests validate every report they make against it.
 REPORT_FORMAT = 1
@@ -74,6 +76,8 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
         detail["max_abs_deviation"] = stage.deviation
     if stage.ignored_verdict is not None:
         detail["ignored_verdict"] = stage.ignored_verdict
+    if stage.not_reached:
+        detail["not_reached"] = True
     if stage.verdict in (DIVERGED, CLOSE) and stage.kind in ("weights", "init"):
         a, b = differing_pair(stage, comparison.runs)
         detail["differing_variables"] = [

@@ -46,8 +46,10 @@ def render(comparison: Comparison, target: str) -> str:
                          f"fix: {divergence.fix}" if divergence.fix else ""]
             failure.text = "\n".join(line for line in text if line)
             failures += 1
-        elif stage.verdict in (IGNORED, UNCHECKED):
-            reason = "left out by --ignore" if stage.verdict == IGNORED else "one run per seed: nothing to compare"
+        elif stage.verdict in (IGNORED, UNCHECKED) or stage.not_reached:
+            reason = ("left out by --ignore" if stage.verdict == IGNORED else
+                      "--max-steps stopped the script before it wrote the file" if stage.not_reached else
+                      "one run per seed: nothing to compare")
             ET.SubElement(case, "skipped", message=f"{verdict_text(stage)}: {reason}")
             skipped += 1
         elif stage.verdict in (CLOSE, DIVERGED, MISSING) or stage.kind == "env":

@@ -99,7 +99,7 @@ def verdict_text(stage: Stage) -> str:
             return f"DIVERGED (max Δ {stage.max_delta:.2g})"
         return f"DIVERGED ({stage.distinct} values)"
     if stage.verdict == MISSING:
-        return "missing"
+        return "not reached (--max-steps)" if stage.not_reached else "missing"
     if stage.verdict == SEED_INSENSITIVE:
         return "seed-insensitive"
     if stage.verdict == UNCHECKED:
@@ -158,7 +158,8 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return verdict_sentence(*comparison.variations)
     stages = comparison.stages
     failing = sum(s.fails for s in stages)
-    judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env"]  # the environment is context
+    # The environment is context; an --artifact --max-steps kept the script from writing was not checked.
+    judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env" and not s.not_reached]
     close = sum(s.verdict == CLOSE for s in stages)
     runs = len([r for r in comparison.runs if r.trace is not None])
     runs_text = f"{runs} run{'s' if runs != 1 else ''}"
@@ -188,7 +189,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return f"One run per seed: nothing to compare yet (use --repeats 2 or more){between}.", "warn"
     tolerance = comparison.tolerance
     ignored = sum(s.verdict == IGNORED for s in stages)
-    aside = f" ({ignored} ignored)" if ignored else ""
+    not_reached = sum(s.not_reached for s in stages)
+    asides = [f"{ignored} ignored"] * bool(ignored) + [f"{not_reached} not reached: --max-steps"] * bool(not_reached)
+    aside = f" ({', '.join(asides)})" if asides else ""
     if close:
         return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
                 f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs_text}{aside}.",
