@@ -7,6 +7,8 @@ failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every 
 from __future__ import annotations
 
 import datetime
+import functools
+import importlib.machinery
 import importlib.util
 import json
 import math
@@ -34,6 +36,7 @@ from seedcheck.trace import KINDS
 
 # The report table's words for two kinds, taken by `show --kind` too.
 KIND_ALIASES = {"seeding": "seed", "random": "rng"}
+CONFIG_ERROR = "seedcheck.config_error"  # ctx.meta key: a broken pyproject.toml, refused by uses_config
 
 
 class UsageProblem(click.ClickException):
@@ -66,10 +69,26 @@ def cli(ctx: click.Context) -> None:
     try:
         config = project_config.load()
     except project_config.ConfigError as err:
-        raise UsageProblem(str(err)) from None
+        # Raised when the command runs (uses_config), after its options are parsed: `--help`, which
+        # explains the keys, must show under a broken pyproject.toml.
+        ctx.meta[CONFIG_ERROR] = str(err)
+        return
     # Read before the subcommand parses its options: Click then takes these as its defaults.
     ctx.default_map = {"run": config.defaults_for("run"), "compare": config.defaults_for("compare"),
                        "report": config.defaults_for("compare"), "vary": config.defaults_for("vary")}
+
+
+def uses_config(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For a command that takes its defaults from [tool.seedcheck]: refuse a broken one first."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        problem = click.get_current_context().meta.get(CONFIG_ERROR)
+        if problem is not None:
+            raise UsageProblem(problem)
+        return command(*args, **kwargs)
+
+    return checked
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -176,6 +195,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
                    "(as `seedcheck vary`; e.g. all, threads,hashseed, -time).")
 @report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
+@uses_config
 def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) -> None:
     """Run SCRIPT (or -m MODULE) under each seed, --repeats times each, and compare the runs.
 
@@ -195,6 +215,7 @@ def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) ->
                    "(threads, hashseed, onednn, determinism, tfdata, cwd, listdir, time).")
 @report_options
 @click.option("-q", "--quiet", is_flag=True, help="No live progress; the report only.")
+@uses_config
 def vary(vary_list: str, **options: Any) -> None:
     """Which part of the environment breaks reproducibility? A control pair of runs under identical
     settings, then one run per variation that changes only that aspect (thread counts, PYTHONHASHSEED,
@@ -280,6 +301,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
 @cli.command(name="compare")
 @click.argument("paths", nargs=-1, metavar="TRACE_OR_DIR...")
 @report_options
+@uses_config
 def compare_command(paths: tuple[str, ...], **report: Any) -> None:
     """Compare saved runs: trace files or `run --save` directories (repeats, other seeds, other
     machines), with the same verdicts, reports and exit codes as `run`."""
@@ -289,6 +311,7 @@ def compare_command(paths: tuple[str, ...], **report: Any) -> None:
 @cli.command(name="report")
 @click.argument("paths", nargs=-1, metavar="SAVE_DIR...")
 @report_options
+@uses_config
 def report_command(paths: tuple[str, ...], **report: Any) -> None:
     """Report on saved runs again, e.g. as HTML: `seedcheck report .seedcheck/runs/<time> --html
     report.html`. The same verdicts and exit codes as `compare`, which it is another name for."""
@@ -501,9 +524,7 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
     if module:
         if script is not None:
             args = (script, *args)  # with -m, every positional argument is the module's
-        if importlib.util.find_spec(module.split(".")[0]) is None and not Path(module.split(".")[0]).is_dir():
-            raise UsageProblem(f"no module named {module.split('.')[0]!r} (from -m {module}); run seedcheck from "
-                               "the directory you would run `python -m` from")
+        _check_module(module)
         return Target(script=None, module=module, args=args)
     if script is None:
         raise UsageProblem("give a script to run (seedcheck run train.py) or a module (seedcheck run -m pkg.train)")
@@ -511,7 +532,8 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
     if not path.exists():
         raise UsageProblem(f"no such script: {script}")
     if path.is_dir():
-        raise UsageProblem(f"{script} is a directory; give the training script inside it (or use -m for a package)")
+        _check_directory(script)
+        return Target(script=script, module=None, args=args)
     try:
         source = path.read_bytes()
     except OSError as err:
@@ -559,6 +581,26 @@ def _artifact_problem(template: str, run_seeds: list[int | None], jobs: int) -> 
             if os.path.isdir(path):
                 return f"{path} is a directory; name the file the script writes in it"
     return None
+
+
+def _check_module(module: str) -> None:
+    """Refuse a top-level module `python -m` would not find. `python -m` puts the working directory
+    first on sys.path; seedcheck's own process (a console script) does not have it there at all."""
+    top = module.split(".")[0]
+    try:
+        found = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()]) is not None or \
+            importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):  # an empty or malformed name
+        found = False
+    if not found:
+        raise UsageProblem(f"no module named {top!r} (from -m {module}) in the working directory or on sys.path")
+
+
+def _check_directory(script: str) -> None:
+    """`python DIR` runs DIR/__main__.py (a zip file would too; a directory without it is refused)."""
+    if not (Path(script) / "__main__.py").is_file():
+        raise UsageProblem(f"{script} is a directory without __main__.py; give the training script inside it "
+                           "(or use -m for a package)")
 
 
 def _save_dir_path(save_dir: Path | None) -> Path:

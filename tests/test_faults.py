@@ -305,7 +305,7 @@ def assert_one_line_error(result, *words: str) -> None:
     ("args", "words"),
     [
         (["run", "no_such_script.py"], ["no such script: no_such_script.py"]),
-        (["run", "sample_scripts"], ["is a directory"]),
+        (["run", "sample_scripts"], ["sample_scripts is a directory without __main__.py"]),
         (["run"], ["give a script to run"]),
         (["run", "sample_scripts/classifier_fully_seeded.py", "--frobnicate"], ["--frobnicate", "--help"]),
         (["run", "sample_scripts/classifier_fully_seeded.py", "--seed", "abc"], ["--seed", "abc"]),
@@ -396,6 +396,15 @@ def test_show_reads_a_trace_even_under_a_broken_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nrepeats = "x"\n')
     assert seedcheck("show", tmp_path / "r" / "s1-1.jsonl", cwd=tmp_path).code == 0
     assert seedcheck("run", "x.py", cwd=tmp_path).code == 2  # the commands that read it still refuse it
+
+
+@pytest.mark.parametrize("command", ["run", "vary", "compare", "report"])
+def test_help_shows_under_a_broken_pyproject_and_the_command_still_refuses_it(tmp_path, command):
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nrepeats = "x"\n')
+    shown = seedcheck(command, "--help", cwd=tmp_path)
+    assert shown.code == 0 and shown.stdout.startswith(f"Usage: seedcheck {command} "), shown.stderr
+    assert "[tool.seedcheck]" not in shown.stderr
+    assert_one_line_error(seedcheck(command, "x.py", cwd=tmp_path), 'repeats: expected a whole number ≥ 1, got "x"')
 
 
 def test_an_artifact_no_run_writes_fails_the_check(tmp_path):

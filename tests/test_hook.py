@@ -4,10 +4,15 @@ These use small non-TensorFlow scripts, so they are fast."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import REPO, SCRIPTS, seedcheck, seedcheck_json
+import pytest
+
+from conftest import REPO, SCRIPTS, CliResult, seedcheck, seedcheck_json
 from seedcheck.trace import read_trace
 
 
@@ -82,3 +87,51 @@ def test_module_mode_runs_like_python_dash_m(tmp_path):
     assert json.loads((tmp_path / "own-1.stdout.log").read_text()) == json.loads(plain.stdout)
 
 
+
+
+def seedcheck_console(*args: str | Path, cwd: Path) -> CliResult:
+    """seedcheck as its console script runs: without the working directory on its own sys.path
+    (`python -P`), unlike `python -m seedcheck`, which puts it there."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    process = subprocess.run([sys.executable, "-P", "-m", "seedcheck", *map(str, args)], cwd=cwd,
+                             capture_output=True, text=True, env=env, timeout=120)
+    return CliResult(process.returncode, process.stdout, process.stderr, None)
+
+
+def test_a_single_file_module_in_the_working_directory_runs_as_with_python_dash_m(tmp_path):
+    plain = subprocess.run([sys.executable, "-m", "introspect"], cwd=SCRIPTS, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, check=True)
+    result = seedcheck_console("run", "-m", "introspect", "--repeats", "1", "--save", tmp_path, "-q", cwd=SCRIPTS)
+    assert result.code == 0, result.stderr
+    assert json.loads((tmp_path / "own-1.stdout.log").read_text()) == json.loads(plain.stdout)
+    missing = seedcheck_console("run", "-m", "introspect_nowhere", cwd=SCRIPTS)
+    assert missing.code == 2 and missing.stderr.strip().splitlines() == [
+        "seedcheck: error: no module named 'introspect_nowhere' (from -m introspect_nowhere) "
+        "in the working directory or on sys.path"]
+
+
+def test_a_directory_with_main_runs_as_python_runs_it(tmp_path):
+    command = ["tests/scripts/runnable_dir", "--epochs", "2"]
+    plain = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, check=True)
+    result = seedcheck("run", command[0], "--repeats", "1", "--save", tmp_path, "-q", "--", *command[1:])
+    assert result.code == 0, result.stderr
+    seen = json.loads((tmp_path / "own-1.stdout.log").read_text())
+    assert seen == json.loads(plain.stdout)
+    assert seen["spec"][1].endswith("runnable_dir/__main__.py") and seen["globals"] == ["json", "sys"]
+
+
+@pytest.mark.parametrize("mode", ["exit-float", "exit-list", "interrupt", "hook", "broken-hook"])
+def test_a_script_ends_with_the_output_and_exit_of_plain_python(tmp_path, mode):
+    """What reaches stderr and how the process ends, byte for byte as under python: a non-int
+    sys.exit code printed (exit 1); an uncaught KeyboardInterrupt's traceback, then death by SIGINT;
+    the script's own sys.excepthook called without seedcheck's frames, and a failing one reported."""
+    script = "tests/scripts/ends_oddly.py"
+    plain = subprocess.run([sys.executable, script, mode], cwd=REPO, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+    result = seedcheck_json("run", script, "--repeats", "1", "--", mode, tmp_path=tmp_path)
+    assert result.code == 3, result.stderr
+    assert (tmp_path / "runs" / "own-1.stderr.log").read_text() == plain.stderr
+    assert result.report["runs"][0]["exit_code"] == plain.returncode
+    assert plain.returncode == {"exit-float": 1, "exit-list": 1, "interrupt": -signal.SIGINT}.get(mode, 1)
+    assert read_trace(tmp_path / "runs" / "own-1.jsonl").find("exit") is not None

@@ -50,6 +50,7 @@ class Session:
         self._tf_env_recorded = False
         self.children: Any = None
         self._ready: set[str] = set()
+        self.interrupted = False  # the script ended on an uncaught KeyboardInterrupt
 
     # -- patches ---------------------------------------------------------------------------------
     def install(self) -> None:
@@ -154,21 +155,16 @@ class Session:
             else:
                 script.run_script(self.settings.script or "", self.settings.args)
         except SystemExit as stop:
-            exit_code = _exit_code(stop.code)
-            if isinstance(stop.code, str):
-                print(stop.code, file=sys.stderr)
-        except KeyboardInterrupt as interrupt:
-            exit_code, error = 130, interrupt
+            exit_code = script.exit_code_of(stop)
         except MaxStepsReached:
             exit_code = 0
         except BaseException as exc:  # noqa: BLE001 - the script's own failure, reported as python would
-            if self.steps.stopped:  # the stop raised inside a tf.function reaches us as TF's own error
-                exit_code = 0
+            if self.steps.stopped and not isinstance(exc, KeyboardInterrupt):
+                exit_code = 0  # a stop TF passed on as its own error (steps.py turns the usual ones back)
             else:
-                import traceback
-
-                exit_code, error = 1, exc
-                traceback.print_exception(type(exc), exc, script.hide_hook_frames(exc.__traceback__))
+                self.interrupted = isinstance(exc, KeyboardInterrupt)
+                exit_code, error = (130 if self.interrupted else 1), exc
+                script.report_uncaught(exc)
         finally:
             self.finish(exit_code, error, time.monotonic() - started)
         return exit_code
@@ -203,20 +199,22 @@ class Session:
         self.recorder.record("env", "env/tensorflow", environment.tensorflow_env(tf))
 
 
-def _exit_code(code: Any) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    return 1  # sys.exit("message") prints the message and exits 1
-
-
 def main() -> None:
     session = Session(HookSettings.from_env())
     exit_code = session.run()
     sys.stdout.flush()
     sys.stderr.flush()
+    if session.interrupted:
+        _exit_interrupted()
     sys.exit(exit_code)
+
+
+def _exit_interrupted() -> None:
+    """End as python ends on an uncaught KeyboardInterrupt: shut down (atexit handlers, threads),
+    then kill itself with SIGINT, so the parent sees a SIGINT death (a shell's 130). Only the
+    interpreter can act after its shutdown: hand the interrupt, already reported, back to it."""
+    sys.excepthook = lambda *_: None
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

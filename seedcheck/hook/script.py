@@ -1,7 +1,8 @@
-"""Run the user's script or module as `__main__`, exactly as `python` would.
+"""Run the user's script, directory or -m module as `__main__`, exactly as `python` would.
 
-Like coverage.py's PyRunner: sys.argv, sys.path[0] (the script's directory, or the working
-directory for -m), a real `__main__` module with `__file__`, and the script's own exit codes.
+Like coverage.py's PyRunner: sys.argv, sys.path[0] (the script's directory, the directory run, or
+the working directory for -m), a fresh `__main__` module with `__file__`, the script's own exit
+codes, and an uncaught exception shown through the script's own `sys.excepthook`.
 """
 
 from __future__ import annotations
@@ -10,38 +11,99 @@ import os
 import runpy
 import sys
 import types
+from typing import Any
 
 
 def run_script(path: str, args: list[str]) -> None:
     sys.argv = [path, *args]  # argv[0] as typed; __file__ and sys.path[0] absolute, as python does
+    if os.path.isdir(path):
+        run_directory(path)
+        return
     path = os.path.abspath(path)
     sys.path[0] = os.path.dirname(os.path.realpath(path))
     with open(path, "rb") as handle:
         source = handle.read()
     code = compile(source, path, "exec", dont_inherit=True)
-    main = types.ModuleType("__main__")
+    main = _fresh_main()
     main.__file__ = path
-    main.__builtins__ = sys.modules["builtins"]
     main.__spec__ = None
     main.__loader__ = None
     main.__cached__ = None
-    sys.modules["__main__"] = main
     exec(code, main.__dict__)
+
+
+def run_directory(path: str) -> None:
+    """`python DIR`: DIR (joined to the working directory, not normalized) first on sys.path, and
+    its `__main__.py` found by the import system, so `__spec__` and `__loader__` are real ones."""
+    sys.path[0] = os.path.join(os.getcwd(), path)
+    _fresh_main()
+    runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]  # what `python DIR` calls
 
 
 def run_module(module: str, args: list[str]) -> None:
     sys.argv = [module, *args]  # runpy replaces argv[0] with the module's file, as `python -m` does
     sys.path[0] = os.getcwd()
+    _fresh_main()
     runpy._run_module_as_main(module, alter_argv=True)  # type: ignore[attr-defined]  # what `python -m` calls
 
 
+def _fresh_main() -> types.ModuleType:
+    """A new, empty `__main__`: runpy runs code in the current `__main__`'s namespace, which here is
+    the hook's own (`python -m seedcheck.hook`): the script would see, and could overwrite, its names."""
+    main = types.ModuleType("__main__")
+    main.__builtins__ = sys.modules["builtins"]  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    return main
+
+
+def exit_code_of(stop: SystemExit) -> int:
+    """The process's exit code for `sys.exit(code)`, printing a non-int code as the interpreter
+    does (`sys.exit("bad input")`, `sys.exit(3.5)`: str(code) on stderr, exit 1)."""
+    code = stop.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def report_uncaught(exc: BaseException) -> None:
+    """Show an uncaught exception as the interpreter does: through `sys.excepthook` (a crash
+    logger or rich.traceback the script installed runs), with seedcheck's frames removed."""
+    tb = hide_hook_frames(exc.__traceback__)
+    exc.__traceback__ = tb  # a hook that reads value.__traceback__ sees the same frames
+    hook: Any = getattr(sys, "excepthook", None)
+    if hook is None:
+        print("sys.excepthook is missing", file=sys.stderr)
+        hook = sys.__excepthook__
+    if hook is sys.__excepthook__:
+        _print_exception(exc, tb)
+        return
+    try:
+        hook(type(exc), exc, tb)
+    except BaseException as failed:  # noqa: BLE001 - reported as the interpreter reports it
+        if failed.__context__ is exc:
+            failed.__context__ = None  # python calls the hook outside any handler: no "During handling"
+        print("Error in sys.excepthook:", file=sys.stderr)
+        _print_exception(failed, hide_hook_frames(failed.__traceback__))
+        print("\nOriginal exception was:", file=sys.stderr)
+        _print_exception(exc, tb)
+
+
+def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
+    import traceback
+
+    traceback.print_exception(type(exc), exc, tb)
+
+
 def hide_hook_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """Drop seedcheck's own frames from the top of a traceback, so the user sees their own."""
+    """Drop seedcheck's own frames from the top of a traceback, so the user sees their own. runpy's
+    frames under -m stay: `python -m` shows them too."""
     here = os.path.dirname(os.path.abspath(__file__))
-    runpy_file = os.path.abspath(runpy.__file__)
     while tb is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not (filename.startswith(here + os.sep) or filename == runpy_file):
+        if not filename.startswith(here + os.sep):
             break
         tb = tb.tb_next
     return tb

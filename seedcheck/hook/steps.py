@@ -51,6 +51,13 @@ class MaxStepsReached(BaseException):
     BaseException, like KeyboardInterrupt, so a script's `except Exception` does not swallow it."""
 
 
+class _StopInGraph(StopIteration):
+    """MaxStepsReached as it leaves a py_function. TensorFlow logs any other exception from a
+    py_function as a warning, with its Python traceback, into the script's stderr (twice: the
+    kernel and the rendezvous); a StopIteration becomes an OutOfRangeError, which it does not log.
+    The function's eager call raises MaxStepsReached again (StepCapture.install_function_calls)."""
+
+
 def _tf() -> Any:
     return sys.modules["tensorflow"]
 
@@ -87,6 +94,7 @@ class StepCapture:
         # graph, (n, variables, buffers)). Read after every call of every function, so a plain dict
         # (a WeakKeyDictionary lookup makes a weak reference each time); an entry goes with its graph.
         self._counted_graphs: dict[int, tuple[Any, tuple[int, list[Any], tuple[_SnapshotBuffer, ...]]]] = {}
+        self._stopped_in_graph = False  # a py_function raised the stop: the running call ends with TF's error
 
     @property
     def steps(self) -> int:
@@ -120,7 +128,13 @@ class StepCapture:
 
         @functools.wraps(original_call_flat)
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
-            result = original_call_flat(function, *args, **kwargs)
+            try:
+                result = original_call_flat(function, *args, **kwargs)
+            except Exception:
+                if capture._stopped_in_graph:  # TF's OutOfRangeError for our _StopInGraph
+                    capture._stopped_in_graph = False
+                    raise MaxStepsReached(capture.max_steps) from None
+                raise
             if counted_graphs:
                 counted = capture._counted(function._func_graph)
                 if counted is not None:
@@ -212,7 +226,7 @@ class StepCapture:
     def _hand_over_when_full(self, buffer: _SnapshotBuffer, per_call: int) -> None:
         tf = _tf()
         full = tf.greater(buffer.fill.read_value() + per_call, buffer.size)
-        tf.cond(full, lambda: buffer.hand_over(self._on_buffer), lambda: tf.constant(False))
+        tf.cond(full, lambda: buffer.hand_over(self._on_buffer_in_graph), lambda: tf.constant(False))
 
     def _python_steps_done(self, applies: int, variables: list[Any]) -> None:
         self._python_steps += applies
@@ -259,7 +273,7 @@ class StepCapture:
                 hand_over = tf.greater_equal(fill, buffer.size)
                 if self.max_steps is not None and not self.in_fit:
                     hand_over = tf.logical_or(hand_over, step >= self.max_steps)
-                return tf.cond(hand_over, lambda: buffer.hand_over(self._on_buffer), lambda: tf.constant(False))
+                return tf.cond(hand_over, lambda: buffer.hand_over(self._on_buffer_in_graph), lambda: tf.constant(False))
 
             if every == 1 and self.max_steps is None:
                 keep()  # every step is due: no cond around it
@@ -268,7 +282,7 @@ class StepCapture:
             return
 
         def record() -> Any:
-            tf.py_function(lambda n, *summary: self._on_due(layout, int(n), summary, applies),
+            tf.py_function(lambda n, *summary: self._in_graph(self._on_due, layout, int(n), summary, applies),
                            [step, *layout.summarize(reads)], Tout=[])
             return tf.constant(True)
 
@@ -291,6 +305,17 @@ class StepCapture:
     def _on_buffer(self, layout: WeightLayout, rows: list[tuple[int, tuple[Any, Any, Any]]]) -> None:
         for step, summary in rows:
             self._on_due(layout, step, summary)
+
+    def _on_buffer_in_graph(self, layout: WeightLayout, rows: list[tuple[int, tuple[Any, Any, Any]]]) -> None:
+        self._in_graph(self._on_buffer, layout, rows)
+
+    def _in_graph(self, work: Callable[..., None], *args: Any) -> None:
+        """A py_function's Python work; a --max-steps stop leaves it as _StopInGraph (see there)."""
+        try:
+            work(*args)
+        except MaxStepsReached:
+            self._stopped_in_graph = True
+            raise _StopInGraph from None
 
     def flush_pending(self) -> None:
         """Record the snapshots still waiting in the graph's buffers: before any stage that must
