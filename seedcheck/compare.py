@@ -184,7 +184,11 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
             ignore: tuple[str, ...] = ()) -> Comparison:
     """Judge every stage. `tolerance` turns near-equal numbers and arrays into `close`; a stage
     whose key matches an `ignore` pattern (fnmatch, e.g. `metrics/*/time`) is judged but left out
-    of the verdict."""
+    of the verdict. Runs are keyed by name: two runs of one name would be one column, so that is
+    refused (`saved.name_runs` makes names unique)."""
+    names = [run.name for run in runs]
+    if len(set(names)) < len(names):
+        raise ValueError(f"runs share a name: {sorted({n for n in names if names.count(n) > 1})}")
     traced = [run for run in runs if run.trace is not None]
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []

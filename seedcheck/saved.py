@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from seedcheck.compare import RunResult
 from seedcheck.runner import MANIFEST, stderr_tail
@@ -51,31 +51,50 @@ def load(path_text: str, baseline: bool = False) -> Source:
 
 
 def name_runs(sources: list[Source]) -> None:
-    """Give every run a unique column name. Baseline runs read `base:s123#1`; when two sources hold
-    runs of the same name (two machines' `s123#1`), each source's runs are prefixed with its
-    directory's name."""
+    """Give every run a unique column name: the comparison keys runs by name, so two runs sharing
+    one would silently become one column and hide a divergence. Baseline runs read `base:s123#1`;
+    when two sources hold runs of the same name (two machines' `s123#1`), each source's runs are
+    prefixed with its directory's name; runs still sharing a name (two traces of one run in one
+    folder) get their trace file's name, or its path, added."""
     for source in sources:
         if source.baseline:
             for run in source.runs:
                 run.name = f"{BASELINE_PREFIX}:{run.name}"
     others = [source for source in sources if not source.baseline]
     names = [run.name for source in others for run in source.runs]
-    if len(names) == len(set(names)):
-        return
-    labels = _source_labels(others)
-    for source, label in zip(others, labels):
-        for run in source.runs:
-            run.name = f"{label}:{run.name}"
+    if len(set(names)) < len(names) and len(others) > 1:
+        for source, label in zip(others, _source_labels(others)):
+            for run in source.runs:
+                run.name = f"{label}:{run.name}"
+    runs = [run for source in sources for run in source.runs]
+    position = {id(run): str(index) for index, run in enumerate(runs, start=1)}
+    for suffix in (lambda run: run.trace_path.name if run.trace_path else None,
+                   lambda run: str(run.trace_path) if run.trace_path else None,
+                   lambda run: position[id(run)]):
+        _suffix_clashes(runs, suffix)
+
+
+def _suffix_clashes(runs: list[RunResult], suffix: Callable[[RunResult], str | None]) -> None:
+    """Add ` (suffix)` to the names of runs that share a name, when that tells them all apart."""
+    by_name: dict[str, list[RunResult]] = {}
+    for run in runs:
+        by_name.setdefault(run.name, []).append(run)
+    for clash in (group for group in by_name.values() if len(group) > 1):
+        suffixes = [suffix(run) for run in clash]
+        if None not in suffixes and len(set(suffixes)) == len(suffixes):
+            for run, text in zip(clash, suffixes):
+                run.name = f"{run.name} ({text})"
 
 
 def _source_labels(sources: list[Source]) -> list[str]:
+    """The shortest folder labels that tell the sources apart; `base` is the baseline's, never theirs."""
     def label(source: Source, depth: int) -> str:
         folder = source.path.resolve() if source.path.is_dir() else source.path.resolve().parent
         return "/".join(folder.parts[-depth:])
 
     for depth in (1, 2, 3):
         labels = [label(source, depth) for source in sources]
-        if len(set(labels)) == len(labels):
+        if len(set(labels)) == len(labels) and BASELINE_PREFIX not in labels:
             return labels
     return [str(index) for index in range(1, len(sources) + 1)]
 

@@ -1,0 +1,79 @@
+"""Saved runs given to `compare`/`report`: every trace given is compared under its own name, and
+whatever the files hold, the answer is a report or one line with the documented exit code.
+
+Traces are written with the project's own TraceWriter (no TensorFlow); the CLI runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import seedcheck, validate_report
+
+from seedcheck.runner import MANIFEST
+from seedcheck.trace import Event, TraceWriter
+
+
+def write_run(path: Path, run: str, seed: int | None, weights: str = "w1", loss: float = 0.5,
+              exit_code: int | None = 0, env: dict | None = None) -> Path:
+    """A small finished run's trace: seeding, one weights checkpoint, one metric, the exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = TraceWriter(path, {"seedcheck": "0.1.0", "run": run, "seed": seed, "target": "train.py",
+                                "command": ["train.py"], "started": "2025-01-01T00:00:00"})
+    events = [
+        Event("env", "env", env or {"python": "3.11.7"}),
+        Event("seed", "seed/keras.utils.set_random_seed#1", seed, site="train.py:4",
+              detail={"api": "keras.utils.set_random_seed", "asked": 1, "applied": seed}),
+        Event("weights", "weights/fit#1/epoch-1", weights),
+        Event("metrics", "metrics/fit#1/epoch-1/loss", loss),
+    ]
+    if exit_code is not None:
+        events.append(Event("exit", "exit", exit_code, detail={"duration_s": 1.0}))
+    try:
+        for event in events:
+            writer.write(event)
+    finally:
+        writer.close()
+    return path
+
+
+def compare_json(*args: str | Path, out: Path, cwd: Path | None = None):
+    """`seedcheck compare ARGS --json out`: the result and the parsed, schema-checked report."""
+    result = seedcheck("compare", *args, "--json", out, cwd=cwd)
+    report = json.loads(out.read_text()) if out.exists() else None
+    if report is not None:
+        validate_report(report)
+    return result, report
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.code == code, (result.code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seedcheck: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+# -- 1. every run keeps its own column --------------------------------------------------------------
+
+def test_two_traces_of_one_run_in_one_folder_are_both_compared(tmp_path):
+    write_run(tmp_path / "collected" / "s1-1-laptop.jsonl", "s1#1", 1, weights="w1")
+    write_run(tmp_path / "collected" / "s1-1-ci.jsonl", "s1#1", 1, weights="w2")
+    result, report = compare_json(tmp_path / "collected", out=tmp_path / "r.json")
+    assert result.code == 1, result.stdout + result.stderr
+    names = [run["name"] for run in report["runs"]]
+    assert names == ["s1#1 (s1-1-ci.jsonl)", "s1#1 (s1-1-laptop.jsonl)"]
+    stage = next(s for s in report["stages"] if s["key"] == "weights/fit#1/epoch-1")
+    assert stage["verdict"] == "diverged" and set(stage["values"]) == set(names)
+
+
+def test_a_compared_folder_named_base_is_not_taken_for_the_baseline(tmp_path):
+    write_run(tmp_path / "ci-baseline" / "s1-1.jsonl", "s1#1", 1, weights="golden")
+    write_run(tmp_path / "base" / "s1-1.jsonl", "s1#1", 1, weights="new")
+    write_run(tmp_path / "other" / "s1-1.jsonl", "s1#1", 1, weights="new")
+    result, report = compare_json("base", "other", "--baseline", "ci-baseline", out=tmp_path / "r.json",
+                                  cwd=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    names = [run["name"] for run in report["runs"]]
+    assert len(set(names)) == 3 and names[0] == "base:s1#1", names
