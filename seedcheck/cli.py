@@ -29,7 +29,7 @@ from seedcheck.hints import explain
 from seedcheck.report.terminal import report_console
 from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
-from seedcheck.trace import KINDS
+from seedcheck.trace import KINDS, has_trace_header
 
 
 # The report table's words for two kinds, taken by `show --kind` too.
@@ -306,7 +306,7 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=False)
-    comparison.warnings[:0] = duplicates
+    comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
     if varied is not None:  # a saved `seedcheck vary`: its report again
         from seedcheck import vary as varying
@@ -613,18 +613,7 @@ def _plain_trace_name(name: Any) -> bool:
 
 
 def _is_trace(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline(1 << 16)
-    except OSError:
-        return False
-    if not first.strip():
-        return False
-    try:
-        header = json.loads(first.decode("utf-8-sig"))
-    except ValueError:
-        return False
-    return isinstance(header, dict) and "seedcheck_trace" in header
+    return has_trace_header(path)
 
 
 def _unwritable(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from seedcheck.compare import RunResult
 from seedcheck.runner import MANIFEST, stderr_tail
-from seedcheck.trace import Trace, TraceError, read_trace
+from seedcheck.trace import Trace, TraceError, has_trace_header, read_trace
 
 MANIFEST_FORMAT = 1
 BASELINE_PREFIX = "base"
@@ -33,21 +33,23 @@ class Source:
     runs: list[RunResult]
     baseline: bool = False
     targets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader noticed: said in the report
 
 
 def load(path_text: str, baseline: bool = False) -> Source:
     path = Path(path_text)
     if not path.exists():
         raise SavedRunsError(f"no such trace or directory: {path_text}")
+    notes: list[str] = []
     if path.is_dir():
-        runs = _load_directory(path)
+        runs = _load_directory(path, notes)
     else:
         runs = [_from_trace(_read(path), manifest_entry=None)]
     for run in runs:
         run.baseline = baseline
     targets = list(dict.fromkeys(str(run.trace.header.get("target")) for run in runs
                                  if run.trace is not None and run.trace.header.get("target")))
-    return Source(path=path, runs=runs, baseline=baseline, targets=targets)
+    return Source(path=path, runs=runs, baseline=baseline, targets=targets, notes=notes)
 
 
 def name_runs(sources: list[Source]) -> None:
@@ -99,26 +101,35 @@ def _source_labels(sources: list[Source]) -> list[str]:
     return [str(index) for index in range(1, len(sources) + 1)]
 
 
-def _load_directory(directory: Path) -> list[RunResult]:
+def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
+    """Every trace in the folder: the runs its manifest lists (with the status the runner saw),
+    then any other trace put there (a colleague's, another machine's), judged by its own exit
+    event. A manifest adds what it knows; it never hides a trace."""
     manifest = _read_manifest(directory / MANIFEST)
-    if manifest is None:
-        traces = sorted(directory.glob("*.jsonl"))
-        if not traces:
-            raise SavedRunsError(f"{directory} holds no seedcheck traces (*.jsonl); give a directory written "
-                                 "by `seedcheck run --save` or trace files")
-        return [_from_trace(_read(path), manifest_entry=None) for path in traces]
-    runs = []
-    for entry in manifest["runs"]:
+    runs, listed = [], set()
+    for entry in manifest["runs"] if manifest is not None else []:
         trace_name = entry.get("trace")
         if not isinstance(trace_name, str) or "/" in trace_name or "\\" in trace_name:
             continue  # a run that never got a trace (skipped), or a manifest entry pointing elsewhere
+        listed.add(trace_name)
         trace_path = directory / trace_name
         if not trace_path.exists():
             runs.append(_manifest_only(entry, trace_path))
             continue
         runs.append(_from_trace(_read(trace_path), manifest_entry=entry))
+    for path in sorted(directory.glob("*.jsonl")):
+        if path.name in listed or not path.is_file():
+            continue
+        if manifest is not None:
+            if not has_trace_header(path):
+                continue  # not a trace: another tool's file beside the runs
+            notes.append(f"{path}: not listed in {MANIFEST}; compared, its run's end read from its own trace")
+        runs.append(_from_trace(_read(path), manifest_entry=None))
     if not runs:
-        raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace")
+        if manifest is not None:
+            raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace, and no trace is there")
+        raise SavedRunsError(f"{directory} holds no seedcheck traces (*.jsonl); give a directory written "
+                             "by `seedcheck run --save` or trace files")
     return runs
 
 

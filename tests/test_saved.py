@@ -77,3 +77,32 @@ def test_a_compared_folder_named_base_is_not_taken_for_the_baseline(tmp_path):
     assert result.code == 1, result.stdout + result.stderr
     names = [run["name"] for run in report["runs"]]
     assert len(set(names)) == 3 and names[0] == "base:s1#1", names
+
+
+def write_manifest(directory: Path, runs: list[dict], **top) -> None:
+    """seedcheck-run.json as the runner writes it; each run dict needs name, seed and trace."""
+    entries = [{"status": "ok", "exit_code": 0, "duration_s": 1.0, "problem": None, **run} for run in runs]
+    (directory / MANIFEST).write_text(json.dumps({"seedcheck_run": 1, "seedcheck": "0.1.0", "target": "train.py",
+                                                  "args": [], "jobs": 1, "runs": entries, **top}))
+
+
+def saved_check(directory: Path, repeats: int = 2, seed: int = 1) -> Path:
+    """A `run --save` directory: `repeats` agreeing runs of one seed and their manifest."""
+    runs = []
+    for index in range(1, repeats + 1):
+        write_run(directory / f"s{seed}-{index}.jsonl", f"s{seed}#{index}", seed)
+        runs.append({"name": f"s{seed}#{index}", "seed": seed, "trace": f"s{seed}-{index}.jsonl"})
+    write_manifest(directory, runs)
+    return directory
+
+
+# -- 2. a manifest never hides a trace -----------------------------------------------------------------
+
+def test_a_trace_added_to_a_save_directory_is_compared_and_named(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    write_run(runs / "s1-1-ci.jsonl", "s1#1", 1, weights="other machine")
+    (runs / "notes.jsonl").write_text('{"not": "a trace"}\n')  # another tool's file stays out of it
+    result, report = compare_json(runs, out=tmp_path / "r.json")
+    assert result.code == 1, result.stdout + result.stderr
+    assert len(report["runs"]) == 3
+    assert any("s1-1-ci.jsonl: not listed in seedcheck-run.json" in w for w in report["warnings"])
