@@ -113,6 +113,25 @@ class ReportRequest:
     junit_file: Path | None
     markdown_file: Path | None
     html_file: Path | None
+    baseline_from_config: bool = False  # set by `baseline` in pyproject.toml, not on the command line
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> ReportRequest:
+        """The request from a command's options, knowing whether the baseline came from the config:
+        an error about a baseline the user never named must say where it came from."""
+        request = cls(**options)
+        context = click.get_current_context(silent=True)
+        if context is not None and request.baseline is not None:
+            source = context.get_parameter_source("baseline")
+            request.baseline_from_config = source == click.core.ParameterSource.DEFAULT_MAP
+        return request
+
+    @property
+    def baseline_origin(self) -> str:
+        """Said after an error about the baseline: where it came from, and the way out."""
+        if not self.baseline_from_config:
+            return ""
+        return " (the baseline set in pyproject.toml [tool.seedcheck]; pass --no-baseline to leave it out)"
 
     def check_outputs(self) -> None:
         """Report files that cannot be written, and --html without its plotting library: said
@@ -209,7 +228,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
              artifacts: tuple[str, ...], save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
              quiet: bool, repeats: int = 2, fail_fast: bool = False, vary_list: str | None = None,
              **report: Any) -> None:
-    request = ReportRequest(**report)
+    request = ReportRequest.from_options(report)
     request.check_outputs()
     target = _target(script, module, script_args)
     for seed in seeds:
@@ -229,10 +248,10 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             raise UsageProblem("vary compares its runs with its own control: leave out --baseline "
                                "(or --no-baseline for one set in pyproject.toml)")
         variations = varying.VaryPlan(seed=seeds[0] if seeds else None, names=names)
-    baseline = _load_baseline(request.baseline_path)
+    baseline = _load_baseline(request)
     run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
     if baseline is not None:
-        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
+        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
         if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
             # `--save <the baseline> --force` records the baseline again: holding the new runs to
             # the traces they are about to replace would fail every re-recording.
@@ -278,7 +297,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
 def compare_command(paths: tuple[str, ...], **report: Any) -> None:
     """Compare saved runs: trace files or `run --save` directories (repeats, other seeds, other
     machines), with the same verdicts, reports and exit codes as `run`."""
-    _compare_saved(paths, ReportRequest(**report))
+    _compare_saved(paths, ReportRequest.from_options(report))
 
 
 @cli.command(name="report")
@@ -287,14 +306,14 @@ def compare_command(paths: tuple[str, ...], **report: Any) -> None:
 def report_command(paths: tuple[str, ...], **report: Any) -> None:
     """Report on saved runs again, e.g. as HTML: `seedcheck report .seedcheck/runs/<time> --html
     report.html`. The same verdicts and exit codes as `compare`, which it is another name for."""
-    _compare_saved(paths, ReportRequest(**report))
+    _compare_saved(paths, ReportRequest.from_options(report))
 
 
 def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     request.check_outputs()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
-    baseline = _load_baseline(request.baseline_path)
+    baseline = _load_baseline(request)
     sources = [baseline] if baseline is not None else []
     for path in paths:
         try:
@@ -303,8 +322,11 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
             raise UsageProblem(str(err)) from None
     sources, duplicates = _without_duplicates(sources)
     if baseline is not None:
+        if len(sources) == 1:  # a run held to itself always agrees: nothing was checked
+            raise UsageProblem(f"every compared run is a copy of the baseline {baseline.path}: nothing new to hold "
+                               f"to it{request.baseline_origin}")
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
-                                baseline, given_by="the compared runs")
+                                baseline, request, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=False)
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
@@ -399,19 +421,21 @@ def _saved_variations(path: Path | None) -> list[str] | None:
     return names
 
 
-def _load_baseline(path: str | None) -> Source | None:
+def _load_baseline(request: ReportRequest) -> Source | None:
+    path = request.baseline_path
     if path is None:
         return None
     if not Path(path).exists():
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
-                           "`seedcheck run SCRIPT --save DIR`")
+                           f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")
     try:
         return load_saved(path, baseline=True)
     except SavedRunsError as err:
-        raise UsageProblem(f"--baseline: {err}") from None
+        raise UsageProblem(f"--baseline: {err}{request.baseline_origin}") from None
 
 
-def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by: str = "--seed") -> list[int | None]:
+def _seeds_against_baseline(seeds: list[int | None], baseline: Source, request: ReportRequest,
+                            given_by: str = "--seed") -> list[int | None]:
     """The seeds to check: the baseline's when none are given; given seeds must be in it."""
     baseline_seeds = list(dict.fromkeys(run.seed for run in baseline.runs))
     if not seeds:
@@ -422,7 +446,7 @@ def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by:
             return ", ".join("own seeding" if v is None else str(v) for v in values)
 
         raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
-                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline")
+                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline{request.baseline_origin}")
     return seeds
 
 

@@ -106,3 +106,23 @@ def test_a_trace_added_to_a_save_directory_is_compared_and_named(tmp_path):
     assert result.code == 1, result.stdout + result.stderr
     assert len(report["runs"]) == 3
     assert any("s1-1-ci.jsonl: not listed in seedcheck-run.json" in w for w in report["warnings"])
+
+
+# -- 4. a baseline held to itself checks nothing -------------------------------------------------------
+
+def test_runs_that_are_all_copies_of_the_baseline_are_refused(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    message = one_line_error(seedcheck("compare", runs, "--baseline", runs))
+    assert "every compared run is a copy of the baseline" in message and "pyproject" not in message
+
+
+# -- 7. a baseline from the config says so ---------------------------------------------------------------
+
+def test_an_error_about_a_configured_baseline_names_the_config_and_no_baseline(tmp_path):
+    saved_check(tmp_path / "ci" / "golden", seed=123)
+    saved_check(tmp_path / "runs7", seed=7)
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nbaseline = "ci/golden"\n')
+    for args in (["report", "runs7"], ["report", "ci/golden"]):
+        message = one_line_error(seedcheck(*args, cwd=tmp_path))
+        assert "pyproject.toml" in message and "--no-baseline" in message, message
+    assert seedcheck("report", "runs7", "--no-baseline", cwd=tmp_path).code == 0
