@@ -28,7 +28,7 @@ from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
 from seedcheck.report.terminal import report_console
 from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
-from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
+from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, path_kind
 from seedcheck.trace import KINDS, has_trace_header
 
 
@@ -351,7 +351,7 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     from seedcheck.trace import TraceError, read_trace
 
     path = Path(trace_path)
-    if path.is_dir():
+    if _path_kind(path, "") == "dir":
         traces = sorted(p.name for p in path.glob("*.jsonl"))
         hint = f": {', '.join(traces[:6])}" if traces else " (it holds none)"
         raise UsageProblem(f"{trace_path} is a directory; give one of its traces{hint}")
@@ -425,7 +425,7 @@ def _load_baseline(request: ReportRequest) -> Source | None:
     path = request.baseline_path
     if path is None:
         return None
-    if not Path(path).exists():
+    if _path_kind(Path(path), "--baseline ") is None:
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
                            f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")
     try:
@@ -516,6 +516,14 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
     return problems
 
 
+def _path_kind(path: Path, option: str) -> str | None:
+    """saved.path_kind, a bad path (a name too long) being a usage error that names the option."""
+    try:
+        return path_kind(path)
+    except SavedRunsError as err:
+        raise UsageProblem(f"{option}{err}") from None
+
+
 def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Target:
     if module:
         if script is not None:
@@ -527,9 +535,10 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
     if script is None:
         raise UsageProblem("give a script to run (seedcheck run train.py) or a module (seedcheck run -m pkg.train)")
     path = Path(script)
-    if not path.exists():
+    kind = _path_kind(path, "")
+    if kind is None:
         raise UsageProblem(f"no such script: {script}")
-    if path.is_dir():
+    if kind == "dir":
         raise UsageProblem(f"{script} is a directory; give the training script inside it (or use -m for a package)")
     try:
         source = path.read_bytes()
@@ -559,9 +568,9 @@ def _save_dir_path(save_dir: Path | None) -> Path:
 def _replaced_by_force(save_dir: Path, saved: Path) -> bool:
     """Whether `--save save_dir --force` replaces the saved runs at `saved`: they are that directory,
     or one of the traces `--force` deletes there (a baseline elsewhere under it is left alone)."""
-    if not save_dir.is_dir():
-        return False
     try:
+        if not save_dir.is_dir():
+            return False
         folder, target = save_dir.resolve(), saved.resolve()
         return target == folder or target in {path.resolve() for path in _seedcheck_files(save_dir)}
     except OSError:
@@ -573,7 +582,7 @@ def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
     and run directories, the manifest) are replaced only with --force; anything else there is the
     user's and is never touched, nor overwritten by a run's file of the same name."""
     save_dir = plan.save_dir
-    if save_dir.exists() and save_dir.is_dir():
+    if _path_kind(save_dir, "--save ") == "dir":
         old = _seedcheck_files(save_dir)
         if old and not force:
             raise UsageProblem(f"--save {save_dir} already holds {len(old)} files of earlier runs; choose "
@@ -644,8 +653,11 @@ def _unwritable(path: Path) -> str | None:
     """Why a report file could not be written here, or None. Missing directories are made (as
     pytest does for --junitxml); the file itself is not created, so a run that is interrupted
     leaves no empty report behind."""
-    if path.is_dir():
-        return "is a directory"
+    try:
+        if path.is_dir():
+            return "is a directory"
+    except OSError as err:  # a name too long, a parent that cannot be searched
+        return err.strerror or str(err)
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ before one is a run that did not finish.
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -36,12 +37,25 @@ class Source:
     notes: list[str] = field(default_factory=list)  # what the reader noticed: said in the report
 
 
+def path_kind(path: Path) -> str | None:
+    """'dir', 'file', or None when nothing is there. `Path.exists()` raises for a name too long or
+    a parent that cannot be searched: that is a bad path given by the user, said in one line."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        raise SavedRunsError(f"{path}: {err.strerror or err}") from None
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
 def load(path_text: str, baseline: bool = False) -> Source:
     path = Path(path_text)
-    if not path.exists():
+    kind = path_kind(path)
+    if kind is None:
         raise SavedRunsError(f"no such trace or directory: {path_text}")
     notes: list[str] = []
-    if path.is_dir():
+    if kind == "dir":
         runs = _load_directory(path, notes)
     else:
         runs = [_from_trace(_read(path), manifest_entry=None)]

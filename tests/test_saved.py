@@ -126,3 +126,17 @@ def test_an_error_about_a_configured_baseline_names_the_config_and_no_baseline(t
         message = one_line_error(seedcheck(*args, cwd=tmp_path))
         assert "pyproject.toml" in message and "--no-baseline" in message, message
     assert seedcheck("report", "runs7", "--no-baseline", cwd=tmp_path).code == 0
+
+
+# -- 5. a path too long is a bad path, not a divergence ------------------------------------------------
+
+LONG = "x" * 300  # past NAME_MAX: Path.exists() raises ENAMETOOLONG instead of returning False
+
+
+def test_a_path_too_long_is_one_line_and_exit_2(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    script = Path(__file__).parent / "scripts" / "py_shuffle.py"
+    for args in (["compare", tmp_path / f"{LONG}.jsonl"], ["compare", runs, "--json", tmp_path / f"{LONG}.json"],
+                 ["compare", runs, "--baseline", tmp_path / LONG], ["show", tmp_path / f"{LONG}.jsonl"],
+                 ["run", script, "--repeats", "1", "-q", "--save", tmp_path / LONG]):
+        assert "too long" in one_line_error(seedcheck(*args)), args
