@@ -9,6 +9,7 @@ before one is a run that did not finish.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +129,9 @@ def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
         listed.add(trace_name)
         trace_path = directory / trace_name
         if not trace_path.exists():
-            runs.append(_manifest_only(entry, trace_path))
+            runs.append(_without_trace(entry, trace_path, f"its trace {trace_path.name} is missing from the directory"))
             continue
-        runs.append(_from_trace(_read(trace_path), manifest_entry=entry))
+        runs.append(_read_run(trace_path, entry))
     for path in sorted(directory.glob("*.jsonl")):
         if path.name in listed or not path.is_file():
             continue
@@ -138,7 +139,7 @@ def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
             if not has_trace_header(path):
                 continue  # not a trace: another tool's file beside the runs
             notes.append(f"{path}: not listed in {MANIFEST}; compared, its run's end read from its own trace")
-        runs.append(_from_trace(_read(path), manifest_entry=None))
+        runs.append(_read_run(path, None))
     if not runs:
         if manifest is not None:
             raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace, and no trace is there")
@@ -168,6 +169,27 @@ def _read(path: Path) -> Trace:
         return read_trace(path)
     except TraceError as err:
         raise SavedRunsError(str(err)) from None
+
+
+def _read_run(path: Path, entry: dict[str, Any] | None) -> RunResult:
+    """One saved run. An empty trace that its manifest lists, or with its run's stderr log beside
+    it, is a run that died before it started: a failed run, as `run` counted it, not bad input."""
+    try:
+        trace = read_trace(path)
+    except TraceError as err:
+        if _died_at_start(path, entry):
+            return _without_trace(entry, path, str(err).removeprefix(f"{path}: "))
+        raise SavedRunsError(str(err)) from None
+    return _from_trace(trace, manifest_entry=entry)
+
+
+def _died_at_start(path: Path, entry: dict[str, Any] | None) -> bool:
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        return False
+    stem = path.name.removesuffix(".jsonl")
+    return empty and (entry is not None or path.with_name(f"{stem}.stderr.log").is_file())
 
 
 def _from_trace(trace: Trace, manifest_entry: dict[str, Any] | None) -> RunResult:
@@ -200,11 +222,17 @@ def _from_trace(trace: Trace, manifest_entry: dict[str, Any] | None) -> RunResul
     )
 
 
-def _manifest_only(entry: dict[str, Any], trace_path: Path) -> RunResult:
+def _without_trace(entry: dict[str, Any] | None, trace_path: Path, problem: str) -> RunResult:
+    """A failed run that left no readable trace: named and seeded by its manifest entry, or by its
+    file's name (`s123-2.jsonl` is s123#2) when no manifest lists it."""
+    stem = trace_path.name.removesuffix(".jsonl")
+    named = re.fullmatch(r"(s(\d+)|own)-(\d+)", stem)
+    entry = entry or ({"name": f"{named[1]}#{named[3]}", "seed": int(named[2]) if named[2] else None}
+                      if named else {})
     seed = entry.get("seed")
     return RunResult(
-        name=str(entry.get("name", trace_path.stem)),
+        name=str(entry.get("name", stem)),
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-        status="failed", trace_path=trace_path,
-        problem=f"its trace {trace_path.name} is missing from the directory",
+        status="failed", trace_path=trace_path, problem=problem,
+        stderr_tail=stderr_tail(trace_path.with_name(f"{stem}.stderr.log")),
     )

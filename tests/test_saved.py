@@ -140,3 +140,21 @@ def test_a_path_too_long_is_one_line_and_exit_2(tmp_path):
                  ["compare", runs, "--baseline", tmp_path / LONG], ["show", tmp_path / f"{LONG}.jsonl"],
                  ["run", script, "--repeats", "1", "-q", "--save", tmp_path / LONG]):
         assert "too long" in one_line_error(seedcheck(*args)), args
+
+
+# -- 6. a run that died before its header is a failed run, as `run` said ---------------------------------
+
+def test_an_empty_trace_in_a_save_directory_is_a_failed_run(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    (runs / "s1-2.jsonl").write_bytes(b"")
+    (runs / "s1-2.stderr.log").write_text("Fatal Python error: Aborted\n")
+    result, report = compare_json(runs, out=tmp_path / "r.json")
+    assert result.code == 3, result.stdout + result.stderr
+    failed = report["runs"][1]
+    assert (failed["name"], failed["seed"], failed["status"]) == ("s1#2", 1, "failed")
+    assert "empty file" in failed["problem"]
+    (runs / MANIFEST).unlink()  # without the manifest, its stderr log beside it says it was a run
+    result, report = compare_json(runs, out=tmp_path / "r2.json")
+    assert result.code == 3 and report["runs"][1]["name"] == "s1#2", result.stderr
+    (runs / "s1-2.stderr.log").unlink()  # a user's empty file is still bad input
+    one_line_error(seedcheck("compare", runs))
