@@ -327,7 +327,9 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
                                f"to it{request.baseline_origin}")
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, request, given_by="the compared runs")
-    comparison = _compare(sources, request, interrupted=False)
+    comparison = _compare(sources, request, interrupted=any(source.ended.interrupted for source in sources))
+    comparison.terminated = any(source.ended.terminated for source in sources)
+    comparison.fail_fast = any(source.ended.stopped_early for source in sources)
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
     if varied is not None:  # a saved `seedcheck vary`: its report again
@@ -467,7 +469,11 @@ def _report_and_exit(comparison: Comparison, request: ReportRequest, target: str
     """Write the report files, print the report, exit with the verdict's code. A report file that
     cannot be written (checked before the runs, so the disk filled or a directory went away since)
     is an error, but the report still reaches stdout and the runs' verdict keeps its exit code."""
-    problems = _report(comparison, request, target, save_dir=save_dir)
+    try:
+        problems = _report(comparison, request, target, save_dir=save_dir)
+    except BrokenPipeError:  # `seedcheck compare … | head`: the reader has what it wanted
+        _discard_stdout()
+        problems = []  # the report files are written before stdout; the verdict keeps its code
     for problem in problems:
         click.echo(f"seedcheck: error: {problem}", err=True)
     if comparison.interrupted and request.output_format != "table":
@@ -670,6 +676,16 @@ def _unwritable(path: Path) -> str | None:
     return None if os.access(folder, os.W_OK | os.X_OK) else f"cannot create files in {folder}"
 
 
+def _discard_stdout() -> None:
+    """After the reader of stdout went away (`| head`): send what is still buffered nowhere, so
+    Python's flush at exit neither fails nor prints a traceback (the recipe in Python's docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with the contract's exit codes instead of Click's usage blocks."""
     signal.signal(signal.SIGTERM, raise_terminated)
@@ -692,4 +708,7 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("seedcheck: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `seedcheck show … | head`: output is all it does, and the reader took its part
+        _discard_stdout()
+        sys.exit(0)
     sys.exit(0)

@@ -384,8 +384,9 @@ def _env_differences(stages: list[Stage], runs: list[RunResult]) -> list[EnvDiff
         if stage.kind not in CONTEXT_KINDS or stage.verdict not in (DIFFERS, MISSING):
             continue
         prefix = stage.key.partition("/")[2]
-        flat = {run.name: _flatten(stage.values[run.name], prefix) if run.name in stage.values else {}
-                for run in runs}
+        # Only runs that recorded the stage: one that stopped before TF was used has no TF settings,
+        # which is not another machine's.
+        flat = {run.name: _flatten(stage.values[run.name], prefix) for run in runs if run.name in stage.values}
         fields = list(dict.fromkeys(name for fields in flat.values() for name in fields))
         for name in fields:
             values = {run: fields_of_run.get(name) for run, fields_of_run in flat.items()}

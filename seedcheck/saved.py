@@ -28,6 +28,32 @@ class SavedRunsError(Exception):
 
 
 @dataclass
+class Ending:
+    """How a saved check ended, as its manifest records it: `report` then tells the same story."""
+
+    interrupted: bool = False
+    terminated: bool = False
+    stopped_early: bool = False  # --fail-fast stopped it at a divergence
+
+    @classmethod
+    def of(cls, manifest: dict[str, Any] | None) -> Ending:
+        """From the manifest's own fields, or (older manifests) from its runs' statuses."""
+        if manifest is None:
+            return cls()
+        entries = manifest["runs"]
+        interrupted = manifest.get("interrupted")
+        if not isinstance(interrupted, bool):
+            interrupted = any(entry.get("status") == "interrupted" for entry in entries)
+        terminated = manifest.get("terminated")
+        if not isinstance(terminated, bool):
+            terminated = interrupted and any(entry.get("problem") == "terminated (SIGTERM)" for entry in entries)
+        stopped = manifest.get("stopped_early")
+        if not isinstance(stopped, bool):
+            stopped = not interrupted and any(entry.get("status") in ("stopped", "skipped") for entry in entries)
+        return cls(interrupted, terminated and interrupted, stopped)
+
+
+@dataclass
 class Source:
     """The runs read from one command-line argument (a trace file or a save directory)."""
 
@@ -36,6 +62,7 @@ class Source:
     baseline: bool = False
     targets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the reader noticed: said in the report
+    ended: Ending = field(default_factory=Ending)
 
 
 def path_kind(path: Path) -> str | None:
@@ -56,15 +83,16 @@ def load(path_text: str, baseline: bool = False) -> Source:
     if kind is None:
         raise SavedRunsError(f"no such trace or directory: {path_text}")
     notes: list[str] = []
+    ended = Ending()
     if kind == "dir":
-        runs = _load_directory(path, notes)
+        runs, ended = _load_directory(path, notes)
     else:
         runs = [_from_trace(_read(path), manifest_entry=None)]
     for run in runs:
         run.baseline = baseline
     targets = list(dict.fromkeys(str(run.trace.header.get("target")) for run in runs
                                  if run.trace is not None and run.trace.header.get("target")))
-    return Source(path=path, runs=runs, baseline=baseline, targets=targets, notes=notes)
+    return Source(path=path, runs=runs, baseline=baseline, targets=targets, notes=notes, ended=ended)
 
 
 def name_runs(sources: list[Source]) -> None:
@@ -116,7 +144,7 @@ def _source_labels(sources: list[Source]) -> list[str]:
     return [str(index) for index in range(1, len(sources) + 1)]
 
 
-def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
+def _load_directory(directory: Path, notes: list[str]) -> tuple[list[RunResult], Ending]:
     """Every trace in the folder: the runs its manifest lists (with the status the runner saw),
     then any other trace put there (a colleague's, another machine's), judged by its own exit
     event. A manifest adds what it knows; it never hides a trace."""
@@ -124,8 +152,11 @@ def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
     runs, listed = [], set()
     for entry in manifest["runs"] if manifest is not None else []:
         trace_name = entry.get("trace")
+        if trace_name is None and entry.get("status") == "skipped":  # never started (--fail-fast, Ctrl-C)
+            runs.append(_skipped(entry))
+            continue
         if not isinstance(trace_name, str) or "/" in trace_name or "\\" in trace_name:
-            continue  # a run that never got a trace (skipped), or a manifest entry pointing elsewhere
+            continue  # a manifest entry pointing elsewhere
         listed.add(trace_name)
         trace_path = directory / trace_name
         if not trace_path.exists():
@@ -140,12 +171,18 @@ def _load_directory(directory: Path, notes: list[str]) -> list[RunResult]:
                 continue  # not a trace: another tool's file beside the runs
             notes.append(f"{path}: not listed in {MANIFEST}; compared, its run's end read from its own trace")
         runs.append(_read_run(path, None))
-    if not runs:
+    if not any(run.status != "skipped" for run in runs):
         if manifest is not None:
             raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace, and no trace is there")
         raise SavedRunsError(f"{directory} holds no seedcheck traces (*.jsonl); give a directory written "
                              "by `seedcheck run --save` or trace files")
-    return runs
+    return runs, Ending.of(manifest)
+
+
+def _skipped(entry: dict[str, Any]) -> RunResult:
+    seed = entry.get("seed")
+    return RunResult(name=str(entry.get("name", "?")), seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
+                     else None, status="skipped", problem=entry.get("problem") or "not run")
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:

@@ -7,6 +7,8 @@ Traces are written with the project's own TraceWriter (no TensorFlow); the CLI r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import seedcheck, validate_report
@@ -23,6 +25,7 @@ def write_run(path: Path, run: str, seed: int | None, weights: str = "w1", loss:
                                 "command": ["train.py"], "started": "2025-01-01T00:00:00"})
     events = [
         Event("env", "env", env or {"python": "3.11.7"}),
+        Event("env", "env/tensorflow", {"tensorflow": "2.21.0", "keras": "3.15.1", "intra_op_threads": 0}),
         Event("seed", "seed/keras.utils.set_random_seed#1", seed, site="train.py:4",
               detail={"api": "keras.utils.set_random_seed", "asked": 1, "applied": seed}),
         Event("weights", "weights/fit#1/epoch-1", weights),
@@ -158,3 +161,71 @@ def test_an_empty_trace_in_a_save_directory_is_a_failed_run(tmp_path):
     assert result.code == 3 and report["runs"][1]["name"] == "s1#2", result.stderr
     (runs / "s1-2.stderr.log").unlink()  # a user's empty file is still bad input
     one_line_error(seedcheck("compare", runs))
+
+
+# -- 8, 9. an interrupted or --fail-fast check reads as it did -------------------------------------------
+
+def partial_run(path: Path, run: str, seed: int) -> None:
+    """A run ended before TensorFlow was used: its process env and nothing else."""
+    writer = TraceWriter(path, {"run": run, "seed": seed, "target": "train.py"})
+    writer.write(Event("env", "env", {"python": "3.11.7"}))
+    writer.close()
+
+
+def test_report_of_an_interrupted_check_is_a_partial_report(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs / "s1-1.jsonl", "s1#1", 1)
+    partial_run(runs / "s1-2.jsonl", "s1#2", 1)
+    write_manifest(runs, [  # as a seedcheck before the manifest said how the check ended wrote it
+        {"name": "s1#1", "seed": 1, "trace": "s1-1.jsonl"},
+        {"name": "s1#2", "seed": 1, "trace": "s1-2.jsonl", "status": "interrupted", "exit_code": None,
+         "problem": "interrupted"},
+        {"name": "s1#3", "seed": 1, "trace": None, "status": "skipped", "exit_code": None,
+         "problem": "not run: interrupted"}])
+    result, report = compare_json(runs, out=tmp_path / "r.json")
+    assert result.code == 130, result.stdout + result.stderr
+    assert report["interrupted"] is True
+    assert [(r["name"], r["status"]) for r in report["runs"]] == [("s1#1", "ok"), ("s1#2", "interrupted"),
+                                                                  ("s1#3", "skipped")]
+    assert report["environment_differences"] == []  # TF settings s1#2 never recorded are not a difference
+    assert "Interrupted: partial report" in seedcheck("report", runs).stdout
+
+
+def test_report_of_a_fail_fast_check_keeps_its_skipped_run_and_its_stop(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs / "s1-1.jsonl", "s1#1", 1, weights="a")
+    write_run(runs / "s1-2.jsonl", "s1#2", 1, weights="b", exit_code=None)
+    write_manifest(runs, [
+        {"name": "s1#1", "seed": 1, "trace": "s1-1.jsonl"},
+        {"name": "s1#2", "seed": 1, "trace": "s1-2.jsonl", "status": "stopped", "exit_code": None,
+         "problem": "stopped by --fail-fast: two runs of a seed already disagree"},
+        {"name": "s1#3", "seed": 1, "trace": None, "status": "skipped", "exit_code": None,
+         "problem": "not run: --fail-fast found a divergence"}], stopped_early=True)
+    junit = tmp_path / "r.xml"
+    result, report = compare_json(runs, "--junit", junit, out=tmp_path / "r.json")
+    assert result.code == 1, result.stdout + result.stderr
+    assert report["stopped_early"] is True
+    assert [r["status"] for r in report["runs"]] == ["ok", "stopped", "skipped"]
+    assert 'name="run s1#3"' in junit.read_text()
+    assert "stopped at the first divergence (--fail-fast)" in " ".join(seedcheck("report", runs).stdout.split())
+
+
+# -- 10. a closed stdout keeps the verdict's exit code ------------------------------------------------
+
+def closed_stdout(*args: str | Path) -> tuple[int, str]:
+    """Run seedcheck with its stdout's reader already gone, as `seedcheck … | head -0` leaves it."""
+    process = subprocess.Popen([sys.executable, "-m", "seedcheck", *map(str, args)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    return process.wait(timeout=60), stderr
+
+
+def test_a_closed_stdout_keeps_the_verdicts_exit_code_and_prints_no_traceback(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    write_run(tmp_path / "other" / "s1-1.jsonl", "s1#1", 1, weights="other")
+    assert closed_stdout("compare", runs, "--json", tmp_path / "r.json") == (0, "")
+    assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "reproducible"  # files still written
+    assert closed_stdout("compare", runs, tmp_path / "other") == (1, "")
+    assert closed_stdout("compare", runs, "--format", "markdown") == (0, "")
+    assert closed_stdout("show", runs / "s1-1.jsonl") == (0, "")  # show has no verdict: it did its job
