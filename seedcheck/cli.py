@@ -53,6 +53,25 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+EMPTY_PATH = "an empty path (an unset variable?) would mean the current directory; name one"
+
+
+class GivenPath(click.Path):
+    """A Path that refuses the empty string: `--save "$OUT"` with OUT unset must not write into
+    (or `--force` clean) the working directory."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail(EMPTY_PATH, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _given(paths: tuple[str, ...] | list[str], what: str) -> None:
+    """Refuse an empty path among the ones named by `what` (see GivenPath)."""
+    if any(not path for path in paths):
+        raise UsageProblem(f"{what}: {EMPTY_PATH}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seedcheck")
 @click.pass_context
@@ -86,13 +105,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Leave stages whose key matches this pattern (e.g. 'metrics/*/time') out of the verdict (repeatable)."),
         click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
                      show_default=True, help="Report format on stdout."),
-        click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--json", "json_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write the JSON report to FILE."),
-        click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--junit", "junit_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a JUnit XML report (one test case per stage) to FILE."),
-        click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--markdown", "markdown_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a Markdown report to FILE ($GITHUB_STEP_SUMMARY gets one automatically)."),
-        click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--html", "html_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a self-contained HTML report (curves, divergence growth) to FILE; "
                           "needs the `html` extra."),
     ]
@@ -172,7 +191,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="End each run's training after N optimizer steps (the trace is complete up to there)."),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
                      help="A file the script writes, fingerprinted after each run (repeatable; {seed} allowed)."),
-        click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+        click.option("--save", "save_dir", type=GivenPath(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
         click.option("--no-override", is_flag=True,
@@ -313,6 +332,7 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     request.check_outputs()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
+    _given(paths, "compare")
     baseline = _load_baseline(request)
     sources = [baseline] if baseline is not None else []
     for path in paths:
@@ -352,6 +372,7 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     from seedcheck import show as show_trace
     from seedcheck.trace import TraceError, read_trace
 
+    _given([trace_path], "show")
     path = Path(trace_path)
     if _path_kind(path, "") == "dir":
         traces = sorted(p.name for p in path.glob("*.jsonl"))
@@ -427,6 +448,7 @@ def _load_baseline(request: ReportRequest) -> Source | None:
     path = request.baseline_path
     if path is None:
         return None
+    _given([path], "--baseline")
     if _path_kind(Path(path), "--baseline ") is None:
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
                            f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")

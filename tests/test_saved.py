@@ -229,3 +229,16 @@ def test_a_closed_stdout_keeps_the_verdicts_exit_code_and_prints_no_traceback(tm
     assert closed_stdout("compare", runs, tmp_path / "other") == (1, "")
     assert closed_stdout("compare", runs, "--format", "markdown") == (0, "")
     assert closed_stdout("show", runs / "s1-1.jsonl") == (0, "")  # show has no verdict: it did its job
+
+
+# -- 12. an empty path is refused, never the current directory --------------------------------------------
+
+def test_an_empty_path_is_refused_and_nothing_is_written(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    script = Path(__file__).parent / "scripts" / "py_shuffle.py"
+    work = tmp_path / "work"
+    work.mkdir()
+    for args in (["run", script, "--repeats", "1", "-q", "--save", ""], ["compare", runs, "--baseline", ""],
+                 ["compare", ""], ["show", ""], ["compare", runs, "--json", ""]):
+        assert "an empty path" in one_line_error(seedcheck(*args, cwd=work)), args
+    assert list(work.iterdir()) == []
