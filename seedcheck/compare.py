@@ -174,10 +174,12 @@ class Comparison:
         traced = [run for run in self.runs if run.trace is not None]
         return next((run for run in traced if run.ok), traced[0] if traced else None)
 
-    def env_value(self, key: str) -> Any:
+    def env_value(self, key: str) -> dict[str, Any]:
+        """The reference run's environment event `key` as an object; {} where it has none (or a
+        hand-edited trace holds something else there)."""
         reference = self.reference
         event = reference.trace.find(key) if reference and reference.trace else None
-        return event.value if event else None
+        return event.value if event is not None and isinstance(event.value, dict) else {}
 
 
 def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Tolerance = BITWISE,
@@ -312,7 +314,7 @@ def _max_spread(groups: Any) -> float | None:
         numbers = [v for v in group if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if len(numbers) != len(group) or len(numbers) < 2:
             continue
-        finite = [float(v) for v in numbers if math.isfinite(v)]
+        finite = [float(v) for v in numbers if is_finite_number(v)]
         if finite:
             width = max(finite) - min(finite)
             spread = width if spread is None else max(spread, width)
@@ -365,14 +367,20 @@ def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tole
     for value, reference in zip(values, references):
         if canonical(value) == canonical(reference):  # equal, or both "NaN"
             continue
-        if not (_is_number(value) and _is_number(reference)) or not tolerance.close(value, reference):
+        if not (is_finite_number(value) and is_finite_number(reference)) or not tolerance.close(value, reference):
             return None
         largest = max(largest, abs(value - reference))
     return largest
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def is_finite_number(value: Any) -> bool:
+    """A finite number a float can hold: a hand-edited trace's 10**400 is a value, not a number."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 # -- the environment ------------------------------------------------------------------------------
@@ -510,7 +518,7 @@ def variable_differences(first: Event, second: Event) -> list[tuple[str, float |
         sample_a, sample_b = var_a.get("sample"), var_b.get("sample")
         delta = None
         if isinstance(sample_a, list) and isinstance(sample_b, list) and len(sample_a) == len(sample_b) and sample_a:
-            pairs = [(x, y) for x, y in zip(sample_a, sample_b) if isinstance(x, (int, float)) and isinstance(y, (int, float))]
+            pairs = [(x, y) for x, y in zip(sample_a, sample_b) if is_finite_number(x) and is_finite_number(y)]
             if pairs:
                 delta = max(abs(x - y) for x, y in pairs)
         differences.append((name, delta))

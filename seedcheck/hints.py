@@ -241,7 +241,8 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
                 "deterministic=False")
     pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
                     "tf.random.stateless_*) with a seed per element, or map serially")
-    if "PYTHONHASHSEED" in (env.get("env") or {}):
+    variables = env.get("env")
+    if isinstance(variables, dict) and "PYTHONHASHSEED" in variables:
         return Hint(
             "data-pipeline-order",
             f"the data order changes although every seeding call and random draw seedcheck saw agrees: likely "

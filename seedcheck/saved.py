@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from seedcheck.compare import RunResult
+from seedcheck.compare import RunResult, is_finite_number
 from seedcheck.runner import MANIFEST, stderr_tail
 from seedcheck.trace import Trace, TraceError, has_trace_header, read_trace
 
@@ -198,7 +198,35 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     if version > MANIFEST_FORMAT:
         raise SavedRunsError(f"{path}: written by a newer seedcheck (manifest format {version}); upgrade seedcheck")
     manifest["runs"] = [entry for entry in manifest["runs"] if isinstance(entry, dict)]
+    for number, entry in enumerate(manifest["runs"], start=1):
+        problem = _entry_problem(entry)
+        if problem is not None:
+            raise SavedRunsError(f"{path}: run {number}: {problem}; correct it, or remove the manifest to read "
+                                 "the traces alone")
     return manifest
+
+
+STATUSES = ("ok", "failed", "timeout", "interrupted", "stopped", "skipped")
+
+
+def _entry_problem(entry: dict[str, Any]) -> str | None:
+    """What is wrong with one manifest run entry, or None: a hand-edited value of the wrong type
+    would otherwise reach the reports (a traceback, or a JSON report that fails its own schema)."""
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    checks = {"name": (lambda v: isinstance(v, str), "text"),
+              "seed": (lambda v: v is None or whole(v), "a whole number or null"),
+              "status": (lambda v: v in STATUSES, f"one of {', '.join(STATUSES)}"),
+              "exit_code": (lambda v: v is None or whole(v), "a whole number or null"),
+              "duration_s": (lambda v: v is None or (is_finite_number(v) and v >= 0), "a number of seconds or null"),
+              "problem": (lambda v: v is None or isinstance(v, str), "text or null"),
+              "trace": (lambda v: v is None or isinstance(v, str), "a file name or null")}
+    for key, (valid, expected) in checks.items():
+        if key in entry and not valid(entry[key]):
+            shown = repr(entry[key])
+            return f"{key} is {shown if len(shown) <= 40 else shown[:37] + '...'}, not {expected}"
+    return None
 
 
 def _read(path: Path) -> Trace:

@@ -18,14 +18,14 @@ from seedcheck.trace import Event, TraceWriter
 
 
 def write_run(path: Path, run: str, seed: int | None, weights: str = "w1", loss: float = 0.5,
-              exit_code: int | None = 0, env: dict | None = None) -> Path:
+              exit_code: int | None = 0, env: dict | None = None, tf: str = "2.21.0") -> Path:
     """A small finished run's trace: seeding, one weights checkpoint, one metric, the exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = TraceWriter(path, {"seedcheck": "0.1.0", "run": run, "seed": seed, "target": "train.py",
                                 "command": ["train.py"], "started": "2025-01-01T00:00:00"})
     events = [
         Event("env", "env", env or {"python": "3.11.7"}),
-        Event("env", "env/tensorflow", {"tensorflow": "2.21.0", "keras": "3.15.1", "intra_op_threads": 0}),
+        Event("env", "env/tensorflow", {"tensorflow": tf, "keras": "3.15.1", "intra_op_threads": 0}),
         Event("seed", "seed/keras.utils.set_random_seed#1", seed, site="train.py:4",
               detail={"api": "keras.utils.set_random_seed", "asked": 1, "applied": seed}),
         Event("weights", "weights/fit#1/epoch-1", weights),
@@ -242,3 +242,50 @@ def test_an_empty_path_is_refused_and_nothing_is_written(tmp_path):
                  ["compare", ""], ["show", ""], ["compare", runs, "--json", ""]):
         assert "an empty path" in one_line_error(seedcheck(*args, cwd=work)), args
     assert list(work.iterdir()) == []
+
+
+# -- 13. hand-edited but parseable files ----------------------------------------------------------------
+
+def test_a_manifest_field_of_the_wrong_type_is_one_line_naming_the_file(tmp_path):
+    runs = saved_check(tmp_path / "runs")
+    manifest = json.loads((runs / MANIFEST).read_text())
+    manifest["runs"][1].update(status="failed", problem=137)  # someone stored the exit status there
+    (runs / MANIFEST).write_text(json.dumps(manifest))
+    message = one_line_error(seedcheck("compare", runs, "--format", "json"))
+    assert f"{runs / MANIFEST}: run 2: problem is 137" in message
+
+
+def test_an_environment_value_that_is_not_an_object_is_tolerated(tmp_path):
+    write_run(tmp_path / "a.jsonl", "s1#1", 1)
+    edited = tmp_path / "b.jsonl"
+    write_run(edited, "s1#2", 1)
+    lines = [json.loads(line) for line in edited.read_text().splitlines()]
+    for record in lines:
+        if record.get("key") == "env/tensorflow":
+            record["value"] = "unknown"
+    edited.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    for first, second in ((edited, tmp_path / "a.jsonl"), (tmp_path / "a.jsonl", edited)):  # either as reference
+        result = seedcheck("compare", first, second)
+        assert result.code == 0 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_metric_too_large_for_a_float_is_a_divergence_in_every_format(tmp_path):
+    write_run(tmp_path / "runs" / "s1-1.jsonl", "s1#1", 1)
+    write_run(tmp_path / "runs" / "s1-2.jsonl", "s1#2", 1, loss=10**400)
+    result, report = compare_json(tmp_path / "runs", "--junit", tmp_path / "r.xml", "--markdown", tmp_path / "r.md",
+                                  out=tmp_path / "r.json")
+    assert result.code == 1 and "Traceback" not in result.stderr, result.stderr
+    stage = next(s for s in report["stages"] if s["key"] == "metrics/fit#1/epoch-1/loss")
+    assert stage["verdict"] == "diverged"
+    for output_format in ("table", "markdown"):
+        assert seedcheck("compare", tmp_path / "runs", "--format", output_format, "--rtol", "0.1").code == 1
+
+
+# -- 11. the header: each seed once, each TF version ---------------------------------------------------------
+
+def test_the_header_groups_seeds_and_shows_each_tensorflow_version(tmp_path):
+    for machine, tf in (("machine-a", "2.21.0"), ("machine-b", "2.22.0")):
+        for seed in (123, 7):
+            write_run(tmp_path / machine / f"s{seed}-1.jsonl", f"s{seed}#1", seed, tf=tf)
+    header = seedcheck("compare", tmp_path / "machine-a", tmp_path / "machine-b").stdout.splitlines()[0]
+    assert "4 runs (seed 123 ×2, seed 7 ×2)" in header and "TF 2.21.0 / 2.22.0" in header, header
