@@ -349,6 +349,7 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
                                 baseline, request, given_by="the compared runs")
     comparison = _compare(sources, request, interrupted=any(source.ended.interrupted for source in sources))
     comparison.terminated = any(source.ended.terminated for source in sources)
+    comparison.from_saved = True
     comparison.fail_fast = any(source.ended.stopped_early for source in sources)
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None

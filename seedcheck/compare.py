@@ -134,6 +134,7 @@ class Comparison:
     env_differences: list[EnvDifference] = field(default_factory=list)
     jobs: int = 1  # runs at a time
     fail_fast: bool = False
+    from_saved: bool = False  # compare/report of saved traces: no --repeats to suggest
     variations: Any = None  # `seedcheck vary`: (the control pair's outcome, each variation's), see vary.py
 
     @property

@@ -289,3 +289,24 @@ def test_the_header_groups_seeds_and_shows_each_tensorflow_version(tmp_path):
             write_run(tmp_path / machine / f"s{seed}-1.jsonl", f"s{seed}#1", seed, tf=tf)
     header = seedcheck("compare", tmp_path / "machine-a", tmp_path / "machine-b").stdout.splitlines()[0]
     assert "4 runs (seed 123 ×2, seed 7 ×2)" in header and "TF 2.21.0 / 2.22.0" in header, header
+
+
+# -- 14. report texts ----------------------------------------------------------------------------------
+
+def test_markdown_escapes_run_names_and_counts_stages_once(tmp_path):
+    write_run(tmp_path / "a.jsonl", "a|b<img src=x>", 1, weights="w1")
+    write_run(tmp_path / "b.jsonl", "s1#2", 1, weights="w2")
+    markdown = seedcheck("compare", tmp_path / "a.jsonl", tmp_path / "b.jsonl", "--format", "markdown").stdout
+    assert "<img" not in markdown and "a\\|b&lt;img src=x>" in markdown
+    assert "Stages that are not plainly reproducible (1):" in markdown  # the total is the headline's alone
+
+
+def test_compare_advice_and_a_failed_check_with_every_stage_ignored_read_sensibly(tmp_path):
+    write_run(tmp_path / "s1.jsonl", "s1#1", 1)
+    write_run(tmp_path / "s2.jsonl", "s2#1", 2)
+    once = " ".join(seedcheck("compare", tmp_path / "s1.jsonl", tmp_path / "s2.jsonl").stdout.split())
+    assert "give two traces of a seed" in once and "--repeats" not in once
+    write_run(tmp_path / "crashed.jsonl", "s1#2", 1, exit_code=1)
+    failed = seedcheck("compare", tmp_path / "s1.jsonl", tmp_path / "crashed.jsonl", "--ignore", "*")
+    assert failed.code == 3
+    assert "1 of 2 runs failed; every stage is left out by --ignore." in " ".join(failed.stdout.split())

@@ -181,8 +181,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
         return f"{how}: partial report of {runs_text}.", "warn"
     if comparison.verdict == "failed":
-        return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
-                f"{failing} of {len(judged)} stages diverged or missing.", "bad")
+        stages_text = f"{failing} of {len(judged)} stages diverged or missing" if judged else \
+            ("every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) else "no stage recorded")
+        return f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; {stages_text}.", "bad"
     if comparison.verdict == "diverged":
         if comparison.fail_fast:
             stopped = sum(r.status in ("stopped", "skipped") for r in comparison.runs)
@@ -199,7 +200,8 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         # Seeds compared with each other say whether a stage follows the seed, never whether a run repeats.
         between = (f"; the {seeds} seeds were compared with each other only (seed-insensitive stages "
                    "are marked)") if seeds > 1 else ""
-        return f"One run per seed: nothing to compare yet (use --repeats 2 or more){between}.", "warn"
+        advice = "give two traces of a seed" if comparison.from_saved else "use --repeats 2 or more"
+        return f"One run per seed: nothing to compare yet ({advice}){between}.", "warn"
     tolerance = comparison.tolerance
     ignored = sum(s.verdict == IGNORED for s in stages)
     aside = f" ({ignored} ignored)" if ignored else ""
