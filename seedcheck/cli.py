@@ -347,10 +347,11 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
                                f"to it{request.baseline_origin}")
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
                                 baseline, request, given_by="the compared runs")
-    comparison = _compare(sources, request, interrupted=any(source.ended.interrupted for source in sources))
-    comparison.terminated = any(source.ended.terminated for source in sources)
+    checks = [source.ended for source in sources if not source.baseline]  # a baseline's ending is not this check's
+    comparison = _compare(sources, request, interrupted=any(ended.interrupted for ended in checks))
+    comparison.terminated = any(ended.terminated for ended in checks)
+    comparison.fail_fast = any(ended.stopped_early for ended in checks)
     comparison.from_saved = True
-    comparison.fail_fast = any(source.ended.stopped_early for source in sources)
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
     if varied is not None:  # a saved `seedcheck vary`: its report again

@@ -310,3 +310,11 @@ def test_compare_advice_and_a_failed_check_with_every_stage_ignored_read_sensibl
     failed = seedcheck("compare", tmp_path / "s1.jsonl", tmp_path / "crashed.jsonl", "--ignore", "*")
     assert failed.code == 3
     assert "1 of 2 runs failed; every stage is left out by --ignore." in " ".join(failed.stdout.split())
+
+
+def test_how_the_baseline_ended_is_not_how_the_compared_check_ended(tmp_path):
+    baseline = saved_check(tmp_path / "golden")
+    manifest = json.loads((baseline / MANIFEST).read_text())
+    (baseline / MANIFEST).write_text(json.dumps({**manifest, "stopped_early": True}))
+    result, report = compare_json(saved_check(tmp_path / "runs"), "--baseline", baseline, out=tmp_path / "r.json")
+    assert result.code == 0 and report["stopped_early"] is False, result.stdout + result.stderr
