@@ -30,8 +30,8 @@ from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
 from seedcheck.report.terminal import report_console
 from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
-from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
-from seedcheck.trace import KINDS
+from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, path_kind
+from seedcheck.trace import KINDS, has_trace_header
 
 
 # The report table's words for two kinds, taken by `show --kind` too.
@@ -54,6 +54,25 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+EMPTY_PATH = "an empty path (an unset variable?) would mean the current directory; name one"
+
+
+class GivenPath(click.Path):
+    """A Path that refuses the empty string: `--save "$OUT"` with OUT unset must not write into
+    (or `--force` clean) the working directory."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail(EMPTY_PATH, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _given(paths: tuple[str, ...] | list[str], what: str) -> None:
+    """Refuse an empty path among the ones named by `what` (see GivenPath)."""
+    if any(not path for path in paths):
+        raise UsageProblem(f"{what}: {EMPTY_PATH}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,13 +124,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Leave stages whose key matches this pattern (e.g. 'metrics/*/time') out of the verdict (repeatable)."),
         click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
                      show_default=True, help="Report format on stdout."),
-        click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--json", "json_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write the JSON report to FILE."),
-        click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--junit", "junit_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a JUnit XML report (one test case per stage) to FILE."),
-        click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--markdown", "markdown_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a Markdown report to FILE ($GITHUB_STEP_SUMMARY gets one automatically)."),
-        click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        click.option("--html", "html_file", type=GivenPath(dir_okay=False, path_type=Path), metavar="FILE",
                      help="Also write a self-contained HTML report (curves, divergence growth) to FILE; "
                           "needs the `html` extra."),
     ]
@@ -132,6 +151,25 @@ class ReportRequest:
     junit_file: Path | None
     markdown_file: Path | None
     html_file: Path | None
+    baseline_from_config: bool = False  # set by `baseline` in pyproject.toml, not on the command line
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> ReportRequest:
+        """The request from a command's options, knowing whether the baseline came from the config:
+        an error about a baseline the user never named must say where it came from."""
+        request = cls(**options)
+        context = click.get_current_context(silent=True)
+        if context is not None and request.baseline is not None:
+            source = context.get_parameter_source("baseline")
+            request.baseline_from_config = source == click.core.ParameterSource.DEFAULT_MAP
+        return request
+
+    @property
+    def baseline_origin(self) -> str:
+        """Said after an error about the baseline: where it came from, and the way out."""
+        if not self.baseline_from_config:
+            return ""
+        return " (the baseline set in pyproject.toml [tool.seedcheck]; pass --no-baseline to leave it out)"
 
     def check_outputs(self) -> None:
         """Report files that cannot be written, and --html without its plotting library: said
@@ -172,7 +210,7 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="End each run's training after N optimizer steps (the trace is complete up to there)."),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
                      help="A file the script writes, fingerprinted after each run ends (repeatable; {seed} and {run_dir} allowed)."),
-        click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+        click.option("--save", "save_dir", type=GivenPath(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
         click.option("--no-override", is_flag=True,
@@ -230,7 +268,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
              artifacts: tuple[str, ...], save_dir: Path | None, force: bool, no_override: bool, force_seed: bool,
              quiet: bool, repeats: int = 2, fail_fast: bool = False, vary_list: str | None = None,
              **report: Any) -> None:
-    request = ReportRequest(**report)
+    request = ReportRequest.from_options(report)
     request.check_outputs()
     target = _target(script, module, script_args)
     for seed in seeds:
@@ -250,10 +288,10 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             raise UsageProblem("vary compares its runs with its own control: leave out --baseline "
                                "(or --no-baseline for one set in pyproject.toml)")
         variations = varying.VaryPlan(seed=seeds[0] if seeds else None, names=names)
-    baseline = _load_baseline(request.baseline_path)
+    baseline = _load_baseline(request)
     run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
     if baseline is not None:
-        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline)
+        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
         if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
             # `--save <the baseline> --force` records the baseline again: holding the new runs to
             # the traces they are about to replace would fail every re-recording.
@@ -305,7 +343,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
 def compare_command(paths: tuple[str, ...], **report: Any) -> None:
     """Compare saved runs: trace files or `run --save` directories (repeats, other seeds, other
     machines), with the same verdicts, reports and exit codes as `run`."""
-    _compare_saved(paths, ReportRequest(**report))
+    _compare_saved(paths, ReportRequest.from_options(report))
 
 
 @cli.command(name="report")
@@ -315,14 +353,15 @@ def compare_command(paths: tuple[str, ...], **report: Any) -> None:
 def report_command(paths: tuple[str, ...], **report: Any) -> None:
     """Report on saved runs again, e.g. as HTML: `seedcheck report .seedcheck/runs/<time> --html
     report.html`. The same verdicts and exit codes as `compare`, which it is another name for."""
-    _compare_saved(paths, ReportRequest(**report))
+    _compare_saved(paths, ReportRequest.from_options(report))
 
 
 def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     request.check_outputs()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
-    baseline = _load_baseline(request.baseline_path)
+    _given(paths, "compare")
+    baseline = _load_baseline(request)
     sources = [baseline] if baseline is not None else []
     for path in paths:
         try:
@@ -331,10 +370,17 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
             raise UsageProblem(str(err)) from None
     sources, duplicates = _without_duplicates(sources)
     if baseline is not None:
+        if len(sources) == 1:  # a run held to itself always agrees: nothing was checked
+            raise UsageProblem(f"every compared run is a copy of the baseline {baseline.path}: nothing new to hold "
+                               f"to it{request.baseline_origin}")
         _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
-                                baseline, given_by="the compared runs")
-    comparison = _compare(sources, request, interrupted=False)
-    comparison.warnings[:0] = duplicates
+                                baseline, request, given_by="the compared runs")
+    checks = [source.ended for source in sources if not source.baseline]  # a baseline's ending is not this check's
+    comparison = _compare(sources, request, interrupted=any(ended.interrupted for ended in checks))
+    comparison.terminated = any(ended.terminated for ended in checks)
+    comparison.fail_fast = any(ended.stopped_early for ended in checks)
+    comparison.from_saved = True
+    comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
     if varied is not None:  # a saved `seedcheck vary`: its report again
         from seedcheck import vary as varying
@@ -356,8 +402,9 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     from seedcheck import show as show_trace
     from seedcheck.trace import TraceError, read_trace
 
+    _given([trace_path], "show")
     path = Path(trace_path)
-    if path.is_dir():
+    if _path_kind(path, "") == "dir":
         traces = sorted(p.name for p in path.glob("*.jsonl"))
         hint = f": {', '.join(traces[:6])}" if traces else " (it holds none)"
         raise UsageProblem(f"{trace_path} is a directory; give one of its traces{hint}")
@@ -427,19 +474,22 @@ def _saved_variations(path: Path | None) -> list[str] | None:
     return names
 
 
-def _load_baseline(path: str | None) -> Source | None:
+def _load_baseline(request: ReportRequest) -> Source | None:
+    path = request.baseline_path
     if path is None:
         return None
-    if not Path(path).exists():
+    _given([path], "--baseline")
+    if _path_kind(Path(path), "--baseline ") is None:
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
-                           "`seedcheck run SCRIPT --save DIR`")
+                           f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")
     try:
         return load_saved(path, baseline=True)
     except SavedRunsError as err:
-        raise UsageProblem(f"--baseline: {err}") from None
+        raise UsageProblem(f"--baseline: {err}{request.baseline_origin}") from None
 
 
-def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by: str = "--seed") -> list[int | None]:
+def _seeds_against_baseline(seeds: list[int | None], baseline: Source, request: ReportRequest,
+                            given_by: str = "--seed") -> list[int | None]:
     """The seeds to check: the baseline's when none are given; given seeds must be in it."""
     baseline_seeds = list(dict.fromkeys(run.seed for run in baseline.runs))
     if not seeds:
@@ -450,7 +500,7 @@ def _seeds_against_baseline(seeds: list[int | None], baseline: Source, given_by:
             return ", ".join("own seeding" if v is None else str(v) for v in values)
 
         raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
-                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline")
+                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline{request.baseline_origin}")
     return seeds
 
 
@@ -471,7 +521,11 @@ def _report_and_exit(comparison: Comparison, request: ReportRequest, target: str
     """Write the report files, print the report, exit with the verdict's code. A report file that
     cannot be written (checked before the runs, so the disk filled or a directory went away since)
     is an error, but the report still reaches stdout and the runs' verdict keeps its exit code."""
-    problems = _report(comparison, request, target, save_dir=save_dir)
+    try:
+        problems = _report(comparison, request, target, save_dir=save_dir)
+    except BrokenPipeError:  # `seedcheck compare … | head`: the reader has what it wanted
+        _discard_stdout()
+        problems = []  # the report files are written before stdout; the verdict keeps its code
     for problem in problems:
         click.echo(f"seedcheck: error: {problem}", err=True)
     if comparison.interrupted and request.output_format != "table":
@@ -520,6 +574,14 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
     return problems
 
 
+def _path_kind(path: Path, option: str) -> str | None:
+    """saved.path_kind, a bad path (a name too long) being a usage error that names the option."""
+    try:
+        return path_kind(path)
+    except SavedRunsError as err:
+        raise UsageProblem(f"{option}{err}") from None
+
+
 def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Target:
     if module:
         if script is not None:
@@ -529,9 +591,10 @@ def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Ta
     if script is None:
         raise UsageProblem("give a script to run (seedcheck run train.py) or a module (seedcheck run -m pkg.train)")
     path = Path(script)
-    if not path.exists():
+    kind = _path_kind(path, "")
+    if kind is None:
         raise UsageProblem(f"no such script: {script}")
-    if path.is_dir():
+    if kind == "dir":
         _check_directory(script)
         return Target(script=script, module=None, args=args)
     try:
@@ -619,9 +682,9 @@ def _save_dir_path(save_dir: Path | None) -> Path:
 def _replaced_by_force(save_dir: Path, saved: Path) -> bool:
     """Whether `--save save_dir --force` replaces the saved runs at `saved`: they are that directory,
     or one of the traces `--force` deletes there (a baseline elsewhere under it is left alone)."""
-    if not save_dir.is_dir():
-        return False
     try:
+        if not save_dir.is_dir():
+            return False
         folder, target = save_dir.resolve(), saved.resolve()
         return target == folder or target in {path.resolve() for path in _seedcheck_files(save_dir)}
     except OSError:
@@ -633,7 +696,7 @@ def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
     and run directories, the manifest) are replaced only with --force; anything else there is the
     user's and is never touched, nor overwritten by a run's file of the same name."""
     save_dir = plan.save_dir
-    if save_dir.exists() and save_dir.is_dir():
+    if _path_kind(save_dir, "--save ") == "dir":
         old = _seedcheck_files(save_dir)
         if old and not force:
             raise UsageProblem(f"--save {save_dir} already holds {len(old)} files of earlier runs; choose "
@@ -697,26 +760,18 @@ def _plain_trace_name(name: Any) -> bool:
 
 
 def _is_trace(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline(1 << 16)
-    except OSError:
-        return False
-    if not first.strip():
-        return False
-    try:
-        header = json.loads(first.decode("utf-8-sig"))
-    except ValueError:
-        return False
-    return isinstance(header, dict) and "seedcheck_trace" in header
+    return has_trace_header(path)
 
 
 def _unwritable(path: Path) -> str | None:
     """Why a report file could not be written here, or None. Missing directories are made (as
     pytest does for --junitxml); the file itself is not created, so a run that is interrupted
     leaves no empty report behind."""
-    if path.is_dir():
-        return "is a directory"
+    try:
+        if path.is_dir():
+            return "is a directory"
+    except OSError as err:  # a name too long, a parent that cannot be searched
+        return err.strerror or str(err)
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -727,6 +782,16 @@ def _unwritable(path: Path) -> str | None:
     if path.exists():
         return None if os.access(path, os.W_OK) else "not writable"
     return None if os.access(folder, os.W_OK | os.X_OK) else f"cannot create files in {folder}"
+
+
+def _discard_stdout() -> None:
+    """After the reader of stdout went away (`| head`): send what is still buffered nowhere, so
+    Python's flush at exit neither fails nor prints a traceback (the recipe in Python's docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -751,4 +816,7 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("seedcheck: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `seedcheck show … | head`: output is all it does, and the reader took its part
+        _discard_stdout()
+        sys.exit(0)
     sys.exit(0)

@@ -135,6 +135,7 @@ class Comparison:
     env_differences: list[EnvDifference] = field(default_factory=list)
     jobs: int = 1  # runs at a time
     fail_fast: bool = False
+    from_saved: bool = False  # compare/report of saved traces: no --repeats to suggest
     variations: Any = None  # `seedcheck vary`: (the control pair's outcome, each variation's), see vary.py
 
     @property
@@ -175,17 +176,23 @@ class Comparison:
         traced = [run for run in self.runs if run.trace is not None]
         return next((run for run in traced if run.ok), traced[0] if traced else None)
 
-    def env_value(self, key: str) -> Any:
+    def env_value(self, key: str) -> dict[str, Any]:
+        """The reference run's environment event `key` as an object; {} where it has none (or a
+        hand-edited trace holds something else there)."""
         reference = self.reference
         event = reference.trace.find(key) if reference and reference.trace else None
-        return event.value if event else None
+        return event.value if event is not None and isinstance(event.value, dict) else {}
 
 
 def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Tolerance = BITWISE,
             ignore: tuple[str, ...] = ()) -> Comparison:
     """Judge every stage. `tolerance` turns near-equal numbers and arrays into `close`; a stage
     whose key matches an `ignore` pattern (fnmatch, e.g. `metrics/*/time`) is judged but left out
-    of the verdict."""
+    of the verdict. Runs are keyed by name: two runs of one name would be one column, so that is
+    refused (`saved.name_runs` makes names unique)."""
+    names = [run.name for run in runs]
+    if len(set(names)) < len(names):
+        raise ValueError(f"runs share a name: {sorted({n for n in names if names.count(n) > 1})}")
     traced = [run for run in runs if run.trace is not None]
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []
@@ -321,7 +328,7 @@ def _max_spread(groups: Any) -> float | None:
         numbers = [v for v in group if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if len(numbers) != len(group) or len(numbers) < 2:
             continue
-        finite = [float(v) for v in numbers if math.isfinite(v)]
+        finite = [float(v) for v in numbers if is_finite_number(v)]
         if finite:
             width = max(finite) - min(finite)
             spread = width if spread is None else max(spread, width)
@@ -374,14 +381,20 @@ def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tole
     for value, reference in zip(values, references):
         if canonical(value) == canonical(reference):  # equal, or both "NaN"
             continue
-        if not (_is_number(value) and _is_number(reference)) or not tolerance.close(value, reference):
+        if not (is_finite_number(value) and is_finite_number(reference)) or not tolerance.close(value, reference):
             return None
         largest = max(largest, abs(value - reference))
     return largest
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def is_finite_number(value: Any) -> bool:
+    """A finite number a float can hold: a hand-edited trace's 10**400 is a value, not a number."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 # -- the environment ------------------------------------------------------------------------------
@@ -393,8 +406,9 @@ def _env_differences(stages: list[Stage], runs: list[RunResult]) -> list[EnvDiff
         if stage.kind not in CONTEXT_KINDS or stage.verdict not in (DIFFERS, MISSING):
             continue
         prefix = stage.key.partition("/")[2]
-        flat = {run.name: _flatten(stage.values[run.name], prefix) if run.name in stage.values else {}
-                for run in runs}
+        # Only runs that recorded the stage: one that stopped before TF was used has no TF settings,
+        # which is not another machine's.
+        flat = {run.name: _flatten(stage.values[run.name], prefix) for run in runs if run.name in stage.values}
         fields = list(dict.fromkeys(name for fields in flat.values() for name in fields))
         for name in fields:
             values = {run: fields_of_run.get(name) for run, fields_of_run in flat.items()}
@@ -540,7 +554,7 @@ def variable_differences(first: Event, second: Event) -> list[tuple[str, float |
         sample_a, sample_b = var_a.get("sample"), var_b.get("sample")
         delta = None
         if isinstance(sample_a, list) and isinstance(sample_b, list) and len(sample_a) == len(sample_b) and sample_a:
-            pairs = [(x, y) for x, y in zip(sample_a, sample_b) if isinstance(x, (int, float)) and isinstance(y, (int, float))]
+            pairs = [(x, y) for x, y in zip(sample_a, sample_b) if is_finite_number(x) and is_finite_number(y)]
             if pairs:
                 delta = max(abs(x - y) for x, y in pairs)
         differences.append((name, delta))

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from seedcheck.compare import CLOSE, DIVERGED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
+from seedcheck.compare import CLOSE, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
 from seedcheck.hook.seeding import RNGS_SEEDED_BY
 
 
@@ -244,7 +244,8 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
                 "deterministic=False")
     pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
                     "tf.random.stateless_*) with a seed per element, or map serially")
-    if "PYTHONHASHSEED" in (env.get("env") or {}):
+    variables = env.get("env")
+    if isinstance(variables, dict) and "PYTHONHASHSEED" in variables:
         return Hint(
             "data-pipeline-order",
             f"the data order changes although every seeding call and random draw seedcheck saw agrees: likely "
@@ -267,8 +268,8 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
     if stage.kind != "metrics":
         return None
     weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
-    if not weights or any(s.verdict == DIVERGED for s in weights):
-        return None
+    if not weights or not all(_bitwise_equal(s) for s in weights):
+        return None  # weights only close, or diverged but ignored: the metric may follow from them
     pattern = re.sub(r"epoch-\d+", "epoch-*", stage.key)
     return Hint(
         "logged-value-only",
@@ -276,6 +277,13 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
         "training (a time, a counter, a draw in a callback).",
         f"leave it out of the check: --ignore '{pattern}' (or `ignore` in [tool.seedcheck]).",
     )
+
+
+def _bitwise_equal(stage: Stage) -> bool:
+    """Whether the runs agreed bitwise on a stage, judged by what it would be without --ignore:
+    `close` and an ignored divergence are differences all the same."""
+    verdict = stage.ignored_verdict if stage.verdict == IGNORED else stage.verdict
+    return verdict not in (DIVERGED, CLOSE)
 
 
 def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | None:

@@ -326,6 +326,8 @@ class Runner:
             "target": self.plan.target.label,
             "args": list(self.plan.target.args),
             "jobs": self.plan.jobs,
+            # How the check ended, so `seedcheck report` tells the same story (additive in format 1).
+            "interrupted": self.interrupted, "terminated": self.terminated, "stopped_early": self.stopped_early,
             "runs": [{"name": r.name, "seed": r.seed, "status": r.status, "exit_code": r.exit_code,
                       "duration_s": r.duration_s, "trace": r.trace_path.name if r.trace_path else None,
                       "problem": r.problem} for r in results],

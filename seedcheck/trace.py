@@ -229,6 +229,23 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
     return trace
 
 
+def has_trace_header(path: str | os.PathLike[str]) -> bool:
+    """Whether a file's first line is a seedcheck trace header: how a trace is told from another
+    `.jsonl` in the same folder without reading it all."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(1 << 16)
+    except OSError:
+        return False
+    if not first.strip():
+        return False
+    try:
+        header = json.loads(first.decode("utf-8-sig"))
+    except ValueError:
+        return False
+    return isinstance(header, dict) and "seedcheck_trace" in header
+
+
 def parse_event(line: str) -> Event | None:
     """One event line, or None if the line is not one (torn, foreign, or the header)."""
     record = _parse_line(line)

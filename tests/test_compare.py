@@ -743,3 +743,21 @@ def test_a_variable_made_before_seeding_does_not_make_a_later_model_seeded_too_l
     divergence = explain(compare(runs_for(s1_1=events("k1"), s1_2=events("k2")))).first_divergence
     assert divergence.stage.key == "init/dense/kernel#1"
     assert divergence.rule != "seeded-too-late"
+
+
+@pytest.mark.parametrize("how", ["close", "ignored"])
+def test_a_metric_after_weights_that_differ_is_not_a_logged_value_only(how):
+    """Weights within --rtol, or diverged and --ignore'd, are not identical: the metric may follow from them."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+
+    def events(fp: str, last: float, accuracy: float) -> list[Event]:
+        return [seeded, weights("weights/fit#1/init", ("dense/kernel", "k", [0.1])), ev("data/fit#1/epoch-1", "d"),
+                weights("weights/fit#1/epoch-1", ("dense/kernel", fp, [0.5, last])),
+                ev("metrics/fit#1/epoch-1/accuracy", accuracy)]
+    runs = runs_for(s1_1=events("a", 1.0, 0.60), s1_2=events("b", 1.0 + 1e-7, 0.61))
+    options = {"tolerance": C.Tolerance(rtol=1e-5)} if how == "close" else {"ignore": ("weights/*",)}
+    divergence = explain(compare(runs, **options)).first_divergence
+    assert divergence.stage.key == "metrics/fit#1/epoch-1/accuracy"
+    assert divergence.rule != "logged-value-only"
+    assert "every weight checkpoint is identical" not in (divergence.cause or "")
+    assert "--ignore" not in (divergence.fix or "")

@@ -3,6 +3,7 @@ with a complete, readable trace; --fail-fast stops once a divergence is certain.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -59,6 +60,14 @@ def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_pat
     assert not (tmp_path / "runs" / "s1-3.jsonl").exists()
     # Stages only the first run reached are not "missing": the stop was by design.
     assert not [s for s in result.report["stages"] if s["verdict"] == "missing"]
+    # The manifest says how the check ended: `report` of the directory tells the same story.
+    manifest = json.loads((tmp_path / "runs" / "seedcheck-run.json").read_text())
+    assert manifest["stopped_early"] is True and manifest["interrupted"] is False
+    again = seedcheck("report", tmp_path / "runs", "--json", tmp_path / "again.json")
+    assert again.code == 1, again.stderr
+    reported = json.loads((tmp_path / "again.json").read_text())
+    assert reported["stopped_early"] is True
+    assert [r["status"] for r in reported["runs"]] == ["ok", "stopped", "skipped"]
 
 
 def test_parallel_runs_write_to_their_own_directories(tmp_path):

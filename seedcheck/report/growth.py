@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedcheck.compare import Comparison, Stage
+from seedcheck.compare import Comparison, Stage, is_finite_number
 
 UNRESOLVED = 1e-16  # different fingerprints, no difference visible in norms or samples
 ENTIRELY = 1.0  # a variable only one run has: as different as can be
@@ -199,6 +199,4 @@ def _relative(delta: float, scale: float) -> float:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    return float(value) if is_finite_number(value) else None

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from seedcheck import __version__
-from seedcheck.compare import DIVERGED, Comparison, Stage
+from seedcheck.compare import DIVERGED, Comparison, Stage, is_finite_number
 from seedcheck.report.growth import Checkpoint, divergence_growth, growth_story, sparkline
 from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, stage_label,
                                      summary_line, value_text, verdict_text)
@@ -192,7 +192,7 @@ def metric_curves(comparison: Comparison) -> dict[str, dict[str, list[tuple[int,
             continue
         title = match["name"] if len(fits) == 1 else f"{match['fit']} {match['name']}"
         for run, value in stage.values.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            if is_finite_number(value):
                 curves.setdefault(title, {}).setdefault(run, []).append((int(match["epoch"]), float(value)))
     return curves
 

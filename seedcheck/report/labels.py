@@ -21,11 +21,11 @@ def header_line(comparison: Comparison, target: str) -> str:
     parts = [f"seedcheck · {target} · {len(runs)} run{'s' if len(runs) != 1 else ''} ({_per_seed(runs)})"]
     if comparison.baseline_runs:
         parts.append(f"baseline: {_count(len(comparison.baseline_runs), 'saved run')} ({_per_seed(comparison.baseline_runs)})")
-    tf_env = comparison.env_value("env/tensorflow") or {}
-    if tf_env.get("tensorflow"):
-        parts.append(f"TF {tf_env['tensorflow']}")
-    if tf_env.get("keras"):
-        parts.append(f"Keras {tf_env['keras']}")
+    tf_env = comparison.env_value("env/tensorflow")
+    for field, name in (("tensorflow", "TF"), ("keras", "Keras")):
+        versions = _versions(comparison, field)
+        if versions:
+            parts.append(f"{name} {' / '.join(versions)}")
     exit_event = comparison.reference.trace.find("exit") if comparison.reference and comparison.reference.trace else None
     exit_detail = (exit_event.detail or {}) if exit_event else {}
     if exit_event and not tf_env and not exit_detail.get("tensorflow_used", True):
@@ -46,11 +46,25 @@ def _count(number: int, noun: str) -> str:
 
 
 def _per_seed(runs: list[RunResult]) -> str:
-    parts = []
-    for seed, group in groupby(runs, key=lambda run: run.seed):
-        count = len(list(group))
-        parts.append(f"{seed_name(seed)} ×{count}")
-    return ", ".join(parts)
+    """`seed 123 ×2, seed 7 ×2`: each seed once, in the order first seen (folders of two machines
+    interleave their seeds)."""
+    counts: dict[Any, int] = {}
+    for run in runs:
+        counts[run.seed] = counts.get(run.seed, 0) + 1
+    return ", ".join(f"{seed_name(seed)} ×{count}" for seed, count in counts.items())
+
+
+def _versions(comparison: Comparison, field: str) -> list[str]:
+    """Each distinct TF (or Keras) version the runs recorded, the reference run's first: runs from
+    two machines may differ there, and one version in the header would hide it."""
+    runs = [comparison.reference, *comparison.runs] if comparison.reference else comparison.runs
+    versions: dict[str, None] = {}
+    for run in runs:
+        event = run.trace.find("env/tensorflow") if run is not None and run.trace is not None else None
+        value = event.value.get(field) if event is not None and isinstance(event.value, dict) else None
+        if value:
+            versions[str(value)] = None
+    return list(versions)
 
 
 def stage_label(stage: Stage) -> tuple[str, str]:
@@ -168,8 +182,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
         return f"{how}: partial report of {runs_text}.", "warn"
     if comparison.verdict == "failed":
-        return (f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; "
-                f"{failing} of {len(judged)} stages diverged or missing.", "bad")
+        stages_text = f"{failing} of {len(judged)} stages diverged or missing" if judged else \
+            ("every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) else "no stage recorded")
+        return f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; {stages_text}.", "bad"
     if comparison.verdict == "diverged":
         if comparison.fail_fast:
             stopped = sum(r.status in ("stopped", "skipped") for r in comparison.runs)
@@ -186,7 +201,8 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         # Seeds compared with each other say whether a stage follows the seed, never whether a run repeats.
         between = (f"; the {seeds} seeds were compared with each other only (seed-insensitive stages "
                    "are marked)") if seeds > 1 else ""
-        return f"One run per seed: nothing to compare yet (use --repeats 2 or more){between}.", "warn"
+        advice = "give two traces of a seed" if comparison.from_saved else "use --repeats 2 or more"
+        return f"One run per seed: nothing to compare yet ({advice}){between}.", "warn"
     tolerance = comparison.tolerance
     ignored = sum(s.verdict == IGNORED for s in stages)
     not_reached = sum(s.not_reached for s in stages)

@@ -27,7 +27,7 @@ def render(comparison: Comparison, target: str) -> str:
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
         where = f" at `{divergence.stage.site}`" if divergence.stage.site else ""
-        between = f" (between {divergence.runs[0]} and {divergence.runs[1]})" if divergence.runs[0] != divergence.runs[1] else ""
+        between = f" (between {_escape(divergence.runs[0])} and {_escape(divergence.runs[1])})" if divergence.runs[0] != divergence.runs[1] else ""
         lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)}{between}")
         if divergence.cause:
             lines += ["", f"**Likely cause:** {_escape(divergence.cause)}"]
@@ -35,18 +35,18 @@ def render(comparison: Comparison, target: str) -> str:
             lines += ["", f"**Fix:** {_escape(divergence.fix)}"]
         lines.append("")
     for run in comparison.failed_runs:
-        lines.append(f"- run **{run.name}** {run.status}: {_escape(run.problem or '')}")
+        lines.append(f"- run **{_escape(run.name)}** {run.status}: {_escape(run.problem or '')}")
     if comparison.failed_runs:
         lines.append("")
     names = [run.name for run in comparison.runs if run.trace is not None]
     notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"]
     if notable:
-        lines += [f"Stages that are not plainly reproducible ({len(notable)} of {len(comparison.stages)}):", ""]
+        lines += [f"Stages that are not plainly reproducible ({len(notable)}):", ""]  # the headline gives the total
         lines += _table(notable, names)
         lines.append("")
     if comparison.env_differences:
         lines += ["Environment differences (context, not a verdict):", "",
-                  "| field | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+                  "| field | " + " | ".join(map(_escape, names)) + " |", "|---|" + "---|" * len(names)]
         for difference in comparison.env_differences:
             cells = [_escape(env_value_text(difference.values.get(name))) for name in names]
             lines.append(f"| {_escape(difference.label)} | " + " | ".join(cells) + " |")
@@ -59,7 +59,7 @@ def render(comparison: Comparison, target: str) -> str:
 
 
 def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
-    out = ["| stage | site | " + " | ".join(names) + " | verdict |", "|---|---|" + "---|" * len(names) + "---|"]
+    out = ["| stage | site | " + " | ".join(map(_escape, names)) + " | verdict |", "|---|---|" + "---|" * len(names) + "---|"]
     for row in rows:
         if isinstance(row, str):
             out.append(f"| init {_escape(row)} | | " + " | ".join("" for _ in names) + " | reproducible |")

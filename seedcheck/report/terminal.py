@@ -56,6 +56,15 @@ class ControlFilter:
         return getattr(self._stream, "encoding", "utf-8")
 
 
+class ReportConsole(Console):
+    """Rich's Console, except that a closed stdout (`| head`) raises BrokenPipeError to the CLI,
+    which knows the verdict's exit code; Rich's own handling exits 1, which means "diverged"."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def report_console(stream: IO[str] | None = None) -> Console:
     """The report's console on stdout. Piped output (CI logs) has no terminal width to follow: use
     a width that fits the table rather than Rich's 80 columns, unless $COLUMNS says otherwise."""
@@ -63,5 +72,5 @@ def report_console(stream: IO[str] | None = None) -> Console:
     probe = Console(file=stream)
     width = None if probe.is_terminal or "COLUMNS" in os.environ else 130
     colour = probe.color_system is not None
-    return Console(file=ControlFilter(stream, colour), width=width, force_terminal=probe.is_terminal,
+    return ReportConsole(file=ControlFilter(stream, colour), width=width, force_terminal=probe.is_terminal,
                    color_system=probe.color_system or None, no_color=probe.no_color)  # type: ignore[arg-type]
