@@ -293,11 +293,13 @@ class Runner:
 
     def _end_all(self, status: str, problem: str, results: dict[str, RunResult]) -> None:
         active = list(self._running.values())
+        # Ended by themselves since the last poll (a run that finished as Ctrl-C came): complete runs.
+        # Asked before the signals: a script may answer SIGTERM by exiting 0 half-way through.
+        done = {run.spec.name for run in active if run.process.poll() == 0}
         _end_groups([a.process for a in active])
         for run in active:
-            code = run.process.returncode
-            if code == 0 and status == "stopped":  # it finished on its own before we could stop it
-                self._finish(run, "ok", code, None, results)
+            if run.spec.name in done:
+                self._finish(run, "ok", 0, None, results)
             else:
                 self._finish(run, status, None, problem, results)
 
