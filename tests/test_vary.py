@@ -160,6 +160,7 @@ def test_the_cwd_mirror_resolves_paths_through_dotdot_and_is_removed(tmp_path):
     ran_in = (tmp_path / "runs" / "cwd-1.stdout.log").read_text().strip()
     assert ran_in.startswith(f"{temp.resolve()}/seedcheck-cwd-") and ran_in.endswith(str(work.resolve())), ran_in
     assert list(temp.iterdir()) == [], "the mirror was left behind"
+    assert len(list(data.iterdir())) == 6 and (SCRIPTS / "reads_parent_data.py").is_file()  # removed as links only
 
 
 def test_a_usage_error_after_the_mirror_was_made_leaves_none_behind(tmp_path):
