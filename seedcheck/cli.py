@@ -6,6 +6,7 @@ failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import importlib.machinery
@@ -16,11 +17,13 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 
 from seedcheck import __version__
@@ -29,9 +32,12 @@ from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Com
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
 from seedcheck.report.terminal import report_console
-from seedcheck.runner import MANIFEST, RunPlan, Runner, Target, Terminated, raise_terminated
+from seedcheck.runner import MANIFEST, RunPlan, Runner, RunSpec, Target, Terminated, raise_terminated
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, path_kind
 from seedcheck.trace import KINDS, has_trace_header
+
+if TYPE_CHECKING:
+    from seedcheck.vary import VaryPlan
 
 
 # The report table's words for two kinds, taken by `show --kind` too.
@@ -240,10 +246,18 @@ def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) ->
     Arguments after `--` go to the script; `{seed}` in them becomes the run's seed.
     """
     if vary_list is not None:
-        if fail_fast:
+        # Only what the user typed is refused: pyproject.toml's repeats and fail_fast are for plain runs.
+        if _typed("fail_fast"):
             raise UsageProblem("--vary runs every variation to the end: leave out --fail-fast")
+        if _typed("repeats"):
+            raise UsageProblem("--vary runs a control pair and one run per variation: leave out --repeats")
         return _execute(vary_list=vary_list, **options)
     _execute(repeats=repeats, fail_fast=fail_fast, **options)
+
+
+def _typed(name: str) -> bool:
+    """Whether the option `name` was given on the command line (not a default, nor pyproject.toml's)."""
+    return click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE
 
 
 @cli.command(context_settings={"allow_interspersed_args": True})
@@ -274,55 +288,38 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
-    variations = None
-    if vary_list is not None:
-        from seedcheck import vary as varying
-
-        try:
-            names = varying.parse_vary(vary_list)
-        except varying.VaryError as err:
-            raise UsageProblem(str(err)) from None
-        if len(set(seeds)) > 1:
-            raise UsageProblem("vary holds one seed's runs to a control: give one --seed")
-        if request.baseline_path is not None:
-            raise UsageProblem("vary compares its runs with its own control: leave out --baseline "
-                               "(or --no-baseline for one set in pyproject.toml)")
-        variations = varying.VaryPlan(seed=seeds[0] if seeds else None, names=names)
-    baseline = _load_baseline(request)
-    run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
-    if baseline is not None:
-        run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
-        if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
-            # `--save <the baseline> --force` records the baseline again: holding the new runs to
-            # the traces they are about to replace would fail every re-recording.
-            click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
-                       "and are not compared with it", err=True)
-            baseline = None
-    if force_seed and run_seeds == [None]:
-        raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
-    _check_seed_placeholders(target.args, artifacts, run_seeds)
-    parallel = jobs > 1 and (variations is not None or len(run_seeds) * repeats > 1)
-    _check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
-    plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
-                   save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
-                   force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
-                   fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
-                   specs=variations.specs() if variations is not None else None)
-    _prepare_save_dir(plan, force)
-    stderr = Console(stderr=True)
-    runner = Runner(plan)
-    try:
+    variations = _vary_plan(vary_list, seeds, request) if vary_list is not None else None
+    with _mirror_removed(variations):  # on a usage error after the mirror was made too
+        baseline = _load_baseline(request)
+        run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
+        if baseline is not None:
+            run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
+            if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
+                # `--save <the baseline> --force` records the baseline again: holding the new runs to
+                # the traces they are about to replace would fail every re-recording.
+                click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
+                           "and are not compared with it", err=True)
+                baseline = None
+        if force_seed and run_seeds == [None]:
+            raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
+        _check_seed_placeholders(target.args, artifacts, run_seeds)
+        parallel = jobs > 1 and (variations is not None or len(run_seeds) * repeats > 1)
+        _check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
+        plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
+                       save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
+                       force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
+                       fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
+                       specs=_vary_specs(variations) if variations is not None else None)
+        _prepare_save_dir(plan, force)
+        runner = Runner(plan)
         if quiet or request.output_format != "table":
             results = runner.run_all()
         else:
             from seedcheck.progress import LiveProgress
 
-            with LiveProgress(stderr, plan.runs) as progress:
+            with LiveProgress(Console(stderr=True), plan.runs) as progress:
                 runner.progress = progress
                 results = runner.run_all()
-    finally:
-        if variations is not None:
-            variations.cleanup()
     new_runs = Source(path=plan.save_dir, runs=results, targets=[target.label])
     sources = [baseline, new_runs] if baseline is not None else [new_runs]
     comparison = _compare(sources, request, interrupted=runner.interrupted)
@@ -334,6 +331,43 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         comparison.variations = varying.outcomes(comparison, variations.names)
         _note_variations(plan.save_dir, variations.names)
     _report_and_exit(comparison, request, target.label, save_dir=str(plan.save_dir))
+
+
+def _vary_plan(vary_list: str, seeds: tuple[int, ...], request: ReportRequest) -> VaryPlan:
+    """The control pair and variations `--vary` asks for, or a usage error."""
+    from seedcheck import vary as varying
+
+    try:
+        names = varying.parse_vary(vary_list)
+    except varying.VaryError as err:
+        raise UsageProblem(str(err)) from None
+    if len(set(seeds)) > 1:
+        configured = "" if _typed("seeds") else f"pyproject.toml seeds = {list(seeds)}: "
+        raise UsageProblem(f"{configured}vary holds one seed's runs to a control: give one --seed")
+    if request.baseline_path is not None:
+        if _typed("baseline"):
+            raise UsageProblem("vary compares its runs with its own control: leave out --baseline")
+        request.no_baseline = True  # pyproject.toml's is for plain runs, as `seedcheck vary` reads it
+    return varying.VaryPlan(seed=seeds[0] if seeds else None, names=names)
+
+
+def _vary_specs(variations: VaryPlan) -> list[RunSpec]:
+    """The plan's runs; making the `cwd` mirror can fail (a full or read-only temporary directory)."""
+    try:
+        return variations.specs()
+    except OSError as err:
+        raise UsageProblem(f"cannot make the cwd variation's working directory in {tempfile.gettempdir()}: "
+                           f"{err.strerror}; leave it out with --vary -cwd") from None
+
+
+@contextlib.contextmanager
+def _mirror_removed(variations: VaryPlan | None) -> Iterator[None]:
+    """Remove the `cwd` mirror however the block ends: runs done, a usage error, Ctrl-C."""
+    try:
+        yield
+    finally:
+        if variations is not None:
+            variations.cleanup()
 
 
 @cli.command(name="compare")

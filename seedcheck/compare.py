@@ -449,8 +449,7 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
         if not stage.fails:
             continue
         if stage.verdict == DIVERGED:
-            if failed and stage.key.startswith(("weights/final/", "output/")) and \
-                    not _diverged_among(stage, comparison.runs, exclude=failed):
+            if failed and _left_at_exit(stage) and not _diverged_among(stage, comparison.runs, exclude=failed):
                 continue  # what a crashed run left at its exit differs, as it stopped early: its failure says why
             return _explain(stage, comparison.runs)
         unwritten = unwritten_by(stage)
@@ -475,6 +474,12 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
                 return Divergence(stage, f"reached by {', '.join(stage.values)} but not by {', '.join(absent)} "
                                          "(the runs took different code paths)", (present, absent[0]))
     return None
+
+
+def _left_at_exit(stage: Stage) -> bool:
+    """A stage a crashed run records at its end: its exit code, final weights and --artifact files
+    differ from a finished run's because it stopped, not because the two computed differently."""
+    return stage.key == "exit" or stage.key.startswith(("weights/final/", "output/"))
 
 
 def _diverged_among(stage: Stage, runs: list[RunResult], exclude: set[str]) -> bool:

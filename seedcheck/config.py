@@ -55,7 +55,7 @@ def _list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 RUN_AND_COMPARE = ("run", "compare")
 KEYS: dict[str, Key] = {
     "seeds": Key(f"a list of whole numbers from 0 to {MAX_SEED}", _list_of(lambda v: _is_int(v) and 0 <= v <= MAX_SEED),
-                 ("run",)),
+                 ("run", "vary")),
     "repeats": Key("a whole number ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "timeout": Key("a number of seconds > 0", lambda v: _is_number(v) and v > 0, ("run", "vary")),
     "every": Key("a whole number of steps ≥ 1", lambda v: _is_int(v) and v >= 1, ("run", "vary")),

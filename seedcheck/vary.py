@@ -48,7 +48,7 @@ VARIATIONS: dict[str, Variation] = {v.name: v for v in (
     Variation("tfdata", "tf.data map/interleave run in parallel with deterministic=False where the script did not choose",
               "keep deterministic=True (the default) on parallel map/interleave, or set "
               "tf.data.Options().deterministic = True"),
-    Variation("cwd", "another working directory (a temporary directory mirroring this one through symlinks)",
+    Variation("cwd", "another working directory (a temporary mirror of the path to this one, made of symlinks)",
               "derive nothing (seeds, order, names) from the working directory or absolute paths"),
     Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib)",
               "sort directory listings: sorted(os.listdir(...)), sorted(glob.glob(...))"),
@@ -87,7 +87,7 @@ class VaryPlan:
     names: list[str]
     clock_start: float = field(default_factory=time.time)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    mirror: Path | None = None  # the `cwd` variation's working directory
+    mirror: Path | None = None  # the root of the `cwd` variation's mirror of the file system's path to here
 
     def specs(self) -> list[RunSpec]:
         own = self.environ.get("PYTHONHASHSEED", "")
@@ -109,8 +109,9 @@ class VaryPlan:
             elif name == "tfdata":
                 hook["tfdata_nondeterministic"] = True
             elif name == "cwd":
-                cwd = str(self.make_mirror())
-                hook["site_root"] = str(Path.cwd())  # call sites named as in the control
+                cwd = str(self.mirrored_cwd)
+                # Call sites named as in the control: the mirror's paths read as the real ones.
+                hook.update(site_root=str(Path.cwd()), mirror_root=str(self.mirror))
             elif name == "listdir":
                 hook["reverse_listdir"] = True
             elif name == "time":
@@ -120,18 +121,43 @@ class VaryPlan:
         return specs
 
     def make_mirror(self) -> Path:
-        """A new working directory that resolves every relative path as this one does: one symlink
-        per entry. The script sees another `os.getcwd()`, and nothing else changes."""
+        """The mirror's root: under it, the working directory's path (`<root>/a/b/c` for `/a/b/c`),
+        each level a real directory of symlinks to the real level's entries, so every relative path,
+        `..` included, resolves as it does here. The script sees another `os.getcwd()`, and nothing
+        else changes. Returns the root; `mirrored_cwd` is the run's working directory."""
         if self.mirror is None:
-            self.mirror = Path(tempfile.mkdtemp(prefix="seedcheck-cwd-"))
-            here = Path.cwd()
-            for entry in os.listdir(here):
-                (self.mirror / entry).symlink_to(here / entry)
+            self.mirror = Path(tempfile.mkdtemp(prefix="seedcheck-cwd-")).resolve()  # as os.getcwd() reads it
+            _mirror_path(self.mirror, Path.cwd())
         return self.mirror
+
+    @property
+    def mirrored_cwd(self) -> Path:
+        """The `cwd` variation's working directory: the working directory's place in the mirror."""
+        here = Path.cwd()
+        return self.make_mirror() / here.relative_to(here.anchor)
 
     def cleanup(self) -> None:
         if self.mirror is not None:
             shutil.rmtree(self.mirror, ignore_errors=True)
+
+
+def _mirror_path(root: Path, real: Path) -> None:
+    """Mirror each level from `/` down to `real` under `root`: the level on the way down as a real
+    directory, every other entry as a symlink to the real one (the mirror itself left out, when it
+    lies under a mirrored level). An unreadable level is only passed through."""
+    level, mirrored = Path(real.anchor), root
+    for part in (*real.relative_to(real.anchor).parts, None):
+        try:
+            entries = os.listdir(level)
+        except OSError:
+            entries = []
+        for entry in entries:
+            if entry != part and level / entry != root:
+                (mirrored / entry).symlink_to(level / entry)
+        if part is None:
+            return
+        level, mirrored = level / part, mirrored / part
+        mirrored.mkdir()
 
 
 @dataclass
@@ -167,15 +193,8 @@ def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: Run
                   fix: str | None, tolerance: Tolerance = BITWISE, ignore: tuple[str, ...] = ()) -> VariationOutcome:
     run_name = varied.name if varied else f"{name}#1"
     outcome = VariationOutcome(name, aspect, run_name, "not run")
-    if control is None or varied is None or control.trace is None or varied.trace is None:
-        missing = varied if varied is not None and varied.trace is None else control
-        outcome.problem = (missing.problem if missing else None) or "not run"
-        outcome.verdict = "failed" if missing is not None and missing.status not in ("skipped", "interrupted") \
-            else "not run"
-        return outcome
-    if not varied.ok or not control.ok:
-        outcome.verdict = "failed"
-        outcome.problem = (varied.problem if not varied.ok else control.problem) or "failed"
+    if not _finished(control) or not _finished(varied):
+        outcome.verdict, outcome.problem = _unfinished(control if _finished(varied) else varied)
         return outcome
     pair = explain(compare([control, varied], tolerance=tolerance, ignore=ignore))  # --rtol/--atol/--ignore hold here too
     failing = [stage for stage in pair.stages if stage.fails and stage.verdict in (DIVERGED, MISSING)]
@@ -189,13 +208,30 @@ def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: Run
     return outcome
 
 
+def _finished(run: RunResult | None) -> bool:
+    return run is not None and run.ok and run.trace is not None
+
+
+def _unfinished(run: RunResult | None) -> tuple[str, str]:
+    """(verdict, problem) for a pair one of whose runs did not finish. A run that never started
+    (absent from a saved directory, skipped) or that Ctrl-C ended was not run to a verdict: only a
+    run that ended on its own (crashed, timed out) is a failure."""
+    if run is None or run.status in ("skipped", "stopped"):
+        return "not run", (run.problem if run is not None else None) or "not run"
+    if run.status == "interrupted":
+        return "not run", run.problem or "interrupted"
+    return "failed", run.problem or "failed"
+
+
 def verdict_sentence(control: VariationOutcome, results: list[VariationOutcome]) -> tuple[str, str]:
     """(sentence, tone) for the whole check, reprotest's way."""
     if control.verdict == "diverged":
         return (f"✘ Not reproducible even under identical settings: the control pair differs first at "
                 f"{control.first_stage}.", "bad")
-    if control.verdict != "reproducible":
+    if control.verdict == "failed":
         return f"✘ The control runs did not finish: {control.problem}.", "bad"
+    if control.verdict != "reproducible":
+        return f"Partial: the control pair did not finish ({control.problem}).", "warn"
     broken = [r for r in results if r.verdict == "diverged"]
     failed = [r for r in results if r.verdict == "failed"]
     if broken:

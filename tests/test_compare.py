@@ -732,6 +732,14 @@ def test_an_artifact_a_crashed_run_did_not_write_still_shows_the_others_divergen
     assert alike.first_divergence is None and alike.exit_code == 3
 
 
+def test_the_exit_code_of_a_crashed_run_is_not_the_first_divergence():
+    """It differs because the run failed (exit 3 says so): no divergence, so no seeding hint."""
+    crashed = run("s1#2", 1, [ev("seed/random.seed#1", 1), ev("exit", 4)], status="failed")
+    comparison = explain(compare([run("s1#1", 1, [ev("seed/random.seed#1", 1), ev("exit", 0)]), crashed]))
+    assert stage(comparison, "exit").verdict == C.DIVERGED
+    assert comparison.first_divergence is None and comparison.exit_code == 3
+
+
 def test_a_variable_made_before_seeding_does_not_make_a_later_model_seeded_too_late():
     """A step counter created before the seeding call, then a model after it whose init diverges."""
     seeded = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:8")

@@ -3,10 +3,17 @@ the control. End to end on sample scripts whose data order depends on one aspect
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import SCRIPTS, seedcheck, seedcheck_json
+from conftest import REPO, SCRIPTS, seedcheck, seedcheck_json
 
 from seedcheck.vary import VARIATIONS, VaryError, parse_vary
 
@@ -36,6 +43,8 @@ def test_parse_vary():
     (["vary", "tests/scripts/py_shuffle.py", "--vary", "bogus"], "no variation named 'bogus'"),
     (["vary", "tests/scripts/py_shuffle.py", "--seed", "1", "--seed", "2"], "give one --seed"),
     (["run", "tests/scripts/py_shuffle.py", "--vary", "all", "--fail-fast"], "leave out --fail-fast"),
+    (["run", "tests/scripts/py_shuffle.py", "--vary", "all", "--repeats", "5"], "leave out --repeats"),
+    (["run", "tests/scripts/py_shuffle.py", "--vary", "all", "--baseline", "ci/base"], "leave out --baseline"),
 ])
 def test_bad_vary_input_is_one_line_and_exit_2(args, words):
     result = seedcheck(*args)
@@ -106,3 +115,101 @@ def test_the_variations_table_prints_brackets_as_text():
     out = io.StringIO()
     table.render(comparison, Console(file=out, width=160), "train.py")
     assert "exited [/x] badly" in out.getvalue() and "[bold]another[/] directory" in out.getvalue()
+
+
+@pytest.mark.parametrize("command", [["run", "--vary", "hashseed"], ["vary", "--vary", "hashseed"]])
+def test_run_vary_and_vary_take_the_same_configuration(tmp_path, command):
+    """pyproject.toml's seeds apply to both spellings; its fail_fast, repeats and baseline, which are
+    for plain runs, block neither (only typed on the command line are they a usage error)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.seedcheck]\nseeds = [3]\nfail_fast = true\nrepeats = 5\nbaseline = "ci/base"\n')
+    shutil.copy(SCRIPTS / "py_shuffle.py", tmp_path)
+    result = seedcheck_json(command[0], "py_shuffle.py", *command[1:], "--", "--seeded", tmp_path=tmp_path, cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert [(run["name"], run["seed"]) for run in result.report["runs"]] == \
+        [("control#1", 3), ("control#2", 3), ("hashseed#1", 3)]
+
+
+def test_configured_seeds_that_vary_cannot_take_are_named(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.seedcheck]\nseeds = [1, 2]\n")
+    shutil.copy(SCRIPTS / "py_shuffle.py", tmp_path)
+    result = seedcheck("vary", "py_shuffle.py", cwd=tmp_path)
+    assert result.code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "pyproject.toml seeds = [1, 2]: vary holds one seed's runs to a control: give one --seed" in result.stderr
+
+
+def test_the_cwd_mirror_resolves_paths_through_dotdot_and_is_removed(tmp_path):
+    """`..` from the mirror reaches a mirror of the real parent: the script named through `..` (up to
+    / and down again), its data in ../data; call sites read as in the control."""
+    work, data, temp = tmp_path / "project" / "src", tmp_path / "project" / "data", tmp_path / "tmp"
+    for folder in (work, data, temp):
+        folder.mkdir(parents=True)
+    for name in "abcdef":
+        (data / f"{name}.txt").write_text(name)
+    script = os.path.relpath(SCRIPTS / "reads_parent_data.py", work)
+    assert script.startswith("../../")
+    result = seedcheck_json("vary", script, "--seed", "1", "--vary", "cwd", "--artifact", "{run_dir}/order.txt",
+                            "--", "--out", "{run_dir}/order.txt", tmp_path=tmp_path, cwd=work,
+                            env={"TMPDIR": str(temp)})
+    assert result.code == 0, result.stdout + result.stderr
+    assert outcomes(result)["cwd"]["verdict"] == "reproducible"
+    judged = [stage for stage in result.report["stages"] if stage["kind"] != "env"]
+    assert {stage["kind"] for stage in judged} >= {"seed", "shuffle", "output"}
+    assert {stage["site"] for stage in judged if stage["kind"] == "shuffle"} == {f"{SCRIPTS / 'reads_parent_data.py'}:13"}
+    assert all(stage["verdict"] == "reproducible" for stage in judged), judged
+    ran_in = (tmp_path / "runs" / "cwd-1.stdout.log").read_text().strip()
+    assert ran_in.startswith(f"{temp.resolve()}/seedcheck-cwd-") and ran_in.endswith(str(work.resolve())), ran_in
+    assert list(temp.iterdir()) == [], "the mirror was left behind"
+    assert len(list(data.iterdir())) == 6 and (SCRIPTS / "reads_parent_data.py").is_file()  # removed as links only
+
+
+def test_a_usage_error_after_the_mirror_was_made_leaves_none_behind(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    args = ("vary", "tests/scripts/py_shuffle.py", "--vary", "cwd", "--save", tmp_path / "runs", "-q", "--", "--seeded")
+    assert seedcheck(*args, env={"TMPDIR": str(temp)}).code == 0
+    again = seedcheck(*args, env={"TMPDIR": str(temp)})  # the save directory now holds runs
+    assert again.code == 2 and "already holds" in again.stderr, again.stderr
+    assert list(temp.iterdir()) == [], "the mirror was left behind"
+
+
+def test_a_varied_run_that_failed_is_not_explained_as_a_divergence(tmp_path):
+    """Its exit code differs from the control's because it failed: exit 3 and its problem say so; a
+    seeding hint ("the script seeds nothing") for a script with no randomness would mislead."""
+    result = seedcheck_json("vary", SCRIPTS / "bound_to_its_directory.py", "--vary", "cwd,hashseed",
+                            tmp_path=tmp_path, env={"BOUND_TO": str(REPO)})
+    assert result.code == 3, result.stdout + result.stderr
+    found = outcomes(result)
+    assert (found["cwd"]["verdict"], found["hashseed"]["verdict"]) == ("failed", "reproducible")
+    assert result.report["first_divergence"] is None
+    assert "Likely cause" not in result.stdout and "seeds nothing" not in result.stdout
+
+
+def _variation_verdicts(report: dict) -> dict[str, str]:
+    variations = report["variations"]
+    return {o["name"]: o["verdict"] for o in [variations["control"], *variations["results"]]}
+
+
+def test_an_interrupted_vary_says_so_and_what_did_not_finish_is_not_run(tmp_path):
+    runs, report = tmp_path / "runs", tmp_path / "report.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seedcheck", "vary", "tests/scripts/sleeps_when_varied.py", "--seed", "1",
+         "--vary", "hashseed,listdir,time", "--save", str(runs), "--json", str(report), "-q"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a user's shell gives it
+    trace = runs / "hashseed-1.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (trace.exists() and "random.seed" in trace.read_text()):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Interrupted: partial report of 3 runs." in " ".join(stdout.split())
+    expected = {"control": "reproducible", "hashseed": "not run", "listdir": "not run", "time": "not run"}
+    live = json.loads(report.read_text())
+    assert _variation_verdicts(live) == expected
+    assert live["variations"]["summary"] == "Partial: not every variation ran."
+    again = seedcheck("report", runs, "--json", tmp_path / "again.json")
+    saved = json.loads((tmp_path / "again.json").read_text())
+    assert _variation_verdicts(saved) == expected
+    assert "Partial: not every variation ran." in again.stdout and "failed when varying" not in again.stdout

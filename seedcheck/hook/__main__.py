@@ -41,7 +41,7 @@ class Session:
         }
         site_root = settings.variation.get("site_root")
         self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=site_root or os.getcwd(),
-                                 seen_as=os.getcwd() if site_root else None)
+                                 mirror_root=settings.variation.get("mirror_root"))
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
         self.finder = PostImportFinder()
         self.keras: Any = None

@@ -32,13 +32,13 @@ class Recorder:
     # Draws recorded one by one per call site; the rest of a busy site are folded into one event.
     DRAWS_PER_SITE = 8
 
-    def __init__(self, writer: TraceWriter, base_dir: str, seen_as: str | None = None) -> None:
+    def __init__(self, writer: TraceWriter, base_dir: str, mirror_root: str | None = None) -> None:
         self._writer = writer
         self._counts: Counter[str] = Counter()
         self._base_dir = base_dir
-        # `seedcheck vary`'s cwd variation runs in a mirror of base_dir (`seen_as`): call sites are
-        # named as in the control, or every stage with a site would look new.
-        self._seen_as = seen_as
+        # `seedcheck vary`'s cwd variation runs in a mirror whose `<mirror_root>/a/b` stands for
+        # `/a/b`: call sites are named as in the control, or every stage with a site would look new.
+        self._mirror_root = mirror_root
         self._site_cache: dict[str, str] = {}
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
         self.errors = 0
@@ -87,8 +87,8 @@ class Recorder:
         cached = self._site_cache.get(filename)
         if cached is None:
             path = os.path.abspath(filename)
-            if self._seen_as and (path + os.sep).startswith(self._seen_as + os.sep):
-                path = self._base_dir + path[len(self._seen_as):]
+            if self._mirror_root and path.startswith(self._mirror_root + os.sep):
+                path = path[len(self._mirror_root):]
             rel = os.path.relpath(path, self._base_dir)
             cached = path if rel.startswith("..") else rel
             self._site_cache[filename] = cached

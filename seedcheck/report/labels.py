@@ -163,13 +163,21 @@ def seed_name(seed: Any) -> str:
     return "own seeding" if seed is None else f"seed {seed}"
 
 
-def summary_line(comparison: Comparison) -> tuple[str, str]:
-    """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad. A `seedcheck vary`
-    speaks of its variations (reprotest's sentence)."""
+def _interrupted_vary(comparison: Comparison, sentence: str) -> tuple[str, str]:
+    """An interrupted run's sentence; for `seedcheck vary`, with what the variations that ran
+    already found when it is bad news."""
     if comparison.variations is not None:
         from seedcheck.vary import verdict_sentence
 
-        return verdict_sentence(*comparison.variations)
+        found, tone = verdict_sentence(*comparison.variations)
+        if tone == "bad":
+            return f"{sentence} {found}", tone
+    return sentence, "warn"
+
+
+def summary_line(comparison: Comparison) -> tuple[str, str]:
+    """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad. A `seedcheck vary`
+    speaks of its variations (reprotest's sentence)."""
     stages = comparison.stages
     failing = sum(s.fails for s in stages)
     # The environment is context; an --artifact --max-steps kept the script from writing was not checked.
@@ -180,7 +188,11 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     against = " against the baseline" if comparison.baseline_runs else ""
     if comparison.interrupted:
         how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
-        return f"{how}: partial report of {runs_text}.", "warn"
+        return _interrupted_vary(comparison, f"{how}: partial report of {runs_text}.")
+    if comparison.variations is not None:
+        from seedcheck.vary import verdict_sentence
+
+        return verdict_sentence(*comparison.variations)
     if comparison.verdict == "failed":
         stages_text = f"{failing} of {len(judged)} stages diverged or missing" if judged else \
             ("every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) else "no stage recorded")
