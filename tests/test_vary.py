@@ -212,4 +212,7 @@ def test_an_interrupted_vary_says_so_and_what_did_not_finish_is_not_run(tmp_path
     again = seedcheck("report", runs, "--json", tmp_path / "again.json")
     saved = json.loads((tmp_path / "again.json").read_text())
     assert _variation_verdicts(saved) == expected
-    assert "Partial: not every variation ran." in again.stdout and "failed when varying" not in again.stdout
+    # The saved check reads as the live one did (the manifest says it was interrupted).
+    assert "Interrupted: partial report of 3 runs." in " ".join(again.stdout.split()), again.stdout
+    assert saved["variations"]["summary"] == "Partial: not every variation ran."
+    assert "failed when varying" not in again.stdout and again.code == 130
