@@ -15,14 +15,19 @@ from seedcheck.trace import read_trace
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize(("script", "data_key", "every"), [
-    ("classifier_fully_seeded.py", "data/fit#1/epoch-1", []),
+# The fit case also names the weights file the script would save after training, which the stop
+# keeps it from writing: 'not reached', not a failure.
+SAVED_AFTER_TRAINING = ["--artifact", "{run_dir}/weights.npz", "--", "--save-weights", "{run_dir}/weights.npz"]
+
+
+@pytest.mark.parametrize(("script", "data_key", "extra"), [
+    ("classifier_fully_seeded.py", "data/fit#1/epoch-1", SAVED_AFTER_TRAINING),
     ("custom_loop.py", "data/loop@sample_scripts/custom_loop.py:55/pass-1", []),  # a GradientTape loop in a tf.function
     # every step's weights, buffered in the graph: the stop comes with the buffer part-filled
     ("custom_loop.py", "data/loop@sample_scripts/custom_loop.py:55/pass-1", ["--every", "1"]),
 ])
-def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key, every):
-    result = seedcheck_json("run", SAMPLES / script, "--seed", "1", "--repeats", "2", "--max-steps", "7", *every,
+def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key, extra):
+    result = seedcheck_json("run", SAMPLES / script, "--seed", "1", "--repeats", "2", "--max-steps", "7", *extra,
                             tmp_path=tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "1"})  # TF's warnings kept: see below
     assert result.code == 0, result.stdout + result.stderr
     assert "training stopped after 7 steps (--max-steps)" in " ".join(result.stdout.split())
@@ -39,9 +44,15 @@ def test_max_steps_stops_training_at_exactly_n_steps(tmp_path, script, data_key,
     # The stop is seedcheck's, not an error: nothing of it in the script's own log (TensorFlow logs
     # an exception raised in a py_function, with its traceback, unless it is a StopIteration).
     assert "MaxStepsReached" not in (tmp_path / "runs" / "s1-1.stderr.log").read_text()
-    if every:
+    if "--every" in extra:
         assert [e.key for e in trace.events if e.key.startswith("weights/step-")] == \
             [f"weights/step-{n}" for n in range(1, 8)]
+    if "--artifact" in extra:
+        stage = result.stage("output/{run_dir}/weights.npz")
+        assert stage["verdict"] == "missing" and stage["fails"] is False and stage["detail"]["not_reached"] is True
+        assert result.report["first_divergence"] is None
+        shown = " ".join(result.stdout.split())
+        assert "not reached (--max-steps)" in shown and "check the path" not in shown
 
 
 def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_path):
@@ -142,16 +153,3 @@ def test_every_step_of_a_function_called_from_python_is_snapshotted_once_in_orde
     (final,) = [e for e in trace.events if e.key.startswith("weights/final/")]
     assert [v["sample"] for v in steps[-1].detail["variables"]] == [v["sample"] for v in final.detail["variables"]]
     assert steps[-2].detail["variables"][0]["sample"] != steps[-1].detail["variables"][0]["sample"]
-
-
-def test_an_artifact_max_steps_kept_from_being_written_is_not_reached_not_a_failure(tmp_path):
-    """The script saves its weights after training, which --max-steps ends (and the script with it)."""
-    result = seedcheck_json("run", SAMPLES / "classifier_fully_seeded.py", "--seed", "1", "--repeats", "2",
-                            "--max-steps", "3", "--artifact", "{run_dir}/weights.npz",
-                            "--", "--epochs", "1", "--save-weights", "{run_dir}/weights.npz", tmp_path=tmp_path)
-    assert result.code == 0, result.stdout + result.stderr
-    stage = result.stage("output/{run_dir}/weights.npz")
-    assert stage["verdict"] == "missing" and stage["fails"] is False and stage["detail"]["not_reached"] is True
-    assert result.report["first_divergence"] is None
-    shown = " ".join(result.stdout.split())
-    assert "not reached (--max-steps)" in shown and "check the path" not in shown
