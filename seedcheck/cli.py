@@ -7,14 +7,10 @@ failed (wins over 1), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
-import importlib.machinery
-import importlib.util
 import json
 import math
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -31,10 +27,13 @@ from seedcheck import config as project_config
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
+from seedcheck.inputs import check_artifacts, check_seed_placeholders, script_target
 from seedcheck.report.terminal import report_console
-from seedcheck.runner import MANIFEST, RunPlan, Runner, RunSpec, Target, Terminated, raise_terminated
-from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, path_kind
-from seedcheck.trace import KINDS, has_trace_header
+from seedcheck.runner import MANIFEST, RunPlan, Runner, RunSpec, Terminated, raise_terminated
+from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
+from seedcheck.savedir import prepare_save_dir, replaced_by_force, save_dir_path
+from seedcheck.trace import KINDS
+from seedcheck.usage import UsageProblem, checked_path_kind
 
 if TYPE_CHECKING:
     from seedcheck.vary import VaryPlan
@@ -43,12 +42,6 @@ if TYPE_CHECKING:
 # The report table's words for two kinds, taken by `show --kind` too.
 KIND_ALIASES = {"seeding": "seed", "random": "rng"}
 CONFIG_ERROR = "seedcheck.config_error"  # ctx.meta key: a broken pyproject.toml, refused by uses_config
-
-
-class UsageProblem(click.ClickException):
-    """A user error: reported as one line, exit 2."""
-
-    exit_code = EXIT_USAGE
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -284,7 +277,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
              **report: Any) -> None:
     request = ReportRequest.from_options(report)
     request.check_outputs()
-    target = _target(script, module, script_args)
+    target = script_target(script, module, script_args)
     for seed in seeds:
         if not 0 <= seed <= MAX_SEED:
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
@@ -294,7 +287,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
         if baseline is not None:
             run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
-            if save_dir is not None and force and _replaced_by_force(save_dir, baseline.path):
+            if save_dir is not None and force and replaced_by_force(save_dir, baseline.path):
                 # `--save <the baseline> --force` records the baseline again: holding the new runs to
                 # the traces they are about to replace would fail every re-recording.
                 click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
@@ -302,15 +295,15 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                 baseline = None
         if force_seed and run_seeds == [None]:
             raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
-        _check_seed_placeholders(target.args, artifacts, run_seeds)
+        check_seed_placeholders(target.args, artifacts, run_seeds)
         parallel = jobs > 1 and (variations is not None or len(run_seeds) * repeats > 1)
-        _check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
+        check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
         plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,
-                       save_dir=_save_dir_path(save_dir), timeout=timeout, override=not no_override,
+                       save_dir=save_dir_path(save_dir), timeout=timeout, override=not no_override,
                        force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
                        fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
                        specs=_vary_specs(variations) if variations is not None else None)
-        _prepare_save_dir(plan, force)
+        prepare_save_dir(plan, force)
         runner = Runner(plan)
         if quiet or request.output_format != "table":
             results = runner.run_all()
@@ -438,7 +431,7 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
 
     _given([trace_path], "show")
     path = Path(trace_path)
-    if _path_kind(path, "") == "dir":
+    if checked_path_kind(path, "") == "dir":
         traces = sorted(p.name for p in path.glob("*.jsonl"))
         hint = f": {', '.join(traces[:6])}" if traces else " (it holds none)"
         raise UsageProblem(f"{trace_path} is a directory; give one of its traces{hint}")
@@ -513,7 +506,7 @@ def _load_baseline(request: ReportRequest) -> Source | None:
     if path is None:
         return None
     _given([path], "--baseline")
-    if _path_kind(Path(path), "--baseline ") is None:
+    if checked_path_kind(Path(path), "--baseline ") is None:
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
                            f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")
     try:
@@ -606,195 +599,6 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
 
         table.render(comparison, report_console(), target, save_dir=save_dir)
     return problems
-
-
-def _path_kind(path: Path, option: str) -> str | None:
-    """saved.path_kind, a bad path (a name too long) being a usage error that names the option."""
-    try:
-        return path_kind(path)
-    except SavedRunsError as err:
-        raise UsageProblem(f"{option}{err}") from None
-
-
-def _target(script: str | None, module: str | None, args: tuple[str, ...]) -> Target:
-    if module:
-        if script is not None:
-            args = (script, *args)  # with -m, every positional argument is the module's
-        _check_module(module)
-        return Target(script=None, module=module, args=args)
-    if script is None:
-        raise UsageProblem("give a script to run (seedcheck run train.py) or a module (seedcheck run -m pkg.train)")
-    path = Path(script)
-    kind = _path_kind(path, "")
-    if kind is None:
-        raise UsageProblem(f"no such script: {script}")
-    if kind == "dir":
-        _check_directory(script)
-        return Target(script=script, module=None, args=args)
-    try:
-        source = path.read_bytes()
-    except OSError as err:
-        raise UsageProblem(f"cannot read {script}: {err.strerror}") from None
-    try:
-        compile(source, script, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as err:
-        where = f" (line {err.lineno})" if isinstance(err, SyntaxError) and err.lineno else ""
-        raise UsageProblem(f"{script} is not a Python script{where}: {err.msg if isinstance(err, SyntaxError) else err}") from None
-    return Target(script=script, module=None, args=args)
-
-
-def _check_seed_placeholders(args: tuple[str, ...], artifacts: tuple[str, ...], run_seeds: list[int | None]) -> None:
-    """`{seed}` needs a seed: without one it would reach the script (or name the file) literally, and
-    every run would crash or miss its file."""
-    if None not in run_seeds:
-        return
-    unseeded = "but the runs have no seed: give --seed N (or a --baseline recorded with seeds)"
-    if any("{seed}" in arg for arg in args):
-        raise UsageProblem(f"{{seed}} in the script's arguments, {unseeded}")
-    for template in artifacts:
-        if "{seed}" in template:
-            raise UsageProblem(f"--artifact {template!r}: {{seed}} in it, {unseeded}")
-
-
-def _check_artifacts(artifacts: tuple[str, ...], run_seeds: list[int | None], jobs: int) -> None:
-    """An --artifact must name one file per run: refused before any run, not reported as a divergence."""
-    for template in artifacts:
-        problem = _artifact_problem(template, run_seeds, jobs)
-        if problem is not None:
-            raise UsageProblem(f"--artifact {template!r}: {problem}")
-
-
-def _artifact_problem(template: str, run_seeds: list[int | None], jobs: int) -> str | None:
-    if not template.strip():
-        return "empty; name the file the script writes"
-    if template.endswith(("/", os.sep)) or template.rstrip("/" + os.sep) == "{run_dir}":
-        return "names a directory; name the file the script writes in it"
-    if jobs > 1 and "{run_dir}" not in template:
-        return (f"with --jobs {jobs}, parallel runs would share this file (one run could be checked against "
-                "another's); put {run_dir} in it, e.g. '{run_dir}/model.keras', and have the script write there")
-    if "{run_dir}" not in template:
-        for seed in run_seeds:
-            path = template.replace("{seed}", str(seed)) if seed is not None else template
-            if os.path.isdir(path):
-                return f"{path} is a directory; name the file the script writes in it"
-    return None
-
-
-def _check_module(module: str) -> None:
-    """Refuse a top-level module `python -m` would not find. `python -m` puts the working directory
-    first on sys.path; seedcheck's own process (a console script) does not have it there at all."""
-    top = module.split(".")[0]
-    try:
-        found = importlib.machinery.PathFinder.find_spec(top, [os.getcwd()]) is not None or \
-            importlib.util.find_spec(top) is not None
-    except (ImportError, ValueError):  # an empty or malformed name
-        found = False
-    if not found:
-        raise UsageProblem(f"no module named {top!r} (from -m {module}) in the working directory or on sys.path")
-
-
-def _check_directory(script: str) -> None:
-    """`python DIR` runs DIR/__main__.py (a zip file would too; a directory without it is refused)."""
-    if not (Path(script) / "__main__.py").is_file():
-        raise UsageProblem(f"{script} is a directory without __main__.py; give the training script inside it "
-                           "(or use -m for a package)")
-
-
-def _save_dir_path(save_dir: Path | None) -> Path:
-    """--save, or a new `.seedcheck/runs/<time>/` that no earlier run has taken."""
-    if save_dir is not None:
-        return save_dir
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    save_dir = Path(".seedcheck") / "runs" / stamp
-    suffix = 1
-    while save_dir.exists():
-        suffix += 1
-        save_dir = Path(".seedcheck") / "runs" / f"{stamp}-{suffix}"
-    return save_dir
-
-
-def _replaced_by_force(save_dir: Path, saved: Path) -> bool:
-    """Whether `--save save_dir --force` replaces the saved runs at `saved`: they are that directory,
-    or one of the traces `--force` deletes there (a baseline elsewhere under it is left alone)."""
-    try:
-        if not save_dir.is_dir():
-            return False
-        folder, target = save_dir.resolve(), saved.resolve()
-        return target == folder or target in {path.resolve() for path in _seedcheck_files(save_dir)}
-    except OSError:
-        return False
-
-
-def _prepare_save_dir(plan: RunPlan, force: bool) -> None:
-    """Make the save directory ready for the plan's runs. Earlier runs' files (traces, their logs
-    and run directories, the manifest) are replaced only with --force; anything else there is the
-    user's and is never touched, nor overwritten by a run's file of the same name."""
-    save_dir = plan.save_dir
-    if _path_kind(save_dir, "--save ") == "dir":
-        old = _seedcheck_files(save_dir)
-        if old and not force:
-            raise UsageProblem(f"--save {save_dir} already holds {len(old)} files of earlier runs; choose "
-                               "another directory or pass --force to replace them")
-        try:
-            for stale in old:
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale)  # an old run's own outputs ($SEEDCHECK_RUN_DIR)
-                else:
-                    stale.unlink(missing_ok=True)
-        except OSError as err:
-            raise UsageProblem(f"--force: cannot remove {err.filename or save_dir}: {err.strerror}") from None
-        for spec in plan.runs:
-            for name in (spec.trace_file, f"{spec.file_stem}.stdout.log", f"{spec.file_stem}.stderr.log"):
-                if (save_dir / name).exists():
-                    raise UsageProblem(f"--save {save_dir}: {name} is there and was not written by seedcheck; "
-                                       "move it or choose another directory")
-    try:
-        save_dir.mkdir(parents=True, exist_ok=True)
-        probe = save_dir / ".seedcheck-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise UsageProblem(f"cannot write to --save {save_dir}: {err.strerror}") from None
-
-
-def _seedcheck_files(save_dir: Path) -> list[Path]:
-    """The files earlier runs left in a save directory: the manifest, each trace (a `.jsonl` whose
-    first line is a seedcheck trace header, or one the manifest names), and the logs and run
-    directory that go with it."""
-    manifest = save_dir / MANIFEST
-    stems: set[str] = set()
-    try:
-        listed = json.loads(manifest.read_text(encoding="utf-8")).get("runs", [])
-        stems.update(entry["trace"].removesuffix(".jsonl") for entry in listed
-                     if isinstance(entry, dict) and _plain_trace_name(entry.get("trace")))
-    except (OSError, ValueError, AttributeError, TypeError):
-        pass
-    for path in save_dir.glob("*.jsonl"):
-        if not path.is_file():
-            continue  # a directory, or a link to nothing
-        stem = path.name.removesuffix(".jsonl")
-        died_at_once = path.stat().st_size == 0 and (save_dir / f"{stem}.stderr.log").is_file()  # empty, with its log
-        if died_at_once or _is_trace(path):
-            stems.add(stem)
-    found = [manifest] if manifest.is_file() else []
-    for stem in sorted(stems):
-        for path in (save_dir / f"{stem}.jsonl", save_dir / f"{stem}.stdout.log", save_dir / f"{stem}.stderr.log",
-                     save_dir / stem):
-            if path.exists() or path.is_symlink():
-                found.append(path)
-    return found
-
-
-def _plain_trace_name(name: Any) -> bool:
-    """A manifest's trace name that can only mean a file in its own directory: a manifest comes with
-    saved runs from anywhere, and `--force` deletes what it names (`../x.jsonl`, `/x.jsonl`, `.jsonl`)."""
-    if not isinstance(name, str) or not name.endswith(".jsonl") or Path(name).name != name or "\\" in name:
-        return False
-    return name.removesuffix(".jsonl") not in ("", ".", "..")
-
-
-def _is_trace(path: Path) -> bool:
-    return has_trace_header(path)
 
 
 def _unwritable(path: Path) -> str | None:

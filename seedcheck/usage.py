@@ -1,0 +1,24 @@
+"""The user's mistakes, as seedcheck reports them: one line, exit 2, before any run starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from seedcheck.compare import EXIT_USAGE
+from seedcheck.saved import SavedRunsError, path_kind
+
+
+class UsageProblem(click.ClickException):
+    """A user error: reported as one line, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def checked_path_kind(path: Path, option: str) -> str | None:
+    """saved.path_kind, a bad path (a name too long) being a usage error that names the option."""
+    try:
+        return path_kind(path)
+    except SavedRunsError as err:
+        raise UsageProblem(f"{option}{err}") from None
