@@ -79,16 +79,6 @@ def test_no_override_leaves_literals_alone(tmp_path):
     assert all(e.detail["overridden"] is False for e in trace.events if e.kind == "seed")
 
 
-def test_module_mode_runs_like_python_dash_m(tmp_path):
-    plain = subprocess.run([sys.executable, "-m", "introspect"], cwd=SCRIPTS, capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, check=True)
-    result = seedcheck("run", "-m", "introspect", "--repeats", "1", "--save", tmp_path, "-q", cwd=SCRIPTS)
-    assert result.code == 0, result.stderr
-    assert json.loads((tmp_path / "own-1.stdout.log").read_text()) == json.loads(plain.stdout)
-
-
-
-
 def seedcheck_console(*args: str | Path, cwd: Path) -> CliResult:
     """seedcheck as its console script runs: without the working directory on its own sys.path
     (`python -P`), unlike `python -m seedcheck`, which puts it there."""
@@ -98,7 +88,7 @@ def seedcheck_console(*args: str | Path, cwd: Path) -> CliResult:
     return CliResult(process.returncode, process.stdout, process.stderr, None)
 
 
-def test_a_single_file_module_in_the_working_directory_runs_as_with_python_dash_m(tmp_path):
+def test_module_mode_runs_like_python_dash_m_from_the_working_directory(tmp_path):
     plain = subprocess.run([sys.executable, "-m", "introspect"], cwd=SCRIPTS, capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, check=True)
     result = seedcheck_console("run", "-m", "introspect", "--repeats", "1", "--save", tmp_path, "-q", cwd=SCRIPTS)

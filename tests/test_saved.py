@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from conftest import seedcheck, validate_report
+from test_trace import write_trace
 
 from seedcheck.runner import MANIFEST
 from seedcheck.trace import Event, TraceWriter
@@ -21,8 +22,8 @@ def write_run(path: Path, run: str, seed: int | None, weights: str = "w1", loss:
               exit_code: int | None = 0, env: dict | None = None, tf: str = "2.21.0") -> Path:
     """A small finished run's trace: seeding, one weights checkpoint, one metric, the exit."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = TraceWriter(path, {"seedcheck": "0.1.0", "run": run, "seed": seed, "target": "train.py",
-                                "command": ["train.py"], "started": "2025-01-01T00:00:00"})
+    header = {"seedcheck": "0.1.0", "run": run, "seed": seed, "target": "train.py", "command": ["train.py"],
+              "started": "2025-01-01T00:00:00"}
     events = [
         Event("env", "env", env or {"python": "3.11.7"}),
         Event("env", "env/tensorflow", {"tensorflow": tf, "keras": "3.15.1", "intra_op_threads": 0}),
@@ -33,12 +34,7 @@ def write_run(path: Path, run: str, seed: int | None, weights: str = "w1", loss:
     ]
     if exit_code is not None:
         events.append(Event("exit", "exit", exit_code, detail={"duration_s": 1.0}))
-    try:
-        for event in events:
-            writer.write(event)
-    finally:
-        writer.close()
-    return path
+    return write_trace(path, events, header)
 
 
 def compare_json(*args: str | Path, out: Path, cwd: Path | None = None):
