@@ -98,8 +98,8 @@ def fingerprint_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]
     if zipfile.is_zipfile(path):
         try:
             return _fingerprint_zip(path)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
-            pass  # a damaged or unusual archive: its bytes, as any other file
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+            pass  # a damaged, encrypted or unusual archive: its bytes, as any other file
     digest = xxhash.xxh3_128()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

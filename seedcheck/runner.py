@@ -168,11 +168,12 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         script=plan.target.script,  # as typed: the child shares our working directory, like `python x.py`
         module=plan.target.module,
         args=substitute(plan.target.args, spec.seed, run_dir),
-        override=plan.override,
+        # A script handed its seed through `{seed}` seeds itself: its calls keep what they ask for,
+        # so it computes what it computes under python (a fixed seed beside it stays fixed).
+        override=plan.override and not any("{seed}" in arg for arg in plan.target.args),
         force_seed=plan.force_seed,
         every=plan.every,
         max_steps=plan.max_steps,
-        run_dir=run_dir,
         command=[plan.target.label, *plan.target.args],
         variation=dict(spec.variation),
     )
@@ -293,15 +294,17 @@ class Runner:
 
     def _end_all(self, status: str, problem: str, results: dict[str, RunResult]) -> None:
         active = list(self._running.values())
-        # Ended by themselves since the last poll (a run that finished as Ctrl-C came): complete runs.
-        # Asked before the signals: a script may answer SIGTERM by exiting 0 half-way through.
-        done = {run.spec.name for run in active if run.process.poll() == 0}
+        # Ended by themselves since the last poll (finished, or crashed, as Ctrl-C came): their own
+        # outcome. Asked before the signals: a script may answer SIGTERM by exiting 0 half-way through.
+        ended = {run.spec.name: code for run in active if (code := run.process.poll()) is not None}
         _end_groups([a.process for a in active])
         for run in active:
-            if run.spec.name in done:
-                self._finish(run, "ok", 0, None, results)
-            else:
+            code = ended.get(run.spec.name)
+            if code is None:
                 self._finish(run, status, None, problem, results)
+            else:
+                self._finish(run, "ok" if code == 0 else "failed", code, None if code == 0 else _describe_exit(code),
+                             results)
 
     def _collect(self, spec: RunSpec, status: str, code: int | None, duration: float,
                  problem: str | None) -> RunResult:
@@ -359,7 +362,12 @@ def _record_outputs(trace: Trace, artifacts: list[Artifact]) -> list[Event]:
 def _append(trace: Trace, records: list[dict[str, Any]]) -> list[Event]:
     """Append events the runner knows to a run's trace file and to the trace read from it."""
     try:
-        with open(trace.path, "ab") as handle:
+        with open(trace.path, "ab+") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell():  # a last line complete but without its newline: the next must not join it
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
             for record in records:
                 handle.write(encode_line(record))
     except OSError:

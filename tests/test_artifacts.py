@@ -53,6 +53,36 @@ def test_plain_files_are_hashed_by_content(tmp_path):
     assert fps[0] == fps[1] != fps[2]
 
 
+def test_an_encrypted_archive_is_hashed_by_its_bytes(tmp_path):
+    """Reading an encrypted member raises RuntimeError: the file is still the run's output."""
+    path = tmp_path / "secret.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.txt", "hello")
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
+        start = data.index(signature)
+        data[start + flag_at] |= 0x01  # "encrypted"
+    path.write_bytes(bytes(data))
+    value, detail = fingerprint_file(path)
+    assert value and "zip_members" not in detail
+
+
+def test_the_runners_events_start_on_a_line_of_their_own(tmp_path):
+    """A trace whose last line is complete but has no newline: the runner's appended events must
+    not join it (the whole trace would no longer read)."""
+    from seedcheck.runner import _append
+    from seedcheck.trace import Event, TraceWriter
+
+    path = tmp_path / "t.jsonl"
+    writer = TraceWriter(path, {"seedcheck": "0.1.0", "run": "s1#1", "seed": 1})
+    writer.write(Event("exit", "exit", 0))
+    writer.close()
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    _append(read_trace(path), [{"kind": "output", "key": "output/x", "value": "ab", "site": None,
+                                "detail": {}, "t": 0.0}])
+    assert [e.key for e in read_trace(path).events] == ["exit", "output/x"]
+
+
 # -- end to end: which file counts as a run's, and when it is taken ------------------------------
 
 WRITER = SCRIPTS / "writes_artifact.py"

@@ -153,3 +153,15 @@ def test_every_step_of_a_function_called_from_python_is_snapshotted_once_in_orde
     (final,) = [e for e in trace.events if e.key.startswith("weights/final/")]
     assert [v["sample"] for v in steps[-1].detail["variables"]] == [v["sample"] for v in final.detail["variables"]]
     assert steps[-2].detail["variables"][0]["sample"] != steps[-1].detail["variables"][0]["sample"]
+
+
+def test_an_error_after_the_max_steps_stop_is_the_scripts_failure(tmp_path):
+    """The stop ends training; a save in the script's `finally` then fails. That error is the
+    script's (exit 1, as under python), not the stop's clean end."""
+    result = seedcheck("run", "tests/scripts/fails_after_the_stop.py", "--repeats", "1", "--max-steps", "3",
+                       "--save", tmp_path, "-q")
+    assert result.code == 3, result.stdout + result.stderr
+    exit_event = read_trace(tmp_path / "own-1.jsonl").find("exit")
+    assert exit_event.value == 1 and exit_event.detail["exception"] == "FileNotFoundError"
+    assert exit_event.detail["stopped"] is True
+    assert "FileNotFoundError" in (tmp_path / "own-1.stderr.log").read_text()

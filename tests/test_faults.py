@@ -578,24 +578,28 @@ def test_a_report_file_that_fails_at_the_end_keeps_the_report_and_the_verdict(tm
     assert diverged.code == 1 and "cannot write /dev/full" in diverged.stderr  # the runs' verdict is kept
 
 
-def test_a_run_that_ended_by_itself_as_the_check_was_stopped_is_complete(tmp_path):
+def test_a_run_that_ended_by_itself_as_the_check_was_stopped_keeps_its_outcome(tmp_path):
     """Ctrl-C (or --fail-fast) landing between a run's end and the runner's next poll: that run
-    finished, so it is counted as such; a run the signal ended is not, even if it then exits 0."""
+    finished (or crashed) on its own, and is counted so; a run the signal ended is not, even if it
+    then exits 0."""
     from seedcheck.runner import Runner, RunPlan, Target
 
     script = tmp_path / "ends_or_waits.py"
     script.write_text("import os, signal, sys, time\n"
                       "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # answers the stop with 0\n"
-                      "if os.environ['SEEDCHECK_RUN'] == 'own#2':\n    time.sleep(60)\n")
-    plan = RunPlan(target=Target(script=str(script), module=None), seeds=[None], repeats=2,
-                   save_dir=tmp_path / "runs", jobs=2)
+                      "if os.environ['SEEDCHECK_RUN'] == 'own#2':\n    time.sleep(60)\n"
+                      "if os.environ['SEEDCHECK_RUN'] == 'own#3':\n    sys.exit(4)\n")
+    plan = RunPlan(target=Target(script=str(script), module=None), seeds=[None], repeats=3,
+                   save_dir=tmp_path / "runs", jobs=3)
     plan.save_dir.mkdir()
     runner = Runner(plan)
     for spec in plan.runs:
         runner._start(spec)
-    runner._running["own#1"].process.wait(timeout=60)  # ended, not yet seen by the runner's poll
+    for name in ("own#1", "own#3"):
+        runner._running[name].process.wait(timeout=60)  # ended, not yet seen by the runner's poll
     time.sleep(1.5)  # own#2 is in its sleep, its SIGTERM handler set
     results: dict = {}
     runner._end_all("interrupted", "interrupted", results)
     assert results["own#1"].status == "ok" and results["own#1"].trace.find("exit").value == 0
     assert results["own#2"].status == "interrupted"
+    assert results["own#3"].status == "failed" and results["own#3"].exit_code == 4  # its crash, not the stop

@@ -71,6 +71,20 @@ def test_override_keeps_the_distance_between_seeds(tmp_path):
     assert [(e.detail["asked"], e.value) for e in trace.events if e.kind == "seed"] == [(123, 7), (124, 8), (125, 9)]
 
 
+def test_a_script_given_its_seed_with_the_placeholder_keeps_its_own_seeding(tmp_path):
+    """`{seed}` in the arguments: the override is off, so a fixed seed for one RNG beside the given
+    seed for another stays as written (shifting both would change what the script computes)."""
+    script = "tests/scripts/two_rngs_seeded.py"
+    plain = subprocess.run([sys.executable, script, "5"], capture_output=True, text=True, check=True,
+                           stdin=subprocess.DEVNULL).stdout
+    result = seedcheck("run", script, "--seed", "5", "--repeats", "1", "--save", tmp_path, "-q", "--", "{seed}")
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "s5-1.stdout.log").read_text() == plain
+    trace = read_trace(tmp_path / "s5-1.jsonl")
+    assert [(e.detail["asked"], e.value, e.detail["overridden"]) for e in trace.events if e.kind == "seed"] == \
+        [(0, 0, False), (5, 5, False)]
+
+
 def test_no_override_leaves_literals_alone(tmp_path):
     seedcheck_json("run", "tests/scripts/python_seeding.py", "--seed", "3", "--repeats", "1", "--no-override",
                    tmp_path=tmp_path)

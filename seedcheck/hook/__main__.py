@@ -20,7 +20,7 @@ from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.pyrandom import RandomCapture
 from seedcheck.hook.seeding import FORCE_SEED, KERAS_SEED, NUMPY_SEED, PYTHON_SEED, TF_SEED, SeedingOverride
 from seedcheck.hook.settings import HookSettings
-from seedcheck.hook.steps import MaxStepsReached, StepCapture
+from seedcheck.hook.steps import MaxStepsReached, StepCapture, is_stop
 from seedcheck.trace import TraceWriter
 
 
@@ -159,7 +159,7 @@ class Session:
         except MaxStepsReached:
             exit_code = 0
         except BaseException as exc:  # noqa: BLE001 - the script's own failure, reported as python would
-            if self.steps.stopped and not isinstance(exc, KeyboardInterrupt):
+            if self.steps.stopped and is_stop(exc):
                 exit_code = 0  # a stop TF passed on as its own error (steps.py turns the usual ones back)
             else:
                 self.interrupted = isinstance(exc, KeyboardInterrupt)

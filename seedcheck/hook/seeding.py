@@ -9,8 +9,9 @@ make an unseeded script look seeded.
 The override shifts every integer seed by one amount, the one that turns the script's first seed
 into the run's seed: `np.random.seed(seed + epoch)` stays a different seed each epoch, as under
 plain `python` (replacing every literal by the run's seed made each epoch repeat the first one's
-order), and a script handed its seed through `{seed}` computes exactly what it would without
-seedcheck. Seeds are kept in numpy's range, 0 to 2**32 - 1.
+order). Seeds are kept in numpy's range, 0 to 2**32 - 1. A script handed its seed through
+`{seed}` gets no override at all (the runner turns it off), so it computes what it would without
+seedcheck, even when its first seed is a fixed one for another RNG.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class SeedingOverride:
     def _record(self, api: str, asked: Any, applied: Any) -> None:
         site = self._recorder.user_site()
         detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied),
-                  "overridden": applied is not asked}
+                  "overridden": self._override and asked is not None}
         self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,
                               detail=detail)
 

@@ -13,12 +13,11 @@ class HookSettings:
     run's start-up, and the hook's start-up is what a script without TensorFlow pays."""
 
     FIELDS = ("trace", "run", "seed", "script", "module", "args", "override", "force_seed", "every",
-              "max_steps", "run_dir", "command", "variation")
+              "max_steps", "command", "variation")
 
     def __init__(self, trace: str, run: str, seed: int | None, script: str | None = None,
                  module: str | None = None, args: list[str] | None = None, override: bool = True,
                  force_seed: bool = False, every: int | None = None, max_steps: int | None = None,
-                 run_dir: str | None = None,
                  command: list[str] | None = None, variation: dict | None = None) -> None:
         self.trace = trace
         self.run = run
@@ -30,7 +29,6 @@ class HookSettings:
         self.force_seed = force_seed
         self.every = every  # weights every K optimizer steps
         self.max_steps = max_steps  # end training after N optimizer steps
-        self.run_dir = run_dir  # the run's own output directory ({run_dir})
         self.command = list(command or [])
         self.variation = dict(variation or {})  # `seedcheck vary`: see seedcheck.hook.variations
 

@@ -58,6 +58,18 @@ class _StopInGraph(StopIteration):
     The function's eager call raises MaxStepsReached again (StepCapture.install_function_calls)."""
 
 
+def is_stop(error: BaseException) -> bool:
+    """Whether `error` is the --max-steps stop: MaxStepsReached itself, or TensorFlow's error for it
+    raised from a py_function (its message names the exception, as `_StopInGraph: ...`). Told by
+    the error itself, so a later, real error of the script is never taken for the stop."""
+    if isinstance(error, MaxStepsReached):
+        return True
+    errors = getattr(sys.modules.get("tensorflow"), "errors", None)
+    op_error = getattr(errors, "OpError", None)
+    return op_error is not None and isinstance(error, op_error) and \
+        any(f"{name}:" in str(error) for name in (_StopInGraph.__name__, MaxStepsReached.__name__))
+
+
 def _tf() -> Any:
     return sys.modules["tensorflow"]
 
@@ -94,7 +106,6 @@ class StepCapture:
         # graph, (n, variables, buffers)). Read after every call of every function, so a plain dict
         # (a WeakKeyDictionary lookup makes a weak reference each time); an entry goes with its graph.
         self._counted_graphs: dict[int, tuple[Any, tuple[int, list[Any], tuple[_SnapshotBuffer, ...]]]] = {}
-        self._stopped_in_graph = False  # a py_function raised the stop: the running call ends with TF's error
 
     @property
     def steps(self) -> int:
@@ -130,9 +141,8 @@ class StepCapture:
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 result = original_call_flat(function, *args, **kwargs)
-            except Exception:
-                if capture._stopped_in_graph:  # TF's OutOfRangeError for our _StopInGraph
-                    capture._stopped_in_graph = False
+            except Exception as error:
+                if capture.stopped and is_stop(error):  # TF's OutOfRangeError for our _StopInGraph
                     raise MaxStepsReached(capture.max_steps) from None
                 raise
             if counted_graphs:
@@ -314,7 +324,6 @@ class StepCapture:
         try:
             work(*args)
         except MaxStepsReached:
-            self._stopped_in_graph = True
             raise _StopInGraph from None
 
     def flush_pending(self) -> None:
