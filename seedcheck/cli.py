@@ -157,10 +157,7 @@ class ReportRequest:
         """The request from a command's options, knowing whether the baseline came from the config:
         an error about a baseline the user never named must say where it came from."""
         request = cls(**options)
-        context = click.get_current_context(silent=True)
-        if context is not None and request.baseline is not None:
-            source = context.get_parameter_source("baseline")
-            request.baseline_from_config = source == click.core.ParameterSource.DEFAULT_MAP
+        request.baseline_from_config = request.baseline is not None and _configured("baseline")
         return request
 
     @property
@@ -250,7 +247,17 @@ def run(repeats: int, fail_fast: bool, vary_list: str | None, **options: Any) ->
 
 def _typed(name: str) -> bool:
     """Whether the option `name` was given on the command line (not a default, nor pyproject.toml's)."""
-    return click.get_current_context().get_parameter_source(name) is ParameterSource.COMMANDLINE
+    return _source(name) is ParameterSource.COMMANDLINE
+
+
+def _configured(name: str) -> bool:
+    """Whether the option `name` took its value from pyproject.toml [tool.seedcheck]."""
+    return _source(name) is ParameterSource.DEFAULT_MAP
+
+
+def _source(name: str) -> ParameterSource | None:
+    context = click.get_current_context(silent=True)
+    return context.get_parameter_source(name) if context is not None else None
 
 
 @cli.command(context_settings={"allow_interspersed_args": True})
