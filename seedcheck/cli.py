@@ -302,7 +302,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                 baseline = None
         if force_seed and run_seeds == [None]:
             raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
-        check_seed_placeholders(target.args, artifacts, run_seeds)
+        check_seed_placeholders(target, artifacts, run_seeds)
         parallel = jobs > 1 and (variations is not None or len(run_seeds) * repeats > 1)
         check_artifacts(artifacts, run_seeds, jobs if parallel else 1)
         plan = RunPlan(target=target, seeds=run_seeds, repeats=repeats,

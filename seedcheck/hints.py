@@ -320,11 +320,11 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """An --artifact file differs and nothing seedcheck recorded explains it."""
     if divergence.stage.kind != "output":
         return None
-    seeded = {rng for c in seeding_calls(comparison) if c.applied is not None for rng in RNGS_SEEDED_BY.get(c.api, ())}
-    names = {"python": "Python's `random`", "numpy": "numpy's global RNG", "tf": "TensorFlow"}
+    calls = seeding_calls(comparison)
+    names = {**RNG_NAMES, "tf": "TensorFlow"}
     imported = {"python": True, "numpy": _uses(comparison, "numpy"), "tf": _uses(comparison, "tensorflow")}
-    used = [rng for rng in ("python", "numpy", "tf") if imported[rng]]
-    unseeded = [names[rng] for rng in used if rng not in seeded]
+    unseeded = [names[rng] for rng in ("python", "numpy", "tf")
+                if imported[rng] and not any(c.seeds(rng) for c in calls)]
     return Hint(
         "output-only",
         "the file differs, and every stage before it agrees: what it depends on is something seedcheck does not "

@@ -8,6 +8,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from seedcheck.artifacts import artifact_path
 from seedcheck.runner import Target
 from seedcheck.usage import UsageProblem, checked_path_kind
 
@@ -39,13 +40,13 @@ def script_target(script: str | None, module: str | None, args: tuple[str, ...])
     return Target(script=script, module=None, args=args)
 
 
-def check_seed_placeholders(args: tuple[str, ...], artifacts: tuple[str, ...], run_seeds: list[int | None]) -> None:
+def check_seed_placeholders(target: Target, artifacts: tuple[str, ...], run_seeds: list[int | None]) -> None:
     """`{seed}` needs a seed: without one it would reach the script (or name the file) literally, and
     every run would crash or miss its file."""
     if None not in run_seeds:
         return
     unseeded = "but the runs have no seed: give --seed N (or a --baseline recorded with seeds)"
-    if any("{seed}" in arg for arg in args):
+    if target.takes_seed:
         raise UsageProblem(f"{{seed}} in the script's arguments, {unseeded}")
     for template in artifacts:
         if "{seed}" in template:
@@ -70,7 +71,7 @@ def _artifact_problem(template: str, run_seeds: list[int | None], jobs: int) -> 
                 "another's); put {run_dir} in it, e.g. '{run_dir}/model.keras', and have the script write there")
     if "{run_dir}" not in template:
         for seed in run_seeds:
-            path = template.replace("{seed}", str(seed)) if seed is not None else template
+            path = artifact_path(template, seed, run_dir="", start_dir="")  # as typed: from the working directory
             if os.path.isdir(path):
                 return f"{path} is a directory; name the file the script writes in it"
     return None

@@ -93,6 +93,11 @@ class Target:
     def label(self) -> str:
         return self.script if self.script else f"-m {self.module}"
 
+    @property
+    def takes_seed(self) -> bool:
+        """Whether the script is handed its seed through `{seed}` in its arguments."""
+        return any("{seed}" in arg for arg in self.args)
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -170,7 +175,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         args=substitute(plan.target.args, spec.seed, run_dir),
         # A script handed its seed through `{seed}` seeds itself: its calls keep what they ask for,
         # so it computes what it computes under python (a fixed seed beside it stays fixed).
-        override=plan.override and not any("{seed}" in arg for arg in plan.target.args),
+        override=plan.override and not plan.target.takes_seed,
         force_seed=plan.force_seed,
         every=plan.every,
         max_steps=plan.max_steps,

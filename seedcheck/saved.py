@@ -180,9 +180,9 @@ def _load_directory(directory: Path, notes: list[str]) -> tuple[list[RunResult],
 
 
 def _skipped(entry: dict[str, Any]) -> RunResult:
-    seed = entry.get("seed")
-    return RunResult(name=str(entry.get("name", "?")), seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
-                     else None, status="skipped", problem=entry.get("problem") or "not run")
+    # The entry's seed is a whole number or None: _read_manifest checked it (_entry_problem).
+    return RunResult(name=str(entry.get("name", "?")), seed=entry.get("seed"), status="skipped",
+                     problem=entry.get("problem") or "not run")
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
@@ -242,13 +242,15 @@ def _read_run(path: Path, entry: dict[str, Any] | None) -> RunResult:
     try:
         trace = read_trace(path)
     except TraceError as err:
-        if _died_at_start(path, entry):
+        if died_at_start(path, entry):
             return _without_trace(entry, path, str(err).removeprefix(f"{path}: "))
         raise SavedRunsError(str(err)) from None
     return _from_trace(trace, manifest_entry=entry)
 
 
-def _died_at_start(path: Path, entry: dict[str, Any] | None) -> bool:
+def died_at_start(path: Path, entry: dict[str, Any] | None) -> bool:
+    """Whether a trace file is a run's that died before it wrote anything: empty, and listed by its
+    manifest (`entry`) or with its run's stderr log beside it (a user's empty .jsonl has neither)."""
     try:
         empty = path.stat().st_size == 0
     except OSError:
@@ -294,10 +296,9 @@ def _without_trace(entry: dict[str, Any] | None, trace_path: Path, problem: str)
     named = re.fullmatch(r"(s(\d+)|own)-(\d+)", stem)
     entry = entry or ({"name": f"{named[1]}#{named[3]}", "seed": int(named[2]) if named[2] else None}
                       if named else {})
-    seed = entry.get("seed")
     return RunResult(
         name=str(entry.get("name", stem)),
-        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        seed=entry.get("seed"),  # a whole number or None: parsed above, or checked by _read_manifest
         status="failed", trace_path=trace_path, problem=problem,
         stderr_tail=stderr_tail(trace_path.with_name(f"{stem}.stderr.log")),
     )

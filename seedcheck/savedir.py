@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from seedcheck.runner import MANIFEST, RunPlan
+from seedcheck.saved import died_at_start
 from seedcheck.trace import has_trace_header
 from seedcheck.usage import UsageProblem, checked_path_kind
 
@@ -86,10 +87,8 @@ def seedcheck_files(save_dir: Path) -> list[Path]:
     for path in save_dir.glob("*.jsonl"):
         if not path.is_file():
             continue  # a directory, or a link to nothing
-        stem = path.name.removesuffix(".jsonl")
-        died_at_once = path.stat().st_size == 0 and (save_dir / f"{stem}.stderr.log").is_file()  # empty, with its log
-        if died_at_once or has_trace_header(path):
-            stems.add(stem)
+        if died_at_start(path, entry=None) or has_trace_header(path):
+            stems.add(path.name.removesuffix(".jsonl"))
     found = [manifest] if manifest.is_file() else []
     for stem in sorted(stems):
         for path in (save_dir / f"{stem}.jsonl", save_dir / f"{stem}.stdout.log", save_dir / f"{stem}.stderr.log",

@@ -505,10 +505,10 @@ class StepCapture:
         for state in states:
             self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True))
 
-    def _end_pass(self, iterator: Any, partial: bool = False) -> None:
+    def _end_pass(self, iterator: Any) -> None:
         state = iterator.__dict__.pop("_seedcheck_pass", None)
         if state is not None:
-            self._record_pass(state, partial)
+            self._record_pass(state, partial=False)
 
     def _record_pass(self, state: dict[str, Any], partial: bool) -> None:
         if self._open_passes.pop(id(state), None) is None:

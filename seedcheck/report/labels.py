@@ -18,7 +18,7 @@ KIND_LABELS = {"seed": "seeding", "init": "init", "weights": "weights", "data": 
 
 def header_line(comparison: Comparison, target: str) -> str:
     runs = [run for run in comparison.runs if not run.baseline]
-    parts = [f"seedcheck · {target} · {len(runs)} run{'s' if len(runs) != 1 else ''} ({_per_seed(runs)})"]
+    parts = [f"seedcheck · {target} · {_runs_text(len(runs))} ({_per_seed(runs)})"]
     if comparison.baseline_runs:
         parts.append(f"baseline: {_count(len(comparison.baseline_runs), 'saved run')} ({_per_seed(comparison.baseline_runs)})")
     tf_env = comparison.env_value("env/tensorflow")
@@ -175,6 +175,10 @@ def _interrupted_vary(comparison: Comparison, sentence: str) -> tuple[str, str]:
     return sentence, "warn"
 
 
+def _runs_text(count: int) -> str:
+    return f"{count} run{'s' if count != 1 else ''}"
+
+
 def summary_line(comparison: Comparison) -> tuple[str, str]:
     """(symbol-led sentence, tone) for the verdict: tone is ok, warn or bad. A `seedcheck vary`
     speaks of its variations (reprotest's sentence)."""
@@ -184,7 +188,8 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
     judged = [s for s in stages if s.verdict != IGNORED and s.kind != "env" and not s.not_reached]
     close = sum(s.verdict == CLOSE for s in stages)
     runs = len([r for r in comparison.runs if r.trace is not None])
-    runs_text = f"{runs} run{'s' if runs != 1 else ''}"
+    runs_text = _runs_text(runs)
+    left_out = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) else None
     against = " against the baseline" if comparison.baseline_runs else ""
     if comparison.interrupted:
         how = "Terminated (SIGTERM)" if comparison.terminated else "Interrupted"
@@ -195,7 +200,7 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return verdict_sentence(*comparison.variations)
     if comparison.verdict == "failed":
         stages_text = f"{failing} of {len(judged)} stages diverged or missing" if judged else \
-            ("every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) else "no stage recorded")
+            (left_out or "no stage recorded")
         return f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; {stages_text}.", "bad"
     if comparison.verdict == "diverged":
         if comparison.fail_fast:
@@ -205,11 +210,10 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
         return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}.", "bad"
     if not judged:
-        what = "every stage is left out by --ignore" if any(s.verdict == IGNORED for s in stages) \
-            else "the runs recorded no stage to compare (no seeding, draws, weights or data)"
+        what = left_out or "the runs recorded no stage to compare (no seeding, draws, weights or data)"
         return f"Nothing checked: {what}.", "warn"
     seeds = len({r.seed for r in comparison.runs if r.trace is not None})
-    if (judged and all(s.verdict == UNCHECKED for s in judged)) or (seeds and not comparison.repeats_compared):
+    if all(s.verdict == UNCHECKED for s in judged) or (seeds and not comparison.repeats_compared):
         # Seeds compared with each other say whether a stage follows the seed, never whether a run repeats.
         between = (f"; the {seeds} seeds were compared with each other only (seed-insensitive stages "
                    "are marked)") if seeds > 1 else ""
