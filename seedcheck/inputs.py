@@ -27,9 +27,16 @@ def script_target(script: str | None, module: str | None, args: tuple[str, ...])
         raise UsageProblem(f"no such script: {script}")
     if kind == "dir":
         _check_directory(script)
-        return Target(script=script, module=None, args=args)
+        _check_source(str(path / "__main__.py"))
+    else:
+        _check_source(script)
+    return Target(script=script, module=None, args=args)
+
+
+def _check_source(script: str) -> None:
+    """A script that does not compile would fail every run the same way: say so once, up front."""
     try:
-        source = path.read_bytes()
+        source = Path(script).read_bytes()
     except OSError as err:
         raise UsageProblem(f"cannot read {script}: {err.strerror}") from None
     try:
@@ -37,7 +44,6 @@ def script_target(script: str | None, module: str | None, args: tuple[str, ...])
     except (SyntaxError, ValueError) as err:
         where = f" (line {err.lineno})" if isinstance(err, SyntaxError) and err.lineno else ""
         raise UsageProblem(f"{script} is not a Python script{where}: {err.msg if isinstance(err, SyntaxError) else err}") from None
-    return Target(script=script, module=None, args=args)
 
 
 def check_seed_placeholders(target: Target, artifacts: tuple[str, ...], run_seeds: list[int | None]) -> None:

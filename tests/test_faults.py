@@ -333,6 +333,10 @@ def test_non_python_file(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("this is not python at all\n")
     assert_one_line_error(seedcheck("run", text), "is not a Python script (line 1)")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__main__.py").write_text("def main(:\n")
+    assert_one_line_error(seedcheck("run", package), "__main__.py is not a Python script (line 1)")
 
 
 def test_save_directory_with_old_traces_is_refused_unless_forced(tmp_path):
