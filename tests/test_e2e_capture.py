@@ -19,8 +19,8 @@ NO_HASHSEED = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
 
 
 def test_custom_loop_fully_seeded_is_reproducible_pass_by_pass(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--seed", "4", "--repeats", "2", "--every", "15",
-                            "--", "--seed", "{seed}", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--jobs", "2", "--seed", "4", "--repeats", "2",
+                            "--every", "15", "--", "--seed", "{seed}", tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     site = "sample_scripts/custom_loop.py:55"
     for stage in (f"data/loop@{site}/pass-1", f"weights/loop@{site}/pass-1",
@@ -33,7 +33,7 @@ def test_custom_loop_fully_seeded_is_reproducible_pass_by_pass(tmp_path):
 
 
 def test_custom_loop_with_unseeded_dropout_diverges_at_the_seed_generator(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--seed", "4", "--repeats", "2",
+    result = seedcheck_json("run", "sample_scripts/custom_loop.py", "--jobs", "2", "--seed", "4", "--repeats", "2",
                             "--", "--seeding", "initializers", "--seed", "{seed}", tmp_path=tmp_path)
     assert result.code == 1
     first = result.report["first_divergence"]
@@ -85,8 +85,8 @@ def test_loop_batch_fingerprints_match_the_general_way_for_every_kind_of_element
 
 
 def test_numpy_shuffle_before_seeding(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/numpy_shuffle_unseeded.py", "--seed", "2", "--repeats", "2",
-                            tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/numpy_shuffle_unseeded.py", "--jobs", "2", "--seed", "2",
+                            "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1
     first = result.report["first_divergence"]
     assert first["key"] == "shuffle/numpy.random.permutation@sample_scripts/numpy_shuffle_unseeded.py:25#1"
@@ -96,8 +96,8 @@ def test_numpy_shuffle_before_seeding(tmp_path):
 
 
 def test_unseeded_dataset_shuffle(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/tfdata_shuffle_unseeded.py", "--seed", "2", "--repeats", "2",
-                            tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/tfdata_shuffle_unseeded.py", "--jobs", "2", "--seed", "2",
+                            "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1
     first = result.report["first_divergence"]
     assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "unseeded-dataset-shuffle")
@@ -108,7 +108,7 @@ def test_unseeded_dataset_shuffle(tmp_path):
 def test_a_pass_left_with_break_is_recorded_as_partial(tmp_path):
     """`for batch in dataset.repeat(): ... break` never reaches StopIteration: the pass is recorded
     once its iterator is dropped, so the unseeded shuffle shows in the data, not only in the weights."""
-    result = seedcheck_json("run", "tests/scripts/repeat_break.py", "--seed", "1", "--repeats", "2",
+    result = seedcheck_json("run", "tests/scripts/repeat_break.py", "--jobs", "2", "--seed", "1", "--repeats", "2",
                             tmp_path=tmp_path)
     assert result.code == 1, result.stdout
     data, second = result.stages("data/loop@")
@@ -128,19 +128,19 @@ def test_a_pass_left_with_break_is_recorded_as_partial(tmp_path):
 
 
 def test_hash_order_data_diverges_without_pythonhashseed_only(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--seed", "2", "--repeats", "2",
+    result = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--jobs", "2", "--seed", "2", "--repeats", "2",
                             tmp_path=tmp_path, env=NO_HASHSEED, clear_env=True)
     assert result.code == 1
     first = result.report["first_divergence"]
     assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "hash-order")
     assert "PYTHONHASHSEED" in first["fix"]
-    fixed = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--seed", "2", "--repeats", "2",
+    fixed = seedcheck_json("run", "sample_scripts/hash_order_data.py", "--jobs", "2", "--seed", "2", "--repeats", "2",
                            tmp_path=tmp_path / "fixed", env={**NO_HASHSEED, "PYTHONHASHSEED": "0"})
     assert fixed.code == 0
 
 
 def test_draws_are_capped_per_call_site(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/busy_draws.py", "--repeats", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", "tests/scripts/busy_draws.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 0
     shuffles = result.stages("shuffle/random.shuffle@tests/scripts/busy_draws.py:7")
     assert [s["key"].rsplit("#", 1)[1] for s in shuffles] == [*map(str, range(1, 9)), "rest"]
@@ -162,7 +162,7 @@ def test_artifacts_are_fingerprinted_per_seed_template(tmp_path):
 
 
 def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/fit_variants.py", "--repeats", "2", "--every", "3",
+    result = seedcheck_json("run", "tests/scripts/fit_variants.py", "--jobs", "2", "--repeats", "2", "--every", "3",
                             tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     assert result.report["notes"] == []  # nothing seedcheck failed to record
@@ -176,7 +176,8 @@ def test_every_way_of_calling_fit_is_instrumented_and_left_working(tmp_path):
 def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp_path):
     """Four fold models all called "net": their final weights are recorded in creation order, so a
     reproducible k-fold script is reproducible (it was DIVERGED when the order followed addresses)."""
-    result = seedcheck_json("run", "tests/scripts/same_name_models.py", "--repeats", "3", tmp_path=tmp_path)
+    result = seedcheck_json("run", "tests/scripts/same_name_models.py", "--jobs", "2", "--repeats", "3",
+                            tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     finals = result.stages("weights/final/net")
     assert len(finals) == 4 and all(stage["verdict"] == "reproducible" for stage in finals)
@@ -185,7 +186,7 @@ def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp
 
 
 def test_random_generators_seeded_and_from_entropy(tmp_path):
-    result = seedcheck_json("run", "tests/scripts/generators.py", "--repeats", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", "tests/scripts/generators.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1
     site = "tests/scripts/generators.py"
     assert result.stage(f"rng/tf.random.Generator.from_seed@{site}:5#1")["verdict"] == "reproducible"

@@ -16,8 +16,8 @@ def verdicts(result, prefix: str) -> set[str]:
 
 def test_tf_seed_only_classifier_diverges_at_init_with_keras3_hint(tmp_path):
     page = tmp_path / "report.html"
-    result = seedcheck_json("run", "sample_scripts/classifier_tf_seed_only.py", "--seed", "123", "--repeats", "3",
-                            "--html", page, tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/classifier_tf_seed_only.py", "--jobs", "2", "--seed", "123",
+                            "--repeats", "3", "--html", page, tmp_path=tmp_path)
     assert result.code == 1, result.stderr
     report = result.report
     assert report["verdict"] == "diverged"
@@ -50,8 +50,9 @@ def test_tf_seed_only_classifier_diverges_at_init_with_keras3_hint(tmp_path):
 
 
 def test_fully_seeded_classifier_is_reproducible_and_seed_sensitive(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--seed", "1", "--seed", "2",
-                            "--repeats", "2", "--every", "25", "--html", tmp_path / "report.html", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/classifier_fully_seeded.py", "--jobs", "2", "--seed", "1",
+                            "--seed", "2", "--repeats", "2", "--every", "25", "--html", tmp_path / "report.html",
+                            tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
     html = (tmp_path / "report.html").read_text()
     assert "Reproducible" in html and html.count("identical at every checkpoint") == 2  # seeds 1 and 2
@@ -71,7 +72,7 @@ def test_fully_seeded_classifier_is_reproducible_and_seed_sensitive(tmp_path):
 
 
 def test_hardcoded_seed_is_seed_insensitive_without_override(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/classifier_hardcoded_seed.py", "--no-override",
+    result = seedcheck_json("run", "sample_scripts/classifier_hardcoded_seed.py", "--jobs", "2", "--no-override",
                             "--seed", "1", "--seed", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 0, result.stderr
     assert verdicts(result, "weights/") == {"seed-insensitive"}
@@ -81,8 +82,8 @@ def test_hardcoded_seed_is_seed_insensitive_without_override(tmp_path):
 
 
 def test_hardcoded_seed_follows_seedcheck_seed_with_override(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/classifier_hardcoded_seed.py", "--seed", "1", "--seed", "2",
-                            "--repeats", "1", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/classifier_hardcoded_seed.py", "--jobs", "2", "--seed", "1",
+                            "--seed", "2", "--repeats", "1", tmp_path=tmp_path)
     assert result.code == 0, result.stderr
     assert all(s["detail"]["seed_sensitive"] for s in result.stages("weights/"))
     seeds = result.stages("seed/")
@@ -91,19 +92,21 @@ def test_hardcoded_seed_follows_seedcheck_seed_with_override(tmp_path):
 
 
 def test_unseeded_script_and_the_force_seed_what_if(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/classifier_unseeded.py", "--repeats", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/classifier_unseeded.py", "--jobs", "2", "--repeats", "2",
+                            tmp_path=tmp_path)
     assert result.code == 1
     first = result.report["first_divergence"]
     assert first["kind"] == "init" and first["rule"] == "seeds-nothing"
     assert result.stages("seed/") == []
-    forced = seedcheck_json("run", "sample_scripts/classifier_unseeded.py", "--seed", "5", "--force-seed",
-                            "--repeats", "2", tmp_path=tmp_path / "forced")
+    forced = seedcheck_json("run", "sample_scripts/classifier_unseeded.py", "--jobs", "2", "--seed", "5",
+                            "--force-seed", "--repeats", "2", tmp_path=tmp_path / "forced")
     assert forced.code == 0, forced.stdout
     assert forced.stage("seed/seedcheck --force-seed#1")["values"] == {"s5#1": 5, "s5#2": 5}
 
 
 def test_article_dense_init_diverges_outside_fit(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/article_dense_init.py", "--repeats", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/article_dense_init.py", "--jobs", "2", "--repeats", "2",
+                            tmp_path=tmp_path)
     assert result.code == 1
     first = result.report["first_divergence"]
     assert (first["key"], first["site"], first["rule"]) == (
@@ -113,7 +116,7 @@ def test_article_dense_init_diverges_outside_fit(tmp_path):
 
 
 def test_article_tf_shuffle_follows_the_global_seed(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/article_tf_shuffle.py", "--seed", "3", "--seed", "4",
+    result = seedcheck_json("run", "sample_scripts/article_tf_shuffle.py", "--jobs", "2", "--seed", "3", "--seed", "4",
                             "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     shuffles = result.stages("shuffle/tf.random.shuffle@")
@@ -124,7 +127,8 @@ def test_article_tf_shuffle_follows_the_global_seed(tmp_path):
 
 
 def test_article_dataset_shuffle_is_fixed_by_its_op_seed(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/article_dataset_shuffle.py", "--repeats", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", "sample_scripts/article_dataset_shuffle.py", "--jobs", "2", "--repeats", "2",
+                            tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     (stage,) = result.stages("shuffle/tf.data.Dataset.shuffle@")
     assert stage["verdict"] == "reproducible"
