@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import math
 import os
 import signal
@@ -27,13 +26,14 @@ from seedcheck import config as project_config
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
+from seedcheck.baseline import load_baseline, seeds_against_baseline
 from seedcheck.inputs import check_artifacts, check_seed_placeholders, script_target
 from seedcheck.report.terminal import report_console
-from seedcheck.runner import MANIFEST, RunPlan, Runner, RunSpec, Terminated, raise_terminated
-from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs
+from seedcheck.runner import RunPlan, Runner, RunSpec, Terminated, raise_terminated
+from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, without_duplicates
 from seedcheck.savedir import prepare_save_dir, replaced_by_force, save_dir_path
 from seedcheck.trace import KINDS
-from seedcheck.usage import UsageProblem, checked_path_kind
+from seedcheck.usage import EMPTY_PATH, UsageProblem, checked_path_kind, refuse_empty
 
 if TYPE_CHECKING:
     from seedcheck.vary import VaryPlan
@@ -55,7 +55,6 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-EMPTY_PATH = "an empty path (an unset variable?) would mean the current directory; name one"
 
 
 class GivenPath(click.Path):
@@ -66,12 +65,6 @@ class GivenPath(click.Path):
         if isinstance(value, str) and not value:
             self.fail(EMPTY_PATH, param, ctx)
         return super().convert(value, param, ctx)
-
-
-def _given(paths: tuple[str, ...] | list[str], what: str) -> None:
-    """Refuse an empty path among the ones named by `what` (see GivenPath)."""
-    if any(not path for path in paths):
-        raise UsageProblem(f"{what}: {EMPTY_PATH}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -290,10 +283,10 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
     variations = _vary_plan(vary_list, seeds, request) if vary_list is not None else None
     with _mirror_removed(variations):  # on a usage error after the mirror was made too
-        baseline = _load_baseline(request)
+        baseline = load_baseline(request.baseline_path, request.baseline_origin)
         run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
         if baseline is not None:
-            run_seeds = _seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request)
+            run_seeds = seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request.baseline_origin)
             if save_dir is not None and force and replaced_by_force(save_dir, baseline.path):
                 # `--save <the baseline> --force` records the baseline again: holding the new runs to
                 # the traces they are about to replace would fail every re-recording.
@@ -329,7 +322,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         from seedcheck import vary as varying
 
         comparison.variations = varying.outcomes(comparison, variations.names)
-        _note_variations(plan.save_dir, variations.names)
+        varying.note_in_manifest(plan.save_dir, variations.names)
     _report_and_exit(comparison, request, target.label, save_dir=str(plan.save_dir))
 
 
@@ -394,32 +387,33 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     request.check_outputs()
     if not paths:
         raise UsageProblem("give the traces or --save directories to compare (seedcheck compare runs/a runs/b)")
-    _given(paths, "compare")
-    baseline = _load_baseline(request)
+    refuse_empty(paths, "compare")
+    baseline = load_baseline(request.baseline_path, request.baseline_origin)
     sources = [baseline] if baseline is not None else []
     for path in paths:
         try:
             sources.append(load_saved(path))
         except SavedRunsError as err:
             raise UsageProblem(str(err)) from None
-    sources, duplicates = _without_duplicates(sources)
+    sources, duplicates = without_duplicates(sources)
     if baseline is not None:
         if len(sources) == 1:  # a run held to itself always agrees: nothing was checked
             raise UsageProblem(f"every compared run is a copy of the baseline {baseline.path}: nothing new to hold "
                                f"to it{request.baseline_origin}")
-        _seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
-                                baseline, request, given_by="the compared runs")
+        seeds_against_baseline(list(dict.fromkeys(run.seed for source in sources[1:] for run in source.runs)),
+                               baseline, request.baseline_origin, given_by="the compared runs")
     checks = [source.ended for source in sources if not source.baseline]  # a baseline's ending is not this check's
     comparison = _compare(sources, request, interrupted=any(ended.interrupted for ended in checks))
     comparison.terminated = any(ended.terminated for ended in checks)
     comparison.fail_fast = any(ended.stopped_early for ended in checks)
     comparison.from_saved = True
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
-    varied = _saved_variations(sources[-1].path) if len(sources) == 1 else None
-    if varied is not None:  # a saved `seedcheck vary`: its report again
+    if len(sources) == 1:
         from seedcheck import vary as varying
 
-        comparison.variations = varying.outcomes(comparison, varied)
+        varied = varying.noted_in_manifest(sources[-1].path)
+        if varied is not None:  # a saved `seedcheck vary`: its report again
+            comparison.variations = varying.outcomes(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
     _report_and_exit(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
 
@@ -436,7 +430,7 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     from seedcheck import show as show_trace
     from seedcheck.trace import TraceError, read_trace
 
-    _given([trace_path], "show")
+    refuse_empty([trace_path], "show")
     path = Path(trace_path)
     if checked_path_kind(path, "") == "dir":
         traces = sorted(p.name for p in path.glob("*.jsonl"))
@@ -447,95 +441,6 @@ def show(trace_path: str, kinds: tuple[str, ...], full: bool) -> None:
     except TraceError as err:
         raise UsageProblem(str(err)) from None
     show_trace.render(trace, report_console(), kinds=kinds, full=full)
-
-
-def _without_duplicates(sources: list[Source]) -> tuple[list[Source], list[str]]:
-    """Each run once: a trace named twice (overlapping paths or globs), or a copy of one (the same
-    header and the same events, to the microsecond of each event's time), would be held to itself
-    and always agree. The first one named is kept; the warnings say which were dropped."""
-    kept_runs: list[RunResult] = []
-    warnings = []
-    for source in sources:
-        runs = []
-        for run in source.runs:
-            same = next((other for other in kept_runs if _same_run(run, other)), None)
-            if same is None:
-                runs.append(run)
-                kept_runs.append(run)
-            else:
-                how = "given twice" if _resolved(run.trace_path) == _resolved(same.trace_path) else \
-                    f"a copy of {same.trace_path}"
-                warnings.append(f"{run.trace_path}: {how}; counted once")
-        source.runs = runs
-    return [source for source in sources if source.runs], warnings
-
-
-def _same_run(run: RunResult, other: RunResult) -> bool:
-    if run.trace_path is not None and _resolved(run.trace_path) == _resolved(other.trace_path):
-        return True
-    return (run.trace is not None and other.trace is not None and run.trace.header == other.trace.header
-            and run.trace.events == other.trace.events)
-
-
-def _resolved(path: Path | None) -> Path | None:
-    try:
-        return path.resolve() if path is not None else None
-    except OSError:
-        return path
-
-
-def _note_variations(save_dir: Path, names: list[str]) -> None:
-    """Add the variations to the run's manifest, so `seedcheck report DIR` can show them again
-    (those that never started included)."""
-    manifest = save_dir / MANIFEST
-    try:
-        document = json.loads(manifest.read_text())
-        document["variations"] = names
-        manifest.write_text(json.dumps(document, indent=2) + "\n")
-    except (OSError, ValueError):
-        pass  # the report still goes out; only a later `report` loses the variations
-
-
-def _saved_variations(path: Path | None) -> list[str] | None:
-    from seedcheck.vary import VARIATIONS
-
-    try:
-        names = json.loads((Path(path) / MANIFEST).read_text()).get("variations") if path else None
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(names, list) or not all(isinstance(n, str) and n in VARIATIONS for n in names):
-        return None
-    return names
-
-
-def _load_baseline(request: ReportRequest) -> Source | None:
-    path = request.baseline_path
-    if path is None:
-        return None
-    _given([path], "--baseline")
-    if checked_path_kind(Path(path), "--baseline ") is None:
-        raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
-                           f"`seedcheck run SCRIPT --save DIR`{request.baseline_origin}")
-    try:
-        return load_saved(path, baseline=True)
-    except SavedRunsError as err:
-        raise UsageProblem(f"--baseline: {err}{request.baseline_origin}") from None
-
-
-def _seeds_against_baseline(seeds: list[int | None], baseline: Source, request: ReportRequest,
-                            given_by: str = "--seed") -> list[int | None]:
-    """The seeds to check: the baseline's when none are given; given seeds must be in it."""
-    baseline_seeds = list(dict.fromkeys(run.seed for run in baseline.runs))
-    if not seeds:
-        return baseline_seeds
-    unknown = [seed for seed in seeds if seed not in baseline_seeds]
-    if unknown:
-        def shown(values: list[int | None]) -> str:
-            return ", ".join("own seeding" if v is None else str(v) for v in values)
-
-        raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
-                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline{request.baseline_origin}")
-    return seeds
 
 
 def _compare(sources: list[Source], request: ReportRequest, interrupted: bool) -> Comparison:

@@ -119,6 +119,41 @@ def name_runs(sources: list[Source]) -> None:
         _suffix_clashes(runs, suffix)
 
 
+def without_duplicates(sources: list[Source]) -> tuple[list[Source], list[str]]:
+    """Each run once: a trace named twice (overlapping paths or globs), or a copy of one (the same
+    header and the same events, to the microsecond of each event's time), would be held to itself
+    and always agree. The first one named is kept; the warnings say which were dropped."""
+    kept_runs: list[RunResult] = []
+    warnings = []
+    for source in sources:
+        runs = []
+        for run in source.runs:
+            same = next((other for other in kept_runs if _same_run(run, other)), None)
+            if same is None:
+                runs.append(run)
+                kept_runs.append(run)
+            else:
+                how = "given twice" if _resolved(run.trace_path) == _resolved(same.trace_path) else \
+                    f"a copy of {same.trace_path}"
+                warnings.append(f"{run.trace_path}: {how}; counted once")
+        source.runs = runs
+    return [source for source in sources if source.runs], warnings
+
+
+def _same_run(run: RunResult, other: RunResult) -> bool:
+    if run.trace_path is not None and _resolved(run.trace_path) == _resolved(other.trace_path):
+        return True
+    return (run.trace is not None and other.trace is not None and run.trace.header == other.trace.header
+            and run.trace.events == other.trace.events)
+
+
+def _resolved(path: Path | None) -> Path | None:
+    try:
+        return path.resolve() if path is not None else None
+    except OSError:
+        return path
+
+
 def _suffix_clashes(runs: list[RunResult], suffix: Callable[[RunResult], str | None]) -> None:
     """Add ` (suffix)` to the names of runs that share a name, when that tells them all apart."""
     by_name: dict[str, list[RunResult]] = {}

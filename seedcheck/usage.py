@@ -10,6 +10,9 @@ from seedcheck.compare import EXIT_USAGE
 from seedcheck.saved import SavedRunsError, path_kind
 
 
+EMPTY_PATH = "an empty path (an unset variable?) would mean the current directory; name one"
+
+
 class UsageProblem(click.ClickException):
     """A user error: reported as one line, exit 2."""
 
@@ -22,3 +25,10 @@ def checked_path_kind(path: Path, option: str) -> str | None:
         return path_kind(path)
     except SavedRunsError as err:
         raise UsageProblem(f"{option}{err}") from None
+
+
+def refuse_empty(paths: tuple[str, ...] | list[str], what: str) -> None:
+    """Refuse an empty path among the ones named by `what`: `compare "$OUT"` with OUT unset must
+    not compare (or `--force` clean) the working directory."""
+    if any(not path for path in paths):
+        raise UsageProblem(f"{what}: {EMPTY_PATH}")

@@ -1,0 +1,41 @@
+"""The committed baseline a check is held to (`--baseline`): loaded once, and the seeds it allows.
+
+An error about a baseline says where the baseline came from (`origin`, empty when the user typed
+it): one set in pyproject.toml is easy to forget, and `--no-baseline` is the way out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seedcheck.saved import SavedRunsError, Source, load as load_saved
+from seedcheck.usage import UsageProblem, checked_path_kind, refuse_empty
+
+
+def load_baseline(path: str | None, origin: str = "") -> Source | None:
+    if path is None:
+        return None
+    refuse_empty([path], "--baseline")
+    if checked_path_kind(Path(path), "--baseline ") is None:
+        raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
+                           f"`seedcheck run SCRIPT --save DIR`{origin}")
+    try:
+        return load_saved(path, baseline=True)
+    except SavedRunsError as err:
+        raise UsageProblem(f"--baseline: {err}{origin}") from None
+
+
+def seeds_against_baseline(seeds: list[int | None], baseline: Source, origin: str = "",
+                           given_by: str = "--seed") -> list[int | None]:
+    """The seeds to check: the baseline's when none are given; given seeds must be in it."""
+    baseline_seeds = list(dict.fromkeys(run.seed for run in baseline.runs))
+    if not seeds:
+        return baseline_seeds
+    unknown = [seed for seed in seeds if seed not in baseline_seeds]
+    if unknown:
+        def shown(values: list[int | None]) -> str:
+            return ", ".join("own seeding" if v is None else str(v) for v in values)
+
+        raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
+                           f"{shown(baseline_seeds)}); use its seeds or record a new baseline{origin}")
+    return seeds
