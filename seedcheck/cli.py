@@ -23,10 +23,10 @@ from rich.console import Console
 
 from seedcheck import __version__
 from seedcheck import config as project_config
+from seedcheck.baseline import load_baseline, seeds_against_baseline
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
-from seedcheck.baseline import load_baseline, seeds_against_baseline
 from seedcheck.inputs import check_artifacts, check_seed_placeholders, script_target
 from seedcheck.report.terminal import report_console
 from seedcheck.runner import RunPlan, Runner, RunSpec, Terminated, raise_terminated
@@ -53,8 +53,6 @@ class FiniteFloatRange(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
-
-
 
 
 class GivenPath(click.Path):
