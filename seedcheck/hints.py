@@ -210,6 +210,32 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
     )
 
 
+def _parallel_loader(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """fit read a PyDataset with workers: Keras keeps the batches in order, so a difference is in
+    what `__getitem__` drew, and no seed fixes the order in which concurrent workers draw."""
+    stage = divergence.stage
+    loader = _detail(stage).get("loader") if stage.kind == "data" else None
+    if not isinstance(loader, dict):
+        return None
+    kind, workers = loader.get("type", "PyDataset"), loader.get("workers")
+    name = "PyDataset" if kind == "PyDataset" else f"PyDataset ({kind})"
+    if loader.get("multiprocessing"):
+        how = (f"fit reads a {name} with workers={workers} and use_multiprocessing=True: Keras seeds numpy's "
+               "global RNG in each worker process with a seed plus the process's id, which is new every run, "
+               "so what __getitem__ draws from it (np.random.*) differs.")
+    else:
+        how = (f"fit reads a {name} with workers={workers}: Keras calls __getitem__ from {workers} threads at "
+               "once, so a draw from an RNG they share (np.random.*, random.*, one Generator for every batch) "
+               "lands in a different batch each run; no seed fixes the order in which threads draw.")
+    return Hint(
+        "parallel-loader",
+        how,
+        "make each batch's randomness a function of its index: in __getitem__, draw from "
+        "np.random.default_rng([seed, index]) (add an epoch count, kept in on_epoch_end, for new draws each "
+        "epoch) or from stateless TF ops seeded by the index; or pass workers=1 and use_multiprocessing=False.",
+    )
+
+
 def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """Numpy and Python seeded, TensorFlow not: fit's shuffle of array input (tf.random.shuffle
     under the hood) and unseeded random ops in a tf.data pipeline draw from TensorFlow's seed."""
@@ -342,6 +368,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _keras3_initializers,
     _unseeded_draw,
     _unseeded_dataset_shuffle,
+    _parallel_loader,
     _data_without_tf_seed,
     _hash_order,
     _logged_value_only,

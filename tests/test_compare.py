@@ -13,6 +13,7 @@ from seedcheck import compare as C
 from seedcheck import hints
 from seedcheck.compare import RunResult, compare
 from seedcheck.hints import explain
+from seedcheck.report.labels import site_text, stage_label
 from seedcheck.trace import TRACE_FORMAT, Event, Trace
 
 
@@ -690,6 +691,38 @@ def test_data_order_with_pythonhashseed_set_points_at_the_pipeline():
     divergence = explain(compare(runs)).first_divergence
     assert divergence.rule == "data-pipeline-order"
     assert "num_parallel_calls" in divergence.cause and "stateless" in divergence.fix
+
+
+@pytest.mark.parametrize(("processes", "words"), [
+    (False, ["workers=2", "2 threads at once", "no seed fixes"]),
+    (True, ["use_multiprocessing=True", "process's id"]),
+])
+def test_data_read_by_pydataset_workers_points_at_the_workers(processes, words):
+    """Keras keeps a PyDataset's batches in order: a difference with workers is what __getitem__
+    drew, in threads or in processes Keras seeds by their id. Without workers, another rule."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    loader = {"type": "NoisyBatches", "workers": 2, "multiprocessing": processes}
+
+    def events(fp: str, with_loader: bool) -> list[Event]:
+        detail = {"batches": 20, "first_batches": [fp], **({"loader": loader} if with_loader else {})}
+        return [seeded, ev("data/fit#1/epoch-1", fp, detail=detail)]
+    divergence = explain(compare(runs_for(s1_1=events("d1", True), s1_2=events("d2", True)))).first_divergence
+    assert divergence.rule == "parallel-loader"
+    assert "PyDataset (NoisyBatches)" in divergence.cause and all(word in divergence.cause for word in words)
+    assert "np.random.default_rng([seed, index])" in divergence.fix and "workers=1" in divergence.fix
+    plain = explain(compare(runs_for(s1_1=events("d1", False), s1_2=events("d2", False)))).first_divergence
+    assert plain.rule == "hash-order"
+
+
+def test_a_draw_made_by_a_library_is_shown_at_the_library_line():
+    caller = "keras/src/trainers/data_adapters/py_dataset_adapter.py:625"
+    draw = ev("shuffle/random.shuffle@?#1", "ab", detail={"api": "random.shuffle", "caller": caller})
+    (stage,) = compare(runs_for(s1_1=[draw], s1_2=[draw])).stages
+    assert stage_label(stage) == ("shuffle", "random.shuffle")
+    assert site_text(stage) == "keras: py_dataset_adapter.py:625"
+    users = ev("shuffle/random.shuffle@sample_scripts/train.py:12#1", "ab", site="sample_scripts/train.py:12")
+    (stage,) = compare(runs_for(s1_1=[users], s1_2=[users])).stages
+    assert stage_label(stage) == ("shuffle", "random.shuffle") and site_text(stage) == "train.py:12"
 
 
 def test_a_logged_value_alone_differing_is_not_op_nondeterminism():

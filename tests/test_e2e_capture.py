@@ -185,6 +185,26 @@ def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp
     assert [stage["values"]["own#1"] for stage in finals] == epochs  # fold 1 first, as made
 
 
+def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says_why(tmp_path):
+    result = seedcheck_json("run", "sample_scripts/pydataset_workers.py", "--jobs", "2", "--seed", "1", "--repeats", "3",
+                            tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "parallel-loader")
+    assert "workers=2" in first["cause"] and "default_rng([seed, index])" in first["fix"]
+    assert {s["verdict"] for s in result.stages("init/")} == {"reproducible"}
+    # Keras shuffles the batch order itself: the draw is shown at Keras's line, not as "?".
+    assert result.stage("shuffle/random.shuffle@?#1")["verdict"] == "reproducible"
+    trace = next((tmp_path / "runs").glob("*.jsonl")).read_text().splitlines()
+    draw = next(json.loads(line) for line in trace if '"shuffle/random.shuffle@?#1"' in line)
+    assert draw["site"] is None and draw["detail"]["caller"].startswith("keras/src/trainers/data_adapters/")
+    assert "keras: py_dataset_adapter.py:" in result.stdout
+    # The fix the hint gives: each batch's noise drawn from a generator seeded by its index.
+    fixed = seedcheck_json("run", "sample_scripts/pydataset_workers.py", "--jobs", "2", "--seed", "1", "--repeats", "2",
+                           "--", "--noise", "per-index", tmp_path=tmp_path / "fixed")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+
+
 def test_random_generators_seeded_and_from_entropy(tmp_path):
     result = seedcheck_json("run", "tests/scripts/generators.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1

@@ -42,6 +42,8 @@ class KerasInstrumentation:
         # made them, the same in every run (a WeakSet's order follows memory addresses).
         self._models: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._chains: weakref.WeakKeyDictionary[Any, DataChain] = weakref.WeakKeyDictionary()
+        # The parallel loader (a PyDataset read by worker threads or processes) of each model's current fit.
+        self._loaders: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
         self._keras: types.ModuleType | None = None
         self.on_first_fit: list[Any] = []
 
@@ -132,6 +134,7 @@ class KerasInstrumentation:
         if prepared:
             args, kwargs = prepared[0]
         self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
+        self._recorder.guarded("data", lambda: self._note_loader(model, args[0] if args else kwargs.get("x")))
         self._fitted.add(model)
         outer, self._steps.in_fit = self._steps.in_fit, True
         try:
@@ -195,6 +198,17 @@ class KerasInstrumentation:
         object.__setattr__(model, "train_step", train_step)  # plain attribute: not tracked by Keras
         model.train_function = None  # rebuilt from our train_step by make_train_function
 
+    def _note_loader(self, model: Any, data: Any) -> None:
+        """A PyDataset that Keras reads in worker threads or processes (workers > 1, or
+        use_multiprocessing): its `__getitem__` then runs concurrently, so draws from a shared RNG
+        in it land in varying batches. Said with the data order, where it shows."""
+        self._loaders.pop(model, None)
+        if not isinstance(data, self._keras.utils.PyDataset):  # type: ignore[union-attr]
+            return
+        workers, processes = int(data.workers or 0), bool(data.use_multiprocessing)
+        if workers > 1 or (workers > 0 and processes):  # when Keras starts workers (py_dataset_adapter)
+            self._loaders[model] = {"type": type(data).__name__, "workers": workers, "multiprocessing": processes}
+
     def _record_data(self, model: Any, key: str) -> None:
         chain = self._chains.get(model)
         if chain is None:
@@ -202,7 +216,11 @@ class KerasInstrumentation:
         value, count, first = chain.read()
         if not count:
             return
-        self._recorder.record("data", key, value, detail={"batches": count, "first_batches": first})
+        detail: dict[str, Any] = {"batches": count, "first_batches": first}
+        loader = self._loaders.get(model)
+        if loader is not None:
+            detail["loader"] = loader
+        self._recorder.record("data", key, value, detail=detail)
 
     def _record_metrics(self, stage: str, logs: Any) -> None:
         for name, value in sorted((logs or {}).items()):

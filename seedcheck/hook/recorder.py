@@ -25,6 +25,22 @@ def _is_user_file(filename: str) -> bool:
     return not any(marker in path for marker in _PACKAGE_DIRS)
 
 
+def library_site() -> str | None:
+    """`package/module.py:line` of the innermost frame outside seedcheck and the standard library,
+    for a draw no user code is on the stack of: a "?" would leave the user guessing."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        path = os.path.abspath(filename)
+        if not filename.startswith("<") and not path.startswith((_HOOK_DIR + os.sep, _STDLIB_DIR + os.sep)):
+            for marker in _PACKAGE_DIRS:
+                if marker in path:
+                    return f"{path.rsplit(marker, 1)[1]}:{frame.f_lineno}"
+            return f"{os.path.basename(path)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
 class Recorder:
     """Writes events for one run. A failure inside seedcheck must never break the user's script:
     `guarded` runs instrumentation code and turns its exceptions into a recorded note."""
@@ -57,6 +73,10 @@ class Recorder:
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
         fingerprint, written by `finish_draws`."""
         site = self.user_site()
+        if site is None:  # a library drew on its own (Keras shuffling a PyDataset's batches): name it
+            caller = library_site()
+            if caller is not None:
+                detail = {**detail, "caller": caller}
         base = f"{kind}/{api}@{site or '?'}"
         if self._counts[base] < self.DRAWS_PER_SITE:
             self.record(kind, self.next_key(base), value, site=site, detail=detail)

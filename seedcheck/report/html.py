@@ -18,7 +18,7 @@ from typing import Any
 from seedcheck import __version__
 from seedcheck.compare import DIVERGED, Comparison, Stage, is_finite_number
 from seedcheck.report.growth import Checkpoint, divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, stage_label,
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, site_text, stage_label,
                                      summary_line, value_text, verdict_text)
 
 INSTALL_HINT = "pip install 'seedcheck[html]'"
@@ -275,7 +275,8 @@ def _stage_table(comparison: Comparison) -> str:
 def _stage_row(stage: Stage, names: list[str], first: bool) -> str:
     kind, description = stage_label(stage)
     marker = ' <span class="first">◀ first</span>' if first else ""
-    site = f'<td class="dim" title="{_e(stage.site)}">{_e(short_site(stage.site))}</td>' if stage.site else "<td></td>"
+    shown = site_text(stage)
+    site = f'<td class="dim" title="{_e(stage.site or shown)}">{_e(shown)}</td>' if shown else "<td></td>"
     reference = stage.values.get(names[0]) if names else None
     cells = []
     for name in names:

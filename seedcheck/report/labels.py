@@ -74,6 +74,8 @@ def stage_label(stage: Stage) -> tuple[str, str]:
     rest = stage.key.partition("/")[2]
     if stage.site:
         rest = rest.replace(f"@{stage.site}", "")
+    elif stage.kind in ("shuffle", "rng"):
+        rest = rest.replace("@?", "")  # drawn by a library with no user code on the stack: see site_text
     if stage.kind == "env":
         return kind, rest or "process"
     if stage.kind == "exit":
@@ -98,6 +100,19 @@ def _drop_first_occurrence(part: str) -> str:
 def short_site(site: str) -> str:
     """`sample_scripts/train.py:12` -> `train.py:12`; the full site stays in JSON."""
     return site.rsplit("/", 1)[-1]
+
+
+def site_text(stage: Stage) -> str:
+    """The site column: the user's call site, or for a draw a library made on its own (no user code
+    on the stack), the library's, as `keras: py_dataset_adapter.py:261`."""
+    if stage.site:
+        return short_site(stage.site)
+    event = next(iter(stage.events.values()), None)
+    caller = (event.detail or {}).get("caller") if event is not None and isinstance(event.detail, dict) else None
+    if not isinstance(caller, str) or not caller:
+        return ""
+    package = caller.split("/", 1)[0] if "/" in caller else ""
+    return f"{package}: {short_site(caller)}" if package else short_site(caller)
 
 
 def verdict_text(stage: Stage) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from seedcheck.compare import REPRODUCIBLE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, short_site, stage_label,
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, site_text, stage_label,
                                      summary_line, value_text, verdict_text)
 
 
@@ -65,7 +65,8 @@ def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
             out.append(f"| init {_escape(row)} | | " + " | ".join("" for _ in names) + " | reproducible |")
             continue
         kind, description = stage_label(row)
-        site = f"`{short_site(row.site)}`" if row.site else ""
+        shown = site_text(row)
+        site = f"`{shown}`" if shown else ""
         cells = [_escape(value_text(row.values[name], width=10, precise=True)) if name in row.values else "—"
                  for name in names]
         out.append(f"| {kind} {_escape(description)} | {site} | " + " | ".join(cells) + f" | {_escape(verdict_text(row))} |")

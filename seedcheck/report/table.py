@@ -14,8 +14,8 @@ from rich.text import Text
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
                                Comparison, RunResult, Stage)
 from seedcheck.report.growth import divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, stage_label,
-                                     summary_line, value_text, verdict_text)
+from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, site_text,
+                                     stage_label, summary_line, value_text, verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
                   UNCHECKED: "dim", CLOSE: "cyan", IGNORED: "dim", DIFFERS: "yellow"}
@@ -43,7 +43,7 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
             continue
         kind, description = stage_label(row)
         marker = Text(" ◀ first", style="bold red") if row is first else Text("")
-        rows.append((Text(kind), Text(description) + marker, Text(short_site(row.site) if row.site else ""),
+        rows.append((Text(kind), Text(description) + marker, Text(site_text(row)),
                      *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row)), row))
     layout = _layout(rows, names, width)
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
