@@ -157,6 +157,29 @@ SEEDING_FIXES = {
 }
 
 
+def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """Seeded draws of the user's code made outside the main thread (a numpy_function in a parallel
+    tf.data map), which differ between runs: the RNG is seeded, but which element gets which draw
+    follows the scheduler. Draws in one thread that agree (a serial map, Keras shuffling a
+    PyDataset's batches in its loader thread) are no evidence of that."""
+    if divergence.stage.kind not in ("data", "shuffle", "rng"):
+        return None
+    threaded = [s for s in comparison.stages if s.kind in ("shuffle", "rng") and s.site and s.verdict == DIVERGED
+                and _detail(s).get("thread") and _detail(s).get("seeded", not _detail(s).get("unseeded"))]
+    if not threaded:
+        return None
+    api, site = _detail(threaded[0]).get("api", "a random draw"), threaded[0].site
+    return Hint(
+        "threaded-draws",
+        f"{api}{f' at {site}' if site else ''} draws from a seeded global RNG in threads other than the main one "
+        "(a tf.numpy_function or py_function in a tf.data map with num_parallel_calls, a loader's workers): which "
+        "element gets which draw depends on how the threads are scheduled, so no seed makes it repeat.",
+        "give each element randomness of its own, seeded by something fixed about it (np.random.default_rng([seed, "
+        "index]), or stateless TF random ops with a per-element seed); or run that step in one thread "
+        "(num_parallel_calls=None).",
+    )
+
+
 def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | None:
     stage = divergence.stage
     detail = _detail(stage)
@@ -366,6 +389,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _seeds_nothing,
     _seeded_too_late,
     _keras3_initializers,
+    _threaded_draws,
     _unseeded_draw,
     _unseeded_dataset_shuffle,
     _parallel_loader,

@@ -205,6 +205,17 @@ def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says
     assert fixed.code == 0, fixed.stdout + fixed.stderr
 
 
+def test_numpy_draws_in_a_parallel_map_are_blamed_on_the_threads(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/threaded_draws.py", "--jobs", "2", "--repeats", "3",
+                            tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["rule"] == "threaded-draws" and "threaded_draws.py:18" in first["cause"]
+    serial = seedcheck_json("run", "tests/scripts/threaded_draws.py", "--jobs", "2", "--repeats", "2",
+                            "--", "--parallel", "0", tmp_path=tmp_path / "serial")
+    assert serial.code == 0, serial.stdout + serial.stderr
+
+
 def test_random_generators_seeded_and_from_entropy(tmp_path):
     result = seedcheck_json("run", "tests/scripts/generators.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections import Counter
 from typing import Any, Callable
 
@@ -73,6 +74,9 @@ class Recorder:
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
         fingerprint, written by `finish_draws`."""
         site = self.user_site()
+        thread = threading.current_thread()
+        if thread is not threading.main_thread():  # a tf.data map's numpy_function, a loader's worker
+            detail = {**detail, "thread": thread.name}
         if site is None:  # a library drew on its own (Keras shuffling a PyDataset's batches): name it
             caller = library_site()
             if caller is not None:
