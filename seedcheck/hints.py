@@ -165,7 +165,7 @@ def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | No
     if divergence.stage.kind not in ("data", "shuffle", "rng"):
         return None
     threaded = [s for s in comparison.stages if s.kind in ("shuffle", "rng") and s.site and s.verdict == DIVERGED
-                and _detail(s).get("thread") and _detail(s).get("seeded", not _detail(s).get("unseeded"))]
+                and _detail(s).get("off_main_thread") and _detail(s).get("seeded", not _detail(s).get("unseeded"))]
     if not threaded:
         return None
     api, site = _detail(threaded[0]).get("api", "a random draw"), threaded[0].site

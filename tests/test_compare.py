@@ -717,18 +717,18 @@ def test_data_read_by_pydataset_workers_points_at_the_workers(processes, words):
 def test_seeded_draws_made_in_other_threads_explain_a_data_divergence():
     seeded = seed_call("keras.utils.set_random_seed", 1, 1)
 
-    def events(fp: str, thread: str | None, is_seeded: bool = True) -> list[Event]:
+    def events(fp: str, off_main_thread: bool, is_seeded: bool = True) -> list[Event]:
         draw = {"api": "numpy.random.permutation", "rng": "numpy", "size": 16, "seeded": is_seeded,
-                **({"thread": thread} if thread else {})}
+                **({"off_main_thread": True} if off_main_thread else {})}
         return [seeded, ev("data/loop@train.py:20/pass-1", fp, detail={"batches": 8}),
                 ev("shuffle/numpy.random.permutation@prep.py:9#rest", f"p{fp}", site="prep.py:9", detail=draw)]
-    divergence = explain(compare(runs_for(s1_1=events("d1", "Dummy-3"), s1_2=events("d2", "Dummy-5")))).first_divergence
+    divergence = explain(compare(runs_for(s1_1=events("d1", True), s1_2=events("d2", True)))).first_divergence
     assert divergence.rule == "threaded-draws"
     assert "prep.py:9" in divergence.cause and "threads" in divergence.cause and "num_parallel_calls" in divergence.fix
     # Made in the main thread: another rule; made unseeded in a thread: not this rule either.
-    assert explain(compare(runs_for(s1_1=events("d1", None), s1_2=events("d2", None)))).first_divergence.rule \
+    assert explain(compare(runs_for(s1_1=events("d1", False), s1_2=events("d2", False)))).first_divergence.rule \
         == "hash-order"
-    unseeded = runs_for(s1_1=events("d1", "Dummy-3", False), s1_2=events("d2", "Dummy-3", False))
+    unseeded = runs_for(s1_1=events("d1", True, False), s1_2=events("d2", True, False))
     assert explain(compare(unseeded)).first_divergence.rule != "threaded-draws"
 
 

@@ -74,9 +74,10 @@ class Recorder:
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
         fingerprint, written by `finish_draws`."""
         site = self.user_site()
-        thread = threading.current_thread()
-        if thread is not threading.main_thread():  # a tf.data map's numpy_function, a loader's worker
-            detail = {**detail, "thread": thread.name}
+        # Off the main thread: a tf.data map's numpy_function, a loader's worker. Asked by ident:
+        # current_thread() would register a dummy Thread for each of TensorFlow's threads.
+        if threading.get_ident() != threading.main_thread().ident:
+            detail = {**detail, "off_main_thread": True}
         if site is None:  # a library drew on its own (Keras shuffling a PyDataset's batches): name it
             caller = library_site()
             if caller is not None:
