@@ -71,6 +71,21 @@ class Stage:
     not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
 
     @property
+    def caller(self) -> str | None:
+        """For a draw a library made with no user code on the stack (Keras shuffling a PyDataset's
+        batches): the library's `package/module.py:line`, as any run recorded it."""
+        for event in self.events.values():
+            caller = event.detail.get("caller") if isinstance(event.detail, dict) else None
+            if isinstance(caller, str) and caller:
+                return caller
+        return None
+
+    @property
+    def where(self) -> str | None:
+        """The user's call site, else the library's (`caller`)."""
+        return self.site or self.caller
+
+    @property
     def fails(self) -> bool:
         """Whether this stage makes the check fail."""
         return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS and not self.not_reached

@@ -157,23 +157,50 @@ SEEDING_FIXES = {
 }
 
 
+def _worker_threads(stage: Stage) -> set[int]:
+    """The numbers of the threads other than the main one that this draw stage ran in, over every
+    run (each run numbers its threads from 1 in the order they first draw)."""
+    seen: set[int] = set()
+    for event in stage.events.values():
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        seen.update(t for t in [detail.get("thread"), *detail.get("threads", ())] if isinstance(t, int) and t > 0)
+    return seen
+
+
+def _is_seeded_draw(stage: Stage) -> bool:
+    detail = _detail(stage)
+    return bool(detail.get("seeded", not detail.get("unseeded")))
+
+
 def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    """Seeded draws of the user's code made outside the main thread (a numpy_function in a parallel
-    tf.data map), which differ between runs: the RNG is seeded, but which element gets which draw
-    follows the scheduler. Draws in one thread that agree (a serial map, Keras shuffling a
-    PyDataset's batches in its loader thread) are no evidence of that."""
-    if divergence.stage.kind not in ("data", "shuffle", "rng"):
+    """Seeded draws of the user's code made in two or more threads besides the main one (a
+    numpy_function in a parallel tf.data map): the RNG is seeded, but which element gets which draw
+    follows the scheduler. A draw is fingerprinted by the RNG state before it, which threads taking
+    turns do not change, so the data is what shows it: the rule fires on a data divergence, or on
+    a threaded draw that differs itself. One worker thread (a script trained inside a thread, a
+    serial map) is no evidence of that; an unseeded draw or Dataset.shuffle is a better cause."""
+    stage = divergence.stage
+    draws = [s for s in comparison.stages if s.kind in ("shuffle", "rng")]
+    by_site: dict[tuple[str, str], set[int]] = {}  # (site, api) -> worker threads its draws ran in
+    for s in draws:
+        if s.site and _is_seeded_draw(s):
+            by_site.setdefault((s.site, _detail(s).get("api", "")), set()).update(_worker_threads(s))
+    threaded = [s for s in draws if len(by_site.get((s.site or "", _detail(s).get("api", "")), ())) >= 2]
+    if stage.kind in ("shuffle", "rng"):
+        threaded = [s for s in threaded if s is stage]
+    elif stage.kind != "data" or any(not _is_seeded_draw(s) and (s.verdict == DIVERGED or _detail(s).get("api")
+                                                                   == "tf.data.Dataset.shuffle") for s in draws):
         return None
-    threaded = [s for s in comparison.stages if s.kind in ("shuffle", "rng") and s.site and s.verdict == DIVERGED
-                and _detail(s).get("off_main_thread") and _detail(s).get("seeded", not _detail(s).get("unseeded"))]
     if not threaded:
         return None
-    api, site = _detail(threaded[0]).get("api", "a random draw"), threaded[0].site
+    api, site = _detail(threaded[0]).get("api", ""), threaded[0].site
+    threads = len(by_site[(site or "", api)])
+    api = api or "a random draw"
     return Hint(
         "threaded-draws",
-        f"{api}{f' at {site}' if site else ''} draws from a seeded global RNG in threads other than the main one "
-        "(a tf.numpy_function or py_function in a tf.data map with num_parallel_calls, a loader's workers): which "
-        "element gets which draw depends on how the threads are scheduled, so no seed makes it repeat.",
+        f"{api} at {site} draws from a seeded global RNG in {threads} threads besides the main one (a "
+        "tf.numpy_function or py_function in a tf.data map with num_parallel_calls): which element gets which "
+        "draw depends on how the threads are scheduled, so no seed makes it repeat.",
         "give each element randomness of its own, seeded by something fixed about it (np.random.default_rng([seed, "
         "index]), or stateless TF random ops with a per-element seed); or run that step in one thread "
         "(num_parallel_calls=None).",
@@ -235,17 +262,25 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
 
 def _parallel_loader(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """fit read a PyDataset with workers: Keras keeps the batches in order, so a difference is in
-    what `__getitem__` drew, and no seed fixes the order in which concurrent workers draw."""
+    what `__getitem__` drew, and no seed fixes which worker draws for which batch. Matches the data
+    order, or a draw made off the main thread (one `__getitem__` makes) that differs first."""
     stage = divergence.stage
-    loader = _detail(stage).get("loader") if stage.kind == "data" else None
-    if not isinstance(loader, dict):
+    if stage.kind not in ("data", "shuffle", "rng"):
+        return None
+    if stage.kind != "data" and not _worker_threads(stage):
+        return None
+    loader = next((event.detail["loader"] for s in comparison.stages if s.kind == "data"
+                   for event in s.events.values()
+                   if isinstance(event.detail, dict) and isinstance(event.detail.get("loader"), dict)), None)
+    if loader is None:
         return None
     kind, workers = loader.get("type", "PyDataset"), loader.get("workers")
     name = "PyDataset" if kind == "PyDataset" else f"PyDataset ({kind})"
     if loader.get("multiprocessing"):
-        how = (f"fit reads a {name} with workers={workers} and use_multiprocessing=True: Keras seeds numpy's "
-               "global RNG in each worker process with a seed plus the process's id, which is new every run, "
-               "so what __getitem__ draws from it (np.random.*) differs.")
+        how = (f"fit reads a {name} with workers={workers} and use_multiprocessing=True: each worker process "
+               "starts from a copy of the parent's numpy RNG state (fresh OS entropy where processes are "
+               "spawned), and which worker builds which batch depends on scheduling, so what __getitem__ draws "
+               "(np.random.*) lands in varying batches.")
     else:
         how = (f"fit reads a {name} with workers={workers}: Keras calls __getitem__ from {workers} threads at "
                "once, so a draw from an RNG they share (np.random.*, random.*, one Generator for every batch) "
@@ -389,10 +424,10 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _seeds_nothing,
     _seeded_too_late,
     _keras3_initializers,
+    _parallel_loader,
     _threaded_draws,
     _unseeded_draw,
     _unseeded_dataset_shuffle,
-    _parallel_loader,
     _data_without_tf_seed,
     _hash_order,
     _logged_value_only,

@@ -29,6 +29,6 @@ def checked_path_kind(path: Path, option: str) -> str | None:
 
 def refuse_empty(paths: tuple[str, ...] | list[str], what: str) -> None:
     """Refuse an empty path among the ones named by `what`: `compare "$OUT"` with OUT unset must
-    not compare (or `--force` clean) the working directory."""
+    not read the working directory as if it were the saved runs."""
     if any(not path for path in paths):
         raise UsageProblem(f"{what}: {EMPTY_PATH}")

@@ -695,7 +695,7 @@ def test_data_order_with_pythonhashseed_set_points_at_the_pipeline():
 
 @pytest.mark.parametrize(("processes", "words"), [
     (False, ["workers=2", "2 threads at once", "no seed fixes"]),
-    (True, ["use_multiprocessing=True", "process's id"]),
+    (True, ["use_multiprocessing=True", "copy of the parent's numpy RNG state"]),
 ])
 def test_data_read_by_pydataset_workers_points_at_the_workers(processes, words):
     """Keras keeps a PyDataset's batches in order: a difference with workers is what __getitem__
@@ -714,22 +714,31 @@ def test_data_read_by_pydataset_workers_points_at_the_workers(processes, words):
     assert plain.rule == "hash-order"
 
 
-def test_seeded_draws_made_in_other_threads_explain_a_data_divergence():
+def test_seeded_draws_made_in_several_threads_explain_a_data_divergence():
     seeded = seed_call("keras.utils.set_random_seed", 1, 1)
 
-    def events(fp: str, off_main_thread: bool, is_seeded: bool = True) -> list[Event]:
-        draw = {"api": "numpy.random.permutation", "rng": "numpy", "size": 16, "seeded": is_seeded,
-                **({"off_main_thread": True} if off_main_thread else {})}
-        return [seeded, ev("data/loop@train.py:20/pass-1", fp, detail={"batches": 8}),
-                ev("shuffle/numpy.random.permutation@prep.py:9#rest", f"p{fp}", site="prep.py:9", detail=draw)]
-    divergence = explain(compare(runs_for(s1_1=events("d1", True), s1_2=events("d2", True)))).first_divergence
+    def events(fp: str, threads: list[int], is_seeded: bool = True, first: str = "p") -> list[Event]:
+        draw = {"api": "numpy.random.permutation", "rng": "numpy", "size": 16, "seeded": is_seeded}
+        return [seeded,
+                ev("shuffle/numpy.random.permutation@prep.py:9#1", first, site="prep.py:9",
+                   detail={**draw, **({"thread": threads[0]} if threads[0] else {})}),
+                ev("data/loop@train.py:20/pass-1", fp, detail={"batches": 8}),
+                ev("shuffle/numpy.random.permutation@prep.py:9#rest", "r", site="prep.py:9",
+                   detail={**draw, "threads": threads})]
+    divergence = explain(compare(runs_for(s1_1=events("d1", [1, 2, 3]), s1_2=events("d2", [1, 2])))).first_divergence
     assert divergence.rule == "threaded-draws"
-    assert "prep.py:9" in divergence.cause and "threads" in divergence.cause and "num_parallel_calls" in divergence.fix
-    # Made in the main thread: another rule; made unseeded in a thread: not this rule either.
-    assert explain(compare(runs_for(s1_1=events("d1", False), s1_2=events("d2", False)))).first_divergence.rule \
-        == "hash-order"
-    unseeded = runs_for(s1_1=events("d1", True, False), s1_2=events("d2", True, False))
-    assert explain(compare(unseeded)).first_divergence.rule != "threaded-draws"
+    assert "prep.py:9" in divergence.cause and "3 threads" in divergence.cause
+    assert "num_parallel_calls" in divergence.fix
+    # A threaded draw that differs is blamed on the threads, not on "something drew a varying number of times".
+    draw_first = explain(compare(runs_for(s1_1=events("d", [1, 2], first="a"), s1_2=events("d", [1, 2], first="b"))))
+    assert draw_first.first_divergence.rule == "threaded-draws"
+    # One worker thread (a script trained inside a thread), or the main thread only: no evidence.
+    for threads in ([1], [0]):
+        runs = runs_for(s1_1=events("d1", threads), s1_2=events("d2", threads))
+        assert explain(compare(runs)).first_divergence.rule == "hash-order"
+    # An unseeded draw that differs first is the better cause.
+    unseeded = runs_for(s1_1=events("d", [1, 2], False, first="a"), s1_2=events("d", [1, 2], False, first="b"))
+    assert explain(compare(unseeded)).first_divergence.rule == "unseeded-draw"
 
 
 def test_a_draw_made_by_a_library_is_shown_at_the_library_line():

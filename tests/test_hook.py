@@ -139,3 +139,16 @@ def test_a_script_ends_with_the_output_and_exit_of_plain_python(tmp_path, mode):
     assert result.report["runs"][0]["exit_code"] == plain.returncode
     assert plain.returncode == {"exit-float": 1, "exit-list": 1, "interrupt": -signal.SIGINT}.get(mode, 1)
     assert read_trace(tmp_path / "runs" / "own-1.jsonl").find("exit") is not None
+
+
+@pytest.mark.parametrize("root", [
+    "/srv/venv/lib/python3.11/site-packages",  # a virtual environment
+    os.path.join(os.path.dirname(os.__file__), "site-packages"),  # conda, pyenv, Docker's python images
+])
+def test_a_draw_made_by_a_library_is_named_by_its_package(root):
+    """With no user code on the stack, a draw is placed at the library's line, package-relative."""
+    from seedcheck.hook.recorder import library_site
+
+    namespace = {"library_site": library_site}
+    exec(compile("def adapter():\n    return library_site()\n", f"{root}/keras/src/adapter.py", "exec"), namespace)
+    assert namespace["adapter"]() == "keras/src/adapter.py:2"

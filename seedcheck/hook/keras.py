@@ -205,7 +205,10 @@ class KerasInstrumentation:
         self._loaders.pop(model, None)
         if not isinstance(data, self._keras.utils.PyDataset):  # type: ignore[union-attr]
             return
-        workers, processes = int(data.workers or 0), bool(data.use_multiprocessing)
+        # Read as stored: the properties of a PyDataset that skipped super().__init__() set defaults on
+        # the user's object and warn, from here.
+        workers = int(vars(data).get("_workers", 1) or 0)
+        processes = bool(vars(data).get("_use_multiprocessing", False))
         if workers > 1 or (workers > 0 and processes):  # when Keras starts workers (py_dataset_adapter)
             self._loaders[model] = {"type": type(data).__name__, "workers": workers, "multiprocessing": processes}
 

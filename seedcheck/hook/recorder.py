@@ -28,16 +28,19 @@ def _is_user_file(filename: str) -> bool:
 
 def library_site() -> str | None:
     """`package/module.py:line` of the innermost frame outside seedcheck and the standard library,
-    for a draw no user code is on the stack of: a "?" would leave the user guessing."""
+    for a draw no user code is on the stack of: a "?" would leave the user guessing. An installed
+    package is told by its site-packages directory first: conda, pyenv and Docker's python images
+    keep site-packages inside the standard library's directory."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        path = os.path.abspath(filename)
-        if not filename.startswith("<") and not path.startswith((_HOOK_DIR + os.sep, _STDLIB_DIR + os.sep)):
+        if not filename.startswith("<"):
+            path = os.path.abspath(filename)
             for marker in _PACKAGE_DIRS:
                 if marker in path:
                     return f"{path.rsplit(marker, 1)[1]}:{frame.f_lineno}"
-            return f"{os.path.basename(path)}:{frame.f_lineno}"
+            if not path.startswith((_HOOK_DIR + os.sep, _STDLIB_DIR + os.sep)):
+                return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back
     return None
 
@@ -58,6 +61,13 @@ class Recorder:
         self._mirror_root = mirror_root
         self._site_cache: dict[str, str] = {}
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
+        # Draws may come from several threads at once (a parallel tf.data map): numbering and
+        # folding are done under a lock, so two draws never get one key. Threads are numbered in
+        # the order they first draw (0: the main thread); each site keeps the numbers it saw.
+        self._draw_lock = threading.RLock()
+        self._main_ident = threading.main_thread().ident
+        self._thread_numbers: dict[int, int] = {}
+        self._site_threads: dict[str, set[int]] = {}
         self.errors = 0
 
     def next_key(self, base: str) -> str:
@@ -72,30 +82,41 @@ class Recorder:
     def record_draw(self, kind: str, api: str, value: Any, detail: dict[str, Any]) -> None:
         """A random draw or shuffle at the user's call site: `<kind>/<api>@<site>#n`. A hot loop
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
-        fingerprint, written by `finish_draws`."""
+        fingerprint, written by `finish_draws`. A draw off the main thread carries its thread's
+        number (`thread`), which tells draws that threads make in a varying order."""
         site = self.user_site()
-        # Off the main thread: a tf.data map's numpy_function, a loader's worker. Asked by ident:
-        # current_thread() would register a dummy Thread for each of TensorFlow's threads.
-        if threading.get_ident() != threading.main_thread().ident:
-            detail = {**detail, "off_main_thread": True}
-        if site is None:  # a library drew on its own (Keras shuffling a PyDataset's batches): name it
-            caller = library_site()
-            if caller is not None:
-                detail = {**detail, "caller": caller}
         base = f"{kind}/{api}@{site or '?'}"
-        if self._counts[base] < self.DRAWS_PER_SITE:
-            self.record(kind, self.next_key(base), value, site=site, detail=detail)
-            return
-        from seedcheck.fingerprint import combine
+        with self._draw_lock:
+            thread = self._thread_number()
+            self._site_threads.setdefault(base, set()).add(thread)
+            if thread:
+                detail = {**detail, "thread": thread}
+            if site is None and (self._counts[base] < self.DRAWS_PER_SITE or base not in self._folded):
+                caller = library_site()  # a library drew on its own (Keras shuffling a PyDataset): name it
+                if caller is not None:
+                    detail = {**detail, "caller": caller}
+            if self._counts[base] < self.DRAWS_PER_SITE:
+                self.record(kind, self.next_key(base), value, site=site, detail=detail)
+                return
+            from seedcheck.fingerprint import combine
 
-        previous, count, _, _ = self._folded.get(base, ("", 0, site, detail))
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
-        self._folded[base] = (combine([previous, text]), count + 1, site, detail)
+            previous, count, _, _ = self._folded.get(base, ("", 0, site, detail))
+            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
+            self._folded[base] = (combine([previous, text]), count + 1, site, detail)
+
+    def _thread_number(self) -> int:
+        """0 for the main thread, else 1, 2, … in the order threads first draw. Asked by ident:
+        threading.current_thread() would register a dummy Thread for each TensorFlow thread."""
+        ident = threading.get_ident()
+        if ident == self._main_ident:
+            return 0
+        return self._thread_numbers.setdefault(ident, len(self._thread_numbers) + 1)
 
     def finish_draws(self) -> None:
         for base, (fp, count, site, detail) in self._folded.items():
             self.record(base.split("/", 1)[0], f"{base}#rest", fp, site=site,
-                        detail={**detail, "folded_draws": count, "after": self.DRAWS_PER_SITE})
+                        detail={**detail, "folded_draws": count, "after": self.DRAWS_PER_SITE,
+                                "threads": sorted(self._site_threads.get(base, ()))})
         self._folded.clear()
 
     def user_site(self) -> str | None:

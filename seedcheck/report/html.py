@@ -77,7 +77,7 @@ def _first_divergence(comparison: Comparison) -> str:
     if divergence is None:
         return ""
     kind, description = stage_label(divergence.stage)
-    where = f" <code>{_e(divergence.stage.site)}</code>" if divergence.stage.site else ""
+    where = f" <code>{_e(divergence.stage.where)}</code>" if divergence.stage.where else ""
     parts = ['<section class="panel bad" id="first-divergence"><h2>First divergence</h2>',
              f"<p><b>{_e(kind)} {_e(description)}</b>{where} — {_e(divergence.explanation)}</p>",
              f'<p class="dim">between {_e(divergence.runs[0])} and {_e(divergence.runs[1])}</p>'

@@ -32,7 +32,7 @@ def render(comparison: Comparison, target: str) -> str:
     divergence = comparison.first_divergence
     for stage in comparison.stages:
         kind, description = stage_label(stage)
-        name = f"{kind} {description}" + (f" ({stage.site})" if stage.site else "")
+        name = f"{kind} {description}" + (f" ({stage.where})" if stage.where else "")
         case = ET.SubElement(suite, "testcase", classname=f"seedcheck.{stage.kind}", name=name)
         values = "\n".join(f"{run}: {value_text(value, width=40, precise=True)}" for run, value in stage.values.items())
         if stage.fails:

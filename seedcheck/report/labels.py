@@ -74,7 +74,7 @@ def stage_label(stage: Stage) -> tuple[str, str]:
     rest = stage.key.partition("/")[2]
     if stage.site:
         rest = rest.replace(f"@{stage.site}", "")
-    elif stage.kind in ("shuffle", "rng"):
+    elif stage.caller:
         rest = rest.replace("@?", "")  # drawn by a library with no user code on the stack: see site_text
     if stage.kind == "env":
         return kind, rest or "process"
@@ -107,9 +107,8 @@ def site_text(stage: Stage) -> str:
     on the stack), the library's, as `keras: py_dataset_adapter.py:261`."""
     if stage.site:
         return short_site(stage.site)
-    event = next(iter(stage.events.values()), None)
-    caller = (event.detail or {}).get("caller") if event is not None and isinstance(event.detail, dict) else None
-    if not isinstance(caller, str) or not caller:
+    caller = stage.caller
+    if caller is None:
         return ""
     package = caller.split("/", 1)[0] if "/" in caller else ""
     return f"{package}: {short_site(caller)}" if package else short_site(caller)

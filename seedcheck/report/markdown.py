@@ -26,7 +26,7 @@ def render(comparison: Comparison, target: str) -> str:
     divergence = comparison.first_divergence
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
-        where = f" at `{divergence.stage.site}`" if divergence.stage.site else ""
+        where = f" at `{divergence.stage.where}`" if divergence.stage.where else ""
         between = f" (between {_escape(divergence.runs[0])} and {_escape(divergence.runs[1])})" if divergence.runs[0] != divergence.runs[1] else ""
         lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)}{between}")
         if divergence.cause:

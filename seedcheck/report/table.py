@@ -160,7 +160,7 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
     divergence = comparison.first_divergence
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
-        where = f" ({divergence.stage.site})" if divergence.stage.site else ""
+        where = f" ({divergence.stage.where})" if divergence.stage.where else ""
         lines = [Text.assemble(("First divergence: ", "bold"),
                                f"{kind} {description}{where} — {divergence.explanation}")]
         if divergence.runs[0] != divergence.runs[1]:  # one run alone (an --artifact none wrote) has no pair
