@@ -186,7 +186,7 @@ def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp
 
 
 def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says_why(tmp_path):
-    result = seedcheck_json("run", "sample_scripts/pydataset_workers.py", "--jobs", "2", "--seed", "1", "--repeats", "3",
+    result = seedcheck_json("run", "sample_scripts/pydataset_workers.py", "--jobs", "2", "--seed", "1", "--repeats", "2",
                             tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     first = result.report["first_divergence"]
