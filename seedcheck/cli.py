@@ -300,7 +300,8 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                        save_dir=save_dir_path(save_dir), timeout=timeout, override=not no_override,
                        force_seed=force_seed, every=every, max_steps=max_steps, artifacts=artifacts, jobs=jobs,
                        fail_fast=fail_fast, tolerance=Tolerance(request.rtol, request.atol), ignore=request.ignore,
-                       specs=_vary_specs(variations) if variations is not None else None)
+                       specs=_vary_specs(variations) if variations is not None else None,
+                       variations=variations.names if variations is not None else None)
         prepare_save_dir(plan, force)
         runner = Runner(plan)
         if quiet or request.output_format != "table":
@@ -320,7 +321,6 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         from seedcheck import vary as varying
 
         comparison.variations = varying.outcomes(comparison, variations.names)
-        varying.note_in_manifest(plan.save_dir, variations.names)
     _report_and_exit(comparison, request, target.label, save_dir=str(plan.save_dir))
 
 
@@ -406,11 +406,11 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     comparison.fail_fast = any(ended.stopped_early for ended in checks)
     comparison.from_saved = True
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
-    if len(sources) == 1:
+    varied = sources[0].variations if len(sources) == 1 else None
+    if varied is not None:  # a saved `seedcheck vary`: its report again
         from seedcheck import vary as varying
 
-        varied = varying.noted_in_manifest(sources[-1].path)
-        if varied is not None:  # a saved `seedcheck vary`: its report again
+        if set(varied) <= set(varying.VARIATIONS):  # names a later seedcheck dropped: a plain report
             comparison.variations = varying.outcomes(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
     _report_and_exit(comparison, request, targets[0] if len(targets) == 1 else "saved runs")

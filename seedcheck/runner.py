@@ -134,6 +134,7 @@ class RunPlan:
     tolerance: Tolerance = BITWISE  # what --fail-fast counts as a disagreement
     ignore: tuple[str, ...] = ()
     specs: list[RunSpec] | None = None  # the runs, when not one per (seed, repeat): `seedcheck vary`
+    variations: list[str] | None = None  # `seedcheck vary`'s, kept in the manifest for a later `report`
     runs: list[RunSpec] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -342,6 +343,8 @@ class Runner:
                       "duration_s": r.duration_s, "trace": r.trace_path.name if r.trace_path else None,
                       "problem": r.problem} for r in results],
         }
+        if self.plan.variations is not None:  # those that never started included
+            manifest["variations"] = self.plan.variations
         (self.plan.save_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 

@@ -63,6 +63,7 @@ class Source:
     targets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the reader noticed: said in the report
     ended: Ending = field(default_factory=Ending)
+    variations: list[str] | None = None  # a saved `seedcheck vary`'s, from its manifest
 
 
 def path_kind(path: Path) -> str | None:
@@ -83,16 +84,19 @@ def load(path_text: str, baseline: bool = False) -> Source:
     if kind is None:
         raise SavedRunsError(f"no such trace or directory: {path_text}")
     notes: list[str] = []
-    ended = Ending()
+    manifest = None
     if kind == "dir":
-        runs, ended = _load_directory(path, notes)
+        runs, manifest = _load_directory(path, notes)
     else:
         runs = [_from_trace(_read(path), manifest_entry=None)]
     for run in runs:
         run.baseline = baseline
     targets = list(dict.fromkeys(str(run.trace.header.get("target")) for run in runs
                                  if run.trace is not None and run.trace.header.get("target")))
-    return Source(path=path, runs=runs, baseline=baseline, targets=targets, notes=notes, ended=ended)
+    names = manifest.get("variations") if manifest is not None else None
+    variations = names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+    return Source(path=path, runs=runs, baseline=baseline, targets=targets, notes=notes,
+                  ended=Ending.of(manifest), variations=variations)
 
 
 def name_runs(sources: list[Source]) -> None:
@@ -179,7 +183,7 @@ def _source_labels(sources: list[Source]) -> list[str]:
     return [str(index) for index in range(1, len(sources) + 1)]
 
 
-def _load_directory(directory: Path, notes: list[str]) -> tuple[list[RunResult], Ending]:
+def _load_directory(directory: Path, notes: list[str]) -> tuple[list[RunResult], dict[str, Any] | None]:
     """Every trace in the folder: the runs its manifest lists (with the status the runner saw),
     then any other trace put there (a colleague's, another machine's), judged by its own exit
     event. A manifest adds what it knows; it never hides a trace."""
@@ -211,7 +215,7 @@ def _load_directory(directory: Path, notes: list[str]) -> tuple[list[RunResult],
             raise SavedRunsError(f"{directory}: {MANIFEST} lists no run with a trace, and no trace is there")
         raise SavedRunsError(f"{directory} holds no seedcheck traces (*.jsonl); give a directory written "
                              "by `seedcheck run --save` or trace files")
-    return runs, Ending.of(manifest)
+    return runs, manifest
 
 
 def _skipped(entry: dict[str, Any]) -> RunResult:

@@ -13,7 +13,6 @@ environment as it is.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 from seedcheck.compare import BITWISE, DIVERGED, MISSING, Comparison, RunResult, Tolerance, compare
 from seedcheck.hints import explain
 from seedcheck.report.labels import stage_label
-from seedcheck.runner import MANIFEST, RunSpec
+from seedcheck.runner import RunSpec
 
 CLOCK_SHIFT_S = 400 * 86400 + 12345.678  # another year, month, day and time of day
 
@@ -140,29 +139,6 @@ class VaryPlan:
     def cleanup(self) -> None:
         if self.mirror is not None:
             shutil.rmtree(self.mirror, ignore_errors=True)
-
-
-def note_in_manifest(save_dir: Path, names: list[str]) -> None:
-    """Add the variations to the run's manifest, so `seedcheck report DIR` can show them again
-    (those that never started included)."""
-    manifest = save_dir / MANIFEST
-    try:
-        document = json.loads(manifest.read_text())
-        document["variations"] = names
-        manifest.write_text(json.dumps(document, indent=2) + "\n")
-    except (OSError, ValueError):
-        pass  # the report still goes out; only a later `report` loses the variations
-
-
-def noted_in_manifest(path: Path | None) -> list[str] | None:
-    """The variations a saved `seedcheck vary` ran, from its manifest; None for a plain run."""
-    try:
-        names = json.loads((Path(path) / MANIFEST).read_text()).get("variations") if path else None
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(names, list) or not all(isinstance(n, str) and n in VARIATIONS for n in names):
-        return None
-    return names
 
 
 def _mirror_path(root: Path, real: Path) -> None:
