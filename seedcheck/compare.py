@@ -70,15 +70,20 @@ class Stage:
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
     not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
 
+    def recorded(self, name: str) -> Any:
+        """Field `name` of the stage's detail, from the first run that recorded it (None if none did)."""
+        for event in self.events.values():
+            value = event.detail.get(name) if isinstance(event.detail, dict) else None
+            if value is not None:
+                return value
+        return None
+
     @property
     def caller(self) -> str | None:
         """For a draw a library made with no user code on the stack (Keras shuffling a PyDataset's
         batches): the library's `package/module.py:line`, as any run recorded it."""
-        for event in self.events.values():
-            caller = event.detail.get("caller") if isinstance(event.detail, dict) else None
-            if isinstance(caller, str) and caller:
-                return caller
-        return None
+        caller = self.recorded("caller")
+        return caller if isinstance(caller, str) and caller else None
 
     @property
     def where(self) -> str | None:

@@ -181,20 +181,26 @@ def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | No
     serial map) is no evidence of that; an unseeded draw or Dataset.shuffle is a better cause."""
     stage = divergence.stage
     draws = [s for s in comparison.stages if s.kind in ("shuffle", "rng")]
-    by_site: dict[tuple[str, str], set[int]] = {}  # (site, api) -> worker threads its draws ran in
+
+    def line(draw: Stage) -> tuple[str | None, str]:  # one call in the script: its site and API
+        return draw.site, _detail(draw).get("api", "")
+
+    threads_at: dict[tuple[str | None, str], set[int]] = {}  # worker threads the seeded draws of a line ran in
     for s in draws:
         if s.site and _is_seeded_draw(s):
-            by_site.setdefault((s.site, _detail(s).get("api", "")), set()).update(_worker_threads(s))
-    threaded = [s for s in draws if len(by_site.get((s.site or "", _detail(s).get("api", "")), ())) >= 2]
+            threads_at.setdefault(line(s), set()).update(_worker_threads(s))
+    threaded = [s for s in draws if len(threads_at.get(line(s), ())) >= 2]
     if stage.kind in ("shuffle", "rng"):
         threaded = [s for s in threaded if s is stage]
-    elif stage.kind != "data" or any(not _is_seeded_draw(s) and (s.verdict == DIVERGED or _detail(s).get("api")
-                                                                   == "tf.data.Dataset.shuffle") for s in draws):
-        return None
+    else:
+        better_cause = any(not _is_seeded_draw(s) and (s.verdict == DIVERGED or _detail(s).get("api")
+                                                       == "tf.data.Dataset.shuffle") for s in draws)
+        if stage.kind != "data" or better_cause:
+            return None
     if not threaded:
         return None
-    api, site = _detail(threaded[0]).get("api", ""), threaded[0].site
-    threads = len(by_site[(site or "", api)])
+    site, api = line(threaded[0])
+    threads = len(threads_at[(site, api)])
     api = api or "a random draw"
     return Hint(
         "threaded-draws",
@@ -269,9 +275,8 @@ def _parallel_loader(comparison: Comparison, divergence: Divergence) -> Hint | N
         return None
     if stage.kind != "data" and not _worker_threads(stage):
         return None
-    loader = next((event.detail["loader"] for s in comparison.stages if s.kind == "data"
-                   for event in s.events.values()
-                   if isinstance(event.detail, dict) and isinstance(event.detail.get("loader"), dict)), None)
+    loaders = (s.recorded("loader") for s in comparison.stages if s.kind == "data")
+    loader = next((found for found in loaders if isinstance(found, dict)), None)
     if loader is None:
         return None
     kind, workers = loader.get("type", "PyDataset"), loader.get("workers")
