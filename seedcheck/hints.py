@@ -221,7 +221,13 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
     api, where = detail["api"], f" at {stage.site}" if stage.site else ""
     if detail.get("rng") in RNG_NAMES:
         rng = detail["rng"]
-        later = [c for c in seeding_calls(comparison, after=stage.key) if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        calls, after = seeding_calls(comparison), seeding_calls(comparison, after=stage.key)
+        later = [c for c in after if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        before = [c for c in calls[:len(calls) - len(after)] if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        if not detail.get("seeded") and before and before[-1].applied is None:
+            cause = (f"{api}{where} drew from {RNG_NAMES[rng]} after {before[-1].api}(){_where(before[-1])} reseeded "
+                     "it from fresh OS entropy (it was called without a seed).")
+            return Hint("unseeded-draw", cause, "pass a seed to that call, or remove it.")
         if detail.get("seeded"):
             cause = (f"{api}{where} drew from {RNG_NAMES[rng]}, seeded, yet in a different state: something "
                      "drew from it a varying number of times before.")
@@ -233,9 +239,13 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         return Hint("unseeded-draw", cause, SEEDING_FIXES[rng] + ".")
     if not detail.get("unseeded"):
         return None
-    if api == "numpy.random.default_rng":
-        return Hint("unseeded-draw", f"np.random.default_rng(){where} has no seed: it starts from fresh OS entropy.",
-                    "pass a seed: np.random.default_rng(seed).")
+    made_without_seed = {"numpy.random.default_rng": ("np.random.default_rng", "np.random.default_rng(seed)"),
+                         "numpy.random.RandomState": ("np.random.RandomState", "np.random.RandomState(seed)"),
+                         "random.Random": ("random.Random", "random.Random(seed)")}
+    if api in made_without_seed:
+        name, seeded = made_without_seed[api]
+        return Hint("unseeded-draw", f"{name}(){where} has no seed: it starts from fresh OS entropy, and "
+                    "no global seeding call reaches it.", f"pass a seed: {seeded}.")
     if api.startswith("tf.random.Generator"):
         return Hint("unseeded-draw", f"{api}{where} uses a tf.random.Generator made from OS entropy "
                     "(from_non_deterministic_state, which tf.random.get_global_generator() also uses): "

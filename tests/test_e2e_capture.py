@@ -95,6 +95,22 @@ def test_numpy_shuffle_before_seeding(tmp_path):
     assert {s["verdict"] for s in result.stages("init/")} == {"reproducible"}
 
 
+def test_noise_from_unseeded_numpy_is_found_at_its_draw(tmp_path):
+    """Not a shuffle: values drawn from numpy's global RNG (np.random.normal) while only Python's
+    random and TensorFlow are seeded. The draw is named, not the data order it changes."""
+    script = "sample_scripts/noise_augmentation_unseeded.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--seed", "2", "--repeats", "2", "--", "--epochs", "2",
+                            tmp_path=tmp_path)
+    assert result.code == 1
+    first = result.report["first_divergence"]
+    assert first["key"] == f"rng/numpy.random.normal@{script}:39#1" and first["rule"] == "unseeded-draw"
+    assert "numpy's global RNG, which nothing seeds" in first["cause"] and "np.random.seed" in first["fix"]
+    assert {s["verdict"] for s in result.stages("init/")} == {"reproducible"}
+    assert {s["verdict"] for s in result.stages("data/")} == {"diverged"}
+    # Keras's own draws from Python's random (its default seeds) are not the script's: not recorded.
+    assert not result.stages("rng/random.")
+
+
 def test_unseeded_dataset_shuffle(tmp_path):
     result = seedcheck_json("run", "sample_scripts/tfdata_shuffle_unseeded.py", "--jobs", "2", "--seed", "2",
                             "--repeats", "2", tmp_path=tmp_path)

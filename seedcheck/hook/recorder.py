@@ -60,6 +60,7 @@ class Recorder:
         # `/a/b`: call sites are named as in the control, or every stage with a site would look new.
         self._mirror_root = mirror_root
         self._site_cache: dict[str, str] = {}
+        self._user_files: dict[str, bool] = {}  # co_filename -> is it the user's code (a draw asks on every call)
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
         # Draws may come from several threads at once (a parallel tf.data map): numbering and
         # folding are done under a lock, so two draws never get one key. Threads are numbered in
@@ -79,12 +80,18 @@ class Recorder:
                detail: dict[str, Any] | None = None) -> None:
         self._writer.write(Event(kind=kind, key=key, value=value, site=site, detail=detail))
 
-    def record_draw(self, kind: str, api: str, value: Any, detail: dict[str, Any]) -> None:
+    def record_draw(self, kind: str, api: str, value: Any, detail: dict[str, Any], site: str | None = None,
+                    counted_when_folded: bool = False) -> None:
         """A random draw or shuffle at the user's call site: `<kind>/<api>@<site>#n`. A hot loop
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
         fingerprint, written by `finish_draws`. A draw off the main thread carries its thread's
-        number (`thread`), which tells draws that threads make in a varying order."""
-        site = self.user_site()
+        number (`thread`), which tells draws that threads make in a varying order.
+
+        `site`: the call site when the caller knows it already. `counted_when_folded`: `value` is
+        a function, called for the draws recorded one by one; of the folded ones, only for the 1st,
+        2nd, 4th, 8th, …, the others are counted: a draw in a per-example loop costs a counter,
+        not a state read, and an RNG that differs still shows in the fold."""
+        site = site or self.user_site()
         base = f"{kind}/{api}@{site or '?'}"
         with self._draw_lock:
             thread = self._thread_number()
@@ -96,12 +103,16 @@ class Recorder:
                 if caller is not None:
                     detail = {**detail, "caller": caller}
             if self._counts[base] < self.DRAWS_PER_SITE:
-                self.record(kind, self.next_key(base), value, site=site, detail=detail)
+                self.record(kind, self.next_key(base), value() if counted_when_folded else value, site=site,
+                            detail=detail)
                 return
             from seedcheck.fingerprint import combine
 
             previous, count, _, _ = self._folded.get(base, ("", 0, site, detail))
-            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
+            if counted_when_folded:  # the state at the 1st, 2nd, 4th, 8th, … folded draw: log2(n) reads
+                text = value() if (count + 1) & count == 0 else ""
+            else:
+                text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
             self._folded[base] = (combine([previous, text]), count + 1, site, detail)
 
     def _thread_number(self) -> int:
@@ -123,11 +134,25 @@ class Recorder:
         """`file:line` of the innermost frame in the user's code (not seedcheck, not a library)."""
         frame = sys._getframe(1)
         while frame is not None:
-            filename = frame.f_code.co_filename
-            if _is_user_file(filename):
-                return f"{self._relative(filename)}:{frame.f_lineno}"
+            if self._is_user_file(frame.f_code.co_filename):
+                return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
             frame = frame.f_back
         return None
+
+    def caller_site(self, depth: int = 1) -> str | None:
+        """`file:line` of the frame `depth` levels above the caller when it is the user's code,
+        else None: a draw the user's code makes itself, not one a library makes for its own ends
+        (tempfile's names, Keras's seeds) with user code further up the stack."""
+        frame = sys._getframe(depth + 1)
+        if self._is_user_file(frame.f_code.co_filename):
+            return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
+        return None
+
+    def _is_user_file(self, filename: str) -> bool:
+        known = self._user_files.get(filename)
+        if known is None:
+            known = self._user_files[filename] = _is_user_file(filename)
+        return known
 
     def _relative(self, filename: str) -> str:
         cached = self._site_cache.get(filename)

@@ -69,6 +69,8 @@ class SeedingOverride:
             self._record(api, asked, applied)
             if applied is not None:
                 self.mark_seeded(api)
+            else:  # no seed: fresh entropy from here on, whatever seeded the RNG before
+                self._seeded.difference_update(RNGS_SEEDED_BY.get(api, ()))
             self._inside.active = True
             try:
                 return original(*args, **kwargs)

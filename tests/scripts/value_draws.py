@@ -1,0 +1,28 @@
+"""No TensorFlow: draws values (not shuffles) from numpy's and Python's global RNGs in a loop, and
+makes RNG objects. Unseeded unless --seeded (--reseed: then np.random.seed(), fresh entropy);
+tempfile draws from a Random of its own (a library's draw, not the script's)."""
+import argparse
+import random
+import tempfile
+
+import numpy as np
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--seeded", action="store_true")
+parser.add_argument("--reseed", action="store_true")
+args = parser.parse_args()
+if args.seeded:
+    np.random.seed(1)
+    random.seed(1)
+if args.reseed:
+    np.random.seed()
+noise = [np.random.normal(0.0, 1.0, size=3) for _ in range(20)]
+coins = [random.random() < 0.5 for _ in range(12)]
+pixels = np.random.rand(2, 2)
+own = np.random.RandomState(5 if args.seeded else None)
+picker = random.Random(5 if args.seeded else None)
+entropy = random.SystemRandom()
+with tempfile.NamedTemporaryFile() as handle:
+    pass
+print(isinstance(np.random.mtrand._rand, np.random.RandomState), isinstance(own, np.random.mtrand.RandomState),
+      issubclass(type(own), np.random.RandomState), own.randint(10), picker.random() < 2, entropy.random() < 2)
