@@ -186,3 +186,37 @@ def test_value_draws_and_unseeded_rng_objects_of_the_script_are_recorded(tmp_pat
     first = reseeded.report["first_divergence"]
     assert first["key"] == f"rng/numpy.random.normal@{script}:19#1" and first["rule"] == "unseeded-draw"
     assert f"after numpy.random.seed() at {script}:18 reseeded it from fresh OS entropy" in first["cause"]
+
+
+def test_numpy_state_is_read_in_place_and_follows_the_global_generator():
+    """The legacy global RNG's fingerprint: equal for equal seeds, new after each draw, and still
+    right when the script swaps the global bit generator (read through `.state` then)."""
+    import numpy as np
+
+    from seedcheck.hook.pyrandom import _numpy_state
+
+    state = _numpy_state(np.random)
+    saved = np.random.get_state()
+    try:
+        np.random.seed(4)
+        first = state()
+        np.random.rand()
+        assert state() != first
+        np.random.seed(4)
+        assert state() == first
+        np.random.seed(5)
+        assert state() != first
+        swapped = np.random.get_bit_generator()
+        try:
+            np.random.set_bit_generator(np.random.PCG64(1))
+            pcg = state()
+            np.random.rand()
+            assert state() != pcg
+            np.random.set_bit_generator(np.random.PCG64(1))
+            assert state() == pcg
+        finally:
+            np.random.set_bit_generator(swapped)
+        np.random.seed(4)
+        assert state() == first
+    finally:
+        np.random.set_state(saved)
