@@ -227,7 +227,9 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         if not detail.get("seeded") and before and before[-1].applied is None:
             cause = (f"{api}{where} drew from {RNG_NAMES[rng]} after {before[-1].api}(){_where(before[-1])} reseeded "
                      "it from fresh OS entropy (it was called without a seed).")
-            return Hint("unseeded-draw", cause, "pass a seed to that call, or remove it.")
+            fix = "pass a seed to that call" + (", or remove it: an earlier call seeds it" if any(
+                c.applied is not None for c in before) else f"; {SEEDING_FIXES[rng]}")
+            return Hint("unseeded-draw", cause, fix + ".")
         if detail.get("seeded"):
             cause = (f"{api}{where} drew from {RNG_NAMES[rng]}, seeded, yet in a different state: something "
                      "drew from it a varying number of times before.")
@@ -239,13 +241,9 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         return Hint("unseeded-draw", cause, SEEDING_FIXES[rng] + ".")
     if not detail.get("unseeded"):
         return None
-    made_without_seed = {"numpy.random.default_rng": ("np.random.default_rng", "np.random.default_rng(seed)"),
-                         "numpy.random.RandomState": ("np.random.RandomState", "np.random.RandomState(seed)"),
-                         "random.Random": ("random.Random", "random.Random(seed)")}
-    if api in made_without_seed:
-        name, seeded = made_without_seed[api]
-        return Hint("unseeded-draw", f"{name}(){where} has no seed: it starts from fresh OS entropy, and "
-                    "no global seeding call reaches it.", f"pass a seed: {seeded}.")
+    if api == "numpy.random.default_rng":
+        return Hint("unseeded-draw", f"np.random.default_rng(){where} has no seed: it starts from fresh OS entropy.",
+                    "pass a seed: np.random.default_rng(seed).")
     if api.startswith("tf.random.Generator"):
         return Hint("unseeded-draw", f"{api}{where} uses a tf.random.Generator made from OS entropy "
                     "(from_non_deterministic_state, which tf.random.get_global_generator() also uses): "
@@ -340,9 +338,10 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     env = comparison.env_value("env") or {}
     pipeline = ("a random op (tf.image.random_*, tf.random.*) inside a tf.data `map` with num_parallel_calls, "
                 "where the elements draw from the op's state in a varying order; or a map or interleave with "
-                "deterministic=False")
+                "deterministic=False; or draws from an RNG object made without a seed (np.random.RandomState(), "
+                "random.Random()), which seedcheck does not see one by one")
     pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
-                    "tf.random.stateless_*) with a seed per element, or map serially")
+                    "tf.random.stateless_*) with a seed per element, or map serially; give RNG objects a seed")
     variables = env.get("env")
     if isinstance(variables, dict) and "PYTHONHASHSEED" in variables:
         return Hint(
@@ -427,7 +426,8 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
     return Hint(
         "output-only",
         "the file differs, and every stage before it agrees: what it depends on is something seedcheck does not "
-        "record one by one (draws such as random.random() or np.random.rand(), the time, a directory listing)"
+        "record one by one (draws from an RNG object such as np.random.RandomState() or random.Random(), or made "
+        "by a library for the script, the time, a directory listing)"
         + (f"; nothing seeds {', '.join(unseeded)}." if unseeded else "."),
         "seed every RNG the script draws from (keras.utils.set_random_seed(seed) seeds Python, NumPy and "
         "TensorFlow), and check what else the file takes in (times, unsorted listings); `seedcheck vary` tells "

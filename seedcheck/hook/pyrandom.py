@@ -9,14 +9,15 @@ Shuffles, permutations and choices are recorded wherever they are called from (a
 shuffling a PyDataset for the user). Value draws (`np.random.normal`, `random.random`, …) are
 recorded when the user's code calls them itself: libraries draw values for their own ends
 (tempfile's names, Keras's default seeds). They are often made once per example, so past the first
-few at a site only their number is kept. `np.random.RandomState()` and `random.Random()` made
-without a seed start from OS entropy, like `np.random.default_rng()`: recorded where they are made.
+few at a site they are counted, and the state read at the 1st, 2nd, 4th, … and every 256th.
+
+Every wrapper pickles as its original does (a script may hand one to a process pool): numpy's
+and Python's module-level draws are bound methods of a hidden global RNG, which pickle copies.
 """
 
 from __future__ import annotations
 
 import array
-import ctypes
 import functools
 import sys
 from typing import Any, Callable
@@ -29,7 +30,6 @@ from seedcheck.hook.recorder import Recorder
 PYTHON_DRAWS = ("shuffle", "sample", "choice", "choices")
 NUMPY_DRAWS = ("shuffle", "permutation", "choice")
 NOT_DRAWS = ("seed", "getstate", "setstate", "get_state", "set_state")
-MT19937_STATE_BYTES = 624 * 4 + 4  # numpy's mt19937_state: uint32 key[624]; int pos
 
 
 def value_draws(module: Any, instance: Any, shuffles: tuple[str, ...]) -> list[str]:
@@ -52,7 +52,6 @@ class RandomCapture:
         for name in value_draws(random, getattr(random, "_inst", None), PYTHON_DRAWS):
             original = getattr(random, name)
             setattr(random, name, self._wrap_value(f"random.{name}", "python", original, state))
-        self._install_unseeded_random(random)
 
     def install_numpy(self, np_random: Any) -> None:
         state = _numpy_state(np_random)
@@ -64,7 +63,6 @@ class RandomCapture:
             original = getattr(np_random, name)
             replace_everywhere(("numpy.random",), name, original,
                                self._wrap_value(f"numpy.random.{name}", "numpy", original, state))
-        self._install_unseeded_random_state(np_random)
 
     def install_numpy_generators(self, np_random: Any) -> None:
         """`np.random.default_rng()` with no seed starts from OS entropy: recorded (its initial
@@ -81,54 +79,8 @@ class RandomCapture:
                     {"api": "numpy.random.default_rng", "unseeded": True}))
             return generator
 
-        replace_everywhere(("numpy.random",), "default_rng", original, default_rng)
-
-    def _install_unseeded_random(self, random: Any) -> None:
-        """`random.Random()` with no seed (SystemRandom, which has no state, aside)."""
-        original_init = random.Random.__init__
-        capture = self
-
-        @functools.wraps(original_init)
-        def __init__(generator: Any, x: Any = None) -> None:
-            original_init(generator, x)
-            if x is None and not isinstance(generator, random.SystemRandom):
-                site = capture._recorder.caller_site()
-                if site is not None:
-                    capture._record_unseeded("random.Random", site, lambda: _python_state(generator))
-
-        random.Random.__init__ = __init__
-
-    def _install_unseeded_random_state(self, np_random: Any) -> None:
-        """`np.random.RandomState()` with no seed. numpy's class cannot be patched in place: a
-        subclass takes its name in `numpy.random`, and still answers isinstance for every
-        RandomState (numpy's global one included), so code that checks for one sees no change."""
-        original = np_random.RandomState
-        capture = self
-
-        class _InstanceOfOriginal(type(original)):  # type: ignore[misc]
-            def __instancecheck__(cls, instance: Any) -> bool:
-                return isinstance(instance, original)
-
-            def __subclasscheck__(cls, subclass: type) -> bool:
-                return issubclass(subclass, original)
-
-        class RandomState(original, metaclass=_InstanceOfOriginal):  # type: ignore[misc, valid-type]
-            __doc__ = original.__doc__
-
-            def __init__(self, seed: Any = None) -> None:
-                super().__init__(seed)
-                if seed is None:
-                    site = capture._recorder.caller_site()
-                    if site is not None:
-                        capture._record_unseeded("numpy.random.RandomState", site, lambda: xxhash.xxh3_128(
-                            repr(self.get_state(legacy=False)).encode()).hexdigest())
-
-        RandomState.__module__, RandomState.__qualname__ = original.__module__, original.__qualname__
-        np_random.RandomState = RandomState
-
-    def _record_unseeded(self, api: str, site: str, state: Callable[[], str]) -> None:
-        self._recorder.guarded(api, lambda: self._recorder.record_draw(
-            "rng", api, state(), {"api": api, "unseeded": True}, site=site))
+        replace_everywhere(("numpy.random",), "default_rng", original,
+                           _as_public(default_rng, "numpy.random.default_rng"))
 
     def _wrap_value(self, api: str, rng: str, original: Callable[..., Any],
                     state: Callable[[], str]) -> Callable[..., Any]:
@@ -145,7 +97,7 @@ class RandomCapture:
                     site=site, counted_when_folded=True))
             return original(*args, **kwargs)
 
-        return draw
+        return _as_public(draw, api)
 
     def _wrap(self, api: str, rng: str, original: Callable[..., Any], state: Callable[[], str]) -> Callable[..., Any]:
         kind = "shuffle" if api.endswith(("shuffle", "permutation")) else "rng"
@@ -155,13 +107,45 @@ class RandomCapture:
             self._recorder.guarded(api, lambda: self._record(kind, api, rng, state(), args))
             return original(*args, **kwargs)
 
-        return draw
+        return _as_public(draw, api)
 
     def _record(self, kind: str, api: str, rng: str, state_fp: str, args: tuple) -> None:
         size = _size(args[0]) if args else None
         value = xxhash.xxh3_128(f"{state_fp}|{size}".encode()).hexdigest()
         detail = {"api": api, "rng": rng, "size": size, "seeded": self._is_seeded(rng)}
         self._recorder.record_draw(kind, api, value, detail)
+
+
+def _as_public(wrapper: Callable[..., Any], api: str) -> Any:
+    """The wrapper as the script should see it. numpy's and Python's global draws are bound
+    methods of a hidden RNG instance, which pickle copies, state and all (a process pool gets the
+    RNG as it was): the stand-in pickles as its original. Other functions pickle by name: named
+    as the module function they replace, pickle finds the wrapper there."""
+    original = getattr(wrapper, "__wrapped__", None)
+    if getattr(original, "__self__", None) is not None and not isinstance(original.__self__, type(sys)):
+        return _BoundStandIn(wrapper, original)
+    wrapper.__module__, wrapper.__qualname__ = api.rsplit(".", 1)
+    return wrapper
+
+
+class _BoundStandIn:
+    """Calls the wrapper; pickles, and answers attribute questions (`__self__`), as the original."""
+
+    def __init__(self, wrapper: Callable[..., Any], original: Any) -> None:
+        functools.update_wrapper(self, original)
+        self._call = wrapper
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__wrapped__.__reduce_ex__(protocol)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["__wrapped__"], name)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
 
 
 def _python_state(generator: Any) -> str:
@@ -172,26 +156,19 @@ def _python_state(generator: Any) -> str:
 
 
 def _numpy_state(np_random: Any) -> Callable[[], str]:
-    """A fingerprint of the legacy global RNG's state. `get_state()` takes ~33 µs (numpy builds
-    the state as Python objects); the MT19937 state read in place takes ~0.6 µs, which a draw in a
-    per-example loop can afford. Its key and position fix every later draw; the cached second
-    normal of the legacy Gaussian is left out. Another bit generator (np.random.set_bit_generator)
-    is read through `.state`."""
-    rand = np_random.mtrand._rand
-    cached: list[Any] = [None, 0]  # the bit generator, the address of its state
+    """A fingerprint of the legacy global RNG's whole state: MT19937's key and position and the
+    legacy Gaussian's cached second value (two runs can agree on the first and not on the second).
+    `get_state()` takes ~33 µs: value draws read it only for the draws recorded one by one."""
+    from seedcheck.fingerprint import array_fingerprint
+
+    get_state = np_random.get_state
 
     def state() -> str:
-        generator = rand._bit_generator
-        if generator is not cached[0]:
-            cached[:] = [generator, generator.ctypes.state_address if type(generator).__name__ == "MT19937" else 0]
-        if not cached[1]:
-            return xxhash.xxh3_128(repr(generator.state).encode()).hexdigest()
-        raw = ctypes.string_at(cached[1], MT19937_STATE_BYTES)
-        if sys.byteorder == "big":  # the same state gives the same fingerprint on any machine
-            words = array.array("I", raw)
-            words.byteswap()
-            raw = words.tobytes()
-        return xxhash.xxh3_128(raw).hexdigest()
+        current = get_state(legacy=False)  # legacy=True warns when the script swapped the bit generator
+        if current.get("bit_generator") != "MT19937":  # np.random.set_bit_generator
+            return xxhash.xxh3_128(repr(current).encode()).hexdigest()
+        inner = current["state"]
+        return array_fingerprint(inner["key"]) + f":{inner['pos']}:{current['has_gauss']}:{current['gauss']!r}"
 
     return state
 

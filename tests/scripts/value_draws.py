@@ -1,7 +1,9 @@
 """No TensorFlow: draws values (not shuffles) from numpy's and Python's global RNGs in a loop, and
-makes RNG objects. Unseeded unless --seeded (--reseed: then np.random.seed(), fresh entropy);
-tempfile draws from a Random of its own (a library's draw, not the script's)."""
+makes RNG objects (not recorded). Unseeded unless --seeded (--reseed: then np.random.seed(), fresh
+entropy); tempfile draws from a Random of its own (a library's draw, not the script's). Prints what
+plain python shows of numpy's classes and of pickling the wrapped functions."""
 import argparse
+import pickle
 import random
 import tempfile
 
@@ -24,5 +26,6 @@ picker = random.Random(5 if args.seeded else None)
 entropy = random.SystemRandom()
 with tempfile.NamedTemporaryFile() as handle:
     pass
-print(isinstance(np.random.mtrand._rand, np.random.RandomState), isinstance(own, np.random.mtrand.RandomState),
-      issubclass(type(own), np.random.RandomState), own.randint(10), picker.random() < 2, entropy.random() < 2)
+print(isinstance(np.random.mtrand._rand, np.random.RandomState), type(own) is np.random.RandomState,
+      pickle.loads(pickle.dumps(np.random.normal)).__self__.get_state()[2] == np.random.get_state()[2],
+      pickle.loads(pickle.dumps(random.random)).__self__.getstate() == random.getstate(), picker.random() < 2, entropy.random() < 2)
