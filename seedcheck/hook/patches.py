@@ -84,12 +84,21 @@ class PostImportFinder:
 def replace_everywhere(prefixes: tuple[str, ...], attribute: str, original: object, replacement: object) -> list[str]:
     """Point every loaded module under `prefixes` that exports `original` as `attribute` at
     `replacement`: public APIs re-export one function under many module paths."""
+    return replace_all_everywhere(prefixes, {attribute: (original, replacement)})
+
+
+def replace_all_everywhere(prefixes: tuple[str, ...], replacements: dict[str, tuple[object, object]]) -> list[str]:
+    """`replace_everywhere` for many attributes in one pass over the loaded modules: numpy's ~45
+    draws one by one took 21 ms, a scan of sys.modules each."""
     patched = []
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(prefixes):
             continue
         namespace = getattr(module, "__dict__", None)
-        if namespace is not None and namespace.get(attribute) is original:
-            setattr(module, attribute, replacement)
-            patched.append(name)
+        if namespace is None:
+            continue
+        for attribute, (original, replacement) in replacements.items():
+            if namespace.get(attribute) is original:
+                setattr(module, attribute, replacement)
+                patched.append(f"{name}.{attribute}")
     return patched

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import xxhash
 
-from seedcheck.hook.patches import replace_everywhere
+from seedcheck.hook.patches import replace_all_everywhere, replace_everywhere
 from seedcheck.hook.recorder import Recorder
 
 PYTHON_DRAWS = ("shuffle", "sample", "choice", "choices")
@@ -55,14 +55,13 @@ class RandomCapture:
 
     def install_numpy(self, np_random: Any) -> None:
         state = _numpy_state(np_random)
-        for name in NUMPY_DRAWS:
-            original = getattr(np_random, name)
-            replace_everywhere(("numpy.random",), name, original,
-                               self._wrap(f"numpy.random.{name}", "numpy", original, state))
+        replacements = {name: (getattr(np_random, name), self._wrap(f"numpy.random.{name}", "numpy",
+                                                                   getattr(np_random, name), state))
+                        for name in NUMPY_DRAWS}
         for name in value_draws(np_random, getattr(np_random.mtrand, "_rand", None), NUMPY_DRAWS):
             original = getattr(np_random, name)
-            replace_everywhere(("numpy.random",), name, original,
-                               self._wrap_value(f"numpy.random.{name}", "numpy", original, state))
+            replacements[name] = (original, self._wrap_value(f"numpy.random.{name}", "numpy", original, state))
+        replace_all_everywhere(("numpy.random",), replacements)
 
     def install_numpy_generators(self, np_random: Any) -> None:
         """`np.random.default_rng()` with no seed starts from OS entropy: recorded (its initial
