@@ -255,6 +255,29 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
     return None
 
 
+def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """Dataset.shuffle given a seed that changes from run to run: computed while the script runs,
+    most often by a Keras directory loader called without seed=, which draws one from numpy."""
+    stage = divergence.stage
+    if stage.kind != "shuffle" or _detail(stage).get("api") != "tf.data.Dataset.shuffle":
+        return None
+    seeds = [e.value.get("seed") for e in stage.events.values() if isinstance(e.value, dict)]
+    if None in seeds or len(set(seeds)) < 2:
+        return None
+    via = _detail(stage).get("via") or ""
+    where = f" at {stage.site}" if stage.site else ""
+    called = f" (called by {via})" if via else ""
+    cause = (f"Dataset.shuffle{where}{called} is given a different seed in each run "
+             f"({', '.join(str(s) for s in list(dict.fromkeys(seeds))[:3])}); the seed is computed while the script runs")
+    fix = f"pass a fixed seed= to the call{where}"
+    if via.startswith("keras/"):
+        cause += (": Keras's dataset loaders (image_dataset_from_directory, text_dataset_from_directory, "
+                  "audio_dataset_from_directory) called without seed= draw one from numpy's global RNG"
+                  + ("" if any(c.seeds("numpy") for c in seeding_calls(comparison)) else ", which nothing seeds"))
+        fix += ", or seed numpy before it: keras.utils.set_random_seed(seed) seeds Python, NumPy and TensorFlow"
+    return Hint("varying-shuffle-seed", cause + ".", fix + ".")
+
+
 def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) -> Hint | None:
     stage = divergence.stage
     no_data_recorded = not any(s.kind == "data" for s in comparison.stages)  # iterated inside a tf.function
@@ -442,6 +465,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _parallel_loader,
     _threaded_draws,
     _unseeded_draw,
+    _varying_shuffle_seed,
     _unseeded_dataset_shuffle,
     _data_without_tf_seed,
     _hash_order,

@@ -829,3 +829,23 @@ def test_a_metric_after_weights_that_differ_is_not_a_logged_value_only(how):
     assert divergence.rule != "logged-value-only"
     assert "every weight checkpoint is identical" not in (divergence.cause or "")
     assert "--ignore" not in (divergence.fix or "")
+
+
+def test_a_shuffle_seed_that_changes_between_runs_is_blamed_on_what_computed_it():
+    """Keras's directory loaders called without seed= draw the shuffle's seed from numpy: the
+    shuffle differs by its seed, and the hint names the loader's line and numpy."""
+    seeded = seed_call("random.seed", 1, 1)
+
+    def shuffle(seed: int | None, via: str | None = "keras/src/utils/image_dataset_utils.py:272") -> Event:
+        config = {"buffer_size": 64, "seed": seed, "reshuffle_each_iteration": True, "global_seed": 1}
+        return ev("shuffle/tf.data.Dataset.shuffle@train.py:7#1", config, site="train.py:7",
+                  detail={"api": "tf.data.Dataset.shuffle", **config, "unseeded": False,
+                          **({"via": via} if via else {})})
+
+    divergence = explain(compare(runs_for(s1_1=[seeded, shuffle(5)], s1_2=[seeded, shuffle(9)]))).first_divergence
+    assert divergence.rule == "varying-shuffle-seed"
+    assert "train.py:7 (called by keras/src/utils/image_dataset_utils.py:272)" in divergence.cause
+    assert "(5, 9)" in divergence.cause and "numpy's global RNG, which nothing seeds" in divergence.cause
+    assert "seed=" in divergence.fix and "keras.utils.set_random_seed" in divergence.fix
+    own = explain(compare(runs_for(s1_1=[seeded, shuffle(5, None)], s1_2=[seeded, shuffle(9, None)]))).first_divergence
+    assert own.rule == "varying-shuffle-seed" and "numpy" not in own.cause and "called by" not in own.cause

@@ -242,3 +242,15 @@ def test_random_generators_seeded_and_from_entropy(tmp_path):
     assert first["key"] == f"rng/tf.random.Generator.from_non_deterministic_state@{site}:7#1"
     assert first["rule"] == "unseeded-draw" and "from_seed" in first["fix"]
     assert result.stage(f"rng/numpy.random.default_rng@{site}:9#1")["verdict"] == "diverged"
+
+
+def test_a_keras_loader_without_seed_is_named_with_the_shuffle_it_seeds(tmp_path):
+    script = "tests/scripts/text_loader.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"] == f"shuffle/tf.data.Dataset.shuffle@{script}:18#1" and first["rule"] == "varying-shuffle-seed"
+    assert "called by keras/src/utils/text_dataset_utils.py:" in first["cause"]
+    assert "numpy's global RNG, which nothing seeds" in first["cause"]
+    # tempfile's own Random and Keras's draw of the seed are the libraries', not the script's.
+    assert not result.stages("rng/")

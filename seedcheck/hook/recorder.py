@@ -153,6 +153,21 @@ class Recorder:
             return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
         return None
 
+    def calling_library(self) -> str | None:
+        """`package/module.py:line` of the first frame outside seedcheck when it is not the user's
+        code: the library that called a recorded API for the script (Keras's directory loaders
+        calling Dataset.shuffle), which the user's call site alone does not show."""
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename.startswith(_HOOK_PREFIX):
+            frame = frame.f_back
+        if frame is None or self._is_user_file(frame.f_code.co_filename):
+            return None
+        path = frame.f_code.co_filename
+        for marker in _PACKAGE_DIRS:
+            if marker in path:
+                return f"{path.rsplit(marker, 1)[1]}:{frame.f_lineno}"
+        return f"{os.path.basename(path)}:{frame.f_lineno}"
+
     def _is_user_file(self, filename: str) -> bool:
         known = self._user_files.get(filename)
         if known is None:

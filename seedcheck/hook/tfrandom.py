@@ -117,6 +117,9 @@ class TFRandomCapture:
                   "reshuffle_each_iteration": bound.arguments.get("reshuffle_each_iteration"),
                   "global_seed": global_seed}
         detail = {"api": "tf.data.Dataset.shuffle", **config, "unseeded": seed is None and global_seed is None}
+        via = self._recorder.calling_library()
+        if via is not None:
+            detail["via"] = via
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
 
 
