@@ -89,7 +89,7 @@ def replace_everywhere(prefixes: tuple[str, ...], attribute: str, original: obje
 
 def replace_all_everywhere(prefixes: tuple[str, ...], replacements: dict[str, tuple[object, object]]) -> list[str]:
     """`replace_everywhere` for many attributes in one pass over the loaded modules: numpy's ~45
-    draws one by one took 21 ms, a scan of sys.modules each."""
+    draws one by one scanned sys.modules ~45 times (2.4 ms with 233 modules loaded, 1.5 ms now)."""
     patched = []
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(prefixes):
