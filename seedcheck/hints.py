@@ -255,6 +255,30 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
     return None
 
 
+def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """A seeding call given a different seed in each run: computed while the script runs (the
+    clock, the process id, a draw from an RNG nothing seeds), or by a library called without seed=."""
+    stage = divergence.stage
+    if stage.kind != "seed":
+        return None
+    seeds = list(dict.fromkeys(str(e.value) for e in stage.events.values()))
+    if len(seeds) < 2:
+        return None
+    detail = _detail(stage)
+    via = detail.get("via") or ""
+    where = f" at {stage.site}" if stage.site else ""
+    cause = (f"{detail.get('api', 'the seeding call')}{where}{f' (called by {via})' if via else ''} is given a "
+             f"different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs")
+    if via.startswith("keras/"):
+        return Hint("varying-seed", cause + "; a Keras utility called without seed= draws one from an RNG nothing "
+                    "seeds yet, and seeds the global RNG with it.",
+                    f"pass seed= to the Keras call{where}, or call keras.utils.set_random_seed(seed) before it.")
+    return Hint("varying-seed", cause + " (from the clock, the process id, or an RNG nothing seeds).",
+                "seed with a fixed number, or with one handed in: seedcheck puts each run's seed where {seed} "
+                "stands in the script's arguments (`seedcheck run train.py --seed 1 -- --seed {seed}`), and in "
+                "$SEEDCHECK_SEED.")
+
+
 def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """Dataset.shuffle given a seed that changes from run to run: computed while the script runs,
     most often by a Keras directory loader called without seed=, which draws one from numpy."""
@@ -460,6 +484,7 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
 
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _seeds_nothing,
+    _varying_seed,
     _seeded_too_late,
     _keras3_initializers,
     _parallel_loader,

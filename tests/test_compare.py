@@ -849,3 +849,19 @@ def test_a_shuffle_seed_that_changes_between_runs_is_blamed_on_what_computed_it(
     assert "seed=" in divergence.fix and "keras.utils.set_random_seed" in divergence.fix
     own = explain(compare(runs_for(s1_1=[seeded, shuffle(5, None)], s1_2=[seeded, shuffle(9, None)]))).first_divergence
     assert own.rule == "varying-shuffle-seed" and "numpy" not in own.cause and "called by" not in own.cause
+
+
+def test_a_seed_computed_while_the_script_runs_is_named_as_such():
+    """A seeding call whose seed differs from run to run: the clock or the process id, or a Keras
+    utility that drew one (`via` names it)."""
+    def seeding(value: int, via: str | None = None) -> Event:
+        return ev("seed/random.seed#1", value, site="train.py:3",
+                  detail={"api": "random.seed", "asked": value, "applied": value, **({"via": via} if via else {})})
+
+    clock = explain(compare(runs_for(s1_1=[seeding(8118)], s1_2=[seeding(8119)]))).first_divergence
+    assert clock.rule == "varying-seed" and "random.seed at train.py:3 is given a different seed" in clock.cause
+    assert "(8118, 8119)" in clock.cause and "{seed}" in clock.fix and "$SEEDCHECK_SEED" in clock.fix
+    via = "keras/src/utils/dataset_utils.py:140"
+    keras = explain(compare(runs_for(s1_1=[seeding(5, via)], s1_2=[seeding(9, via)]))).first_divergence
+    assert keras.rule == "varying-seed" and f"(called by {via})" in keras.cause
+    assert "pass seed= to the Keras call at train.py:3" in keras.fix

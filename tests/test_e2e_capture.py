@@ -249,8 +249,13 @@ def test_a_keras_loader_without_seed_is_named_with_the_shuffle_it_seeds(tmp_path
     result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     first = result.report["first_divergence"]
-    assert first["key"] == f"shuffle/tf.data.Dataset.shuffle@{script}:18#1" and first["rule"] == "varying-shuffle-seed"
+    assert first["key"] == f"shuffle/tf.data.Dataset.shuffle@{script}:26#1" and first["rule"] == "varying-shuffle-seed"
     assert "called by keras/src/utils/text_dataset_utils.py:" in first["cause"]
     assert "numpy's global RNG, which nothing seeds" in first["cause"]
     # tempfile's own Random and Keras's draw of the seed are the libraries', not the script's.
     assert not result.stages("rng/")
+    split = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--split", tmp_path=tmp_path / "split")
+    first = split.report["first_divergence"]
+    assert first["key"] == "seed/random.seed#1" and first["rule"] == "varying-seed"
+    assert f"random.seed at {script}:17 (called by keras/src/utils/dataset_utils.py:" in first["cause"]
+    assert f"pass seed= to the Keras call at {script}:17" in first["fix"]

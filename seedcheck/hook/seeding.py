@@ -97,6 +97,9 @@ class SeedingOverride:
         site = self._recorder.user_site()
         detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied),
                   "overridden": self._override and asked is not None}
+        via = self._recorder.calling_library()  # a library seeding for the script (keras.utils.split_dataset)
+        if via is not None:
+            detail["via"] = via
         self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,
                               detail=detail)
 

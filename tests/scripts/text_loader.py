@@ -1,14 +1,22 @@
-"""A Keras directory loader called without seed=: it draws the shuffle's seed from numpy's global
-RNG, which nothing here seeds (only Python's random and TensorFlow are). Reads the data once."""
+"""Keras utilities called without seed=. The directory loader draws its shuffle's seed from
+numpy's global RNG, which nothing here seeds (only Python's random and TensorFlow are); with
+--split, split_dataset draws a seed from Python's random, not seeded in that mode, and seeds
+Python's random with it. Reads the data once."""
 import os
 import random
+import sys
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-random.seed(1)
 tf.random.set_seed(1)
+if "--split" in sys.argv:
+    rows = np.arange(40, dtype="float32").reshape(20, 2)
+    left, right = keras.utils.split_dataset(rows, left_size=0.8, shuffle=True)
+    sys.exit(0)
+random.seed(1)
 root = tempfile.mkdtemp()
 for label in ("neg", "pos"):
     os.makedirs(os.path.join(root, label))
