@@ -157,7 +157,7 @@ def _python_state(generator: Any) -> str:
 def _numpy_state(np_random: Any) -> Callable[[], str]:
     """A fingerprint of the legacy global RNG's whole state: MT19937's key and position and the
     legacy Gaussian's cached second value (two runs can agree on the first and not on the second).
-    `get_state()` takes ~33 µs: value draws read it only for the draws recorded one by one."""
+    `get_state()` takes ~33 µs: a busy site of value draws reads it now and then only (record_draw)."""
     from seedcheck.fingerprint import array_fingerprint
 
     get_state = np_random.get_state
