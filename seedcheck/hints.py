@@ -35,15 +35,18 @@ class SeedingCall:
         return self.applied is not None and rng in RNGS_SEEDED_BY.get(self.api, ())
 
 
-def seeding_calls(comparison: Comparison, after: str | None = None) -> list[SeedingCall]:
-    """The seeding calls of the reference run, in order; with `after`, only those after that stage."""
+def seeding_calls(comparison: Comparison, after: str | None = None, before: str | None = None) -> list[SeedingCall]:
+    """The seeding calls of the reference run, in order; with `after` / `before`, only those after /
+    before that stage."""
     reference = comparison.reference
     if reference is None or reference.trace is None:
         return []
     events = reference.trace.events
+    keys = [e.key for e in events]
     if after is not None:
-        keys = [e.key for e in events]
         events = events[keys.index(after) + 1:] if after in keys else []
+    elif before is not None:
+        events = events[:keys.index(before)] if before in keys else list(events)
     calls = []
     for event in events:
         if event.kind == "seed":
@@ -221,9 +224,8 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
     api, where = detail["api"], f" at {stage.site}" if stage.site else ""
     if detail.get("rng") in RNG_NAMES:
         rng = detail["rng"]
-        calls, after = seeding_calls(comparison), seeding_calls(comparison, after=stage.key)
-        later = [c for c in after if rng in RNGS_SEEDED_BY.get(c.api, ())]
-        before = [c for c in calls[:len(calls) - len(after)] if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        later = [c for c in seeding_calls(comparison, after=stage.key) if rng in RNGS_SEEDED_BY.get(c.api, ())]
+        before = [c for c in seeding_calls(comparison, before=stage.key) if rng in RNGS_SEEDED_BY.get(c.api, ())]
         if not detail.get("seeded") and before and before[-1].applied is None:
             cause = (f"{api}{where} drew from {RNG_NAMES[rng]} after {before[-1].api}(){_where(before[-1])} reseeded "
                      "it from fresh OS entropy (it was called without a seed).")
@@ -264,11 +266,9 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
     seeds = list(dict.fromkeys(str(e.value) for e in stage.events.values()))
     if len(seeds) < 2:
         return None
-    detail = _detail(stage)
-    via = detail.get("via") or ""
+    via = _detail(stage).get("via") or ""
     where = f" at {stage.site}" if stage.site else ""
-    cause = (f"{detail.get('api', 'the seeding call')}{where}{f' (called by {via})' if via else ''} is given a "
-             f"different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs")
+    cause = _given_varying_seeds(_detail(stage).get("api", "the seeding call"), stage, seeds)
     if via.startswith("keras/"):
         return Hint("varying-seed", cause + "; a Keras utility called without seed= draws one from an RNG nothing "
                     "seeds yet, and seeds the global RNG with it.",
@@ -277,6 +277,13 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
                 "seed with a fixed number, or with one handed in: seedcheck puts each run's seed where {seed} "
                 "stands in the script's arguments (`seedcheck run train.py --seed 1 -- --seed {seed}`), and in "
                 "$SEEDCHECK_SEED.")
+
+
+def _given_varying_seeds(call: str, stage: Stage, seeds: list[str]) -> str:
+    """`<call> at <site> (called by <library line>) is given a different seed in each run (…)`."""
+    via = _detail(stage).get("via")
+    return (f"{call}{f' at {stage.site}' if stage.site else ''}{f' (called by {via})' if via else ''} is given a "
+            f"different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs")
 
 
 def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -290,12 +297,10 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
         return None
     via = _detail(stage).get("via") or ""
     where = f" at {stage.site}" if stage.site else ""
-    called = f" (called by {via})" if via else ""
-    cause = (f"Dataset.shuffle{where}{called} is given a different seed in each run "
-             f"({', '.join(str(s) for s in list(dict.fromkeys(seeds))[:3])}); the seed is computed while the script runs")
+    cause = _given_varying_seeds("Dataset.shuffle", stage, [str(s) for s in dict.fromkeys(seeds)])
     fix = f"pass a fixed seed= to the call{where}"
     if via.startswith("keras/"):
-        cause += (": Keras's dataset loaders (image_dataset_from_directory, text_dataset_from_directory, "
+        cause += ("; Keras's dataset loaders (image_dataset_from_directory, text_dataset_from_directory, "
                   "audio_dataset_from_directory) called without seed= draw one from numpy's global RNG"
                   + ("" if any(c.seeds("numpy") for c in seeding_calls(comparison)) else ", which nothing seeds"))
         fix += ", or seed numpy before it: keras.utils.set_random_seed(seed) seeds Python, NumPy and TensorFlow"

@@ -55,9 +55,10 @@ class RandomCapture:
 
     def install_numpy(self, np_random: Any) -> None:
         state = _numpy_state(np_random)
-        replacements = {name: (getattr(np_random, name), self._wrap(f"numpy.random.{name}", "numpy",
-                                                                   getattr(np_random, name), state))
-                        for name in NUMPY_DRAWS}
+        replacements = {}
+        for name in NUMPY_DRAWS:
+            original = getattr(np_random, name)
+            replacements[name] = (original, self._wrap(f"numpy.random.{name}", "numpy", original, state))
         for name in value_draws(np_random, getattr(np_random.mtrand, "_rand", None), NUMPY_DRAWS):
             original = getattr(np_random, name)
             replacements[name] = (original, self._wrap_value(f"numpy.random.{name}", "numpy", original, state))

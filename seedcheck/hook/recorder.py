@@ -37,13 +37,27 @@ def library_site() -> str | None:
         filename = frame.f_code.co_filename
         if not filename.startswith("<"):
             path = os.path.abspath(filename)
-            for marker in _PACKAGE_DIRS:
-                if marker in path:
-                    return f"{path.rsplit(marker, 1)[1]}:{frame.f_lineno}"
+            in_package = _in_package(path)
+            if in_package is not None:
+                return f"{in_package}:{frame.f_lineno}"
             if not path.startswith((_HOOK_DIR + os.sep, _STDLIB_DIR + os.sep)):
                 return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+def _in_package(path: str) -> str | None:
+    """`package/module.py` for a file of an installed package, else None."""
+    for marker in _PACKAGE_DIRS:
+        if marker in path:
+            return path.rsplit(marker, 1)[1]
+    return None
+
+
+def _first_frame_outside_seedcheck(frame: Any) -> Any:
+    while frame is not None and frame.f_code.co_filename.startswith(_HOOK_PREFIX):
+        frame = frame.f_back
+    return frame
 
 
 class Recorder:
@@ -146,9 +160,7 @@ class Recorder:
         """`file:line` of the first frame outside seedcheck when it is the user's code, else None: a
         draw the user's code makes itself, not one a library makes for its own ends (tempfile's
         names, Keras's seeds) with user code further up the stack."""
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.startswith(_HOOK_PREFIX):
-            frame = frame.f_back
+        frame = _first_frame_outside_seedcheck(sys._getframe(1))
         if frame is not None and self._is_user_file(frame.f_code.co_filename):
             return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
         return None
@@ -157,16 +169,11 @@ class Recorder:
         """`package/module.py:line` of the first frame outside seedcheck when it is not the user's
         code: the library that called a recorded API for the script (Keras's directory loaders
         calling Dataset.shuffle), which the user's call site alone does not show."""
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.startswith(_HOOK_PREFIX):
-            frame = frame.f_back
+        frame = _first_frame_outside_seedcheck(sys._getframe(1))
         if frame is None or self._is_user_file(frame.f_code.co_filename):
             return None
         path = frame.f_code.co_filename
-        for marker in _PACKAGE_DIRS:
-            if marker in path:
-                return f"{path.rsplit(marker, 1)[1]}:{frame.f_lineno}"
-        return f"{os.path.basename(path)}:{frame.f_lineno}"
+        return f"{_in_package(path) or os.path.basename(path)}:{frame.f_lineno}"
 
     def _is_user_file(self, filename: str) -> bool:
         known = self._user_files.get(filename)
