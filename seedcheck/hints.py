@@ -381,6 +381,32 @@ def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hin
     )
 
 
+def _numpy_not_seeded(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """The data differ, nothing the hook saw explains it, and numpy's global RNG was never seeded:
+    a library drawing from it for the script (scikit-learn's `train_test_split` without
+    random_state) calls the RNG object's methods, which the hook cannot wrap, so no draw shows."""
+    stage = divergence.stage
+    if stage.kind != "data" or not _uses(comparison, "numpy"):
+        return None
+    earlier = comparison.stages[: comparison.stages.index(stage)]
+    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+        return None
+    calls = seeding_calls(comparison, before=stage.key)
+    seeded = [c for c in calls if c.applied is not None]
+    if not seeded or any(c.seeds("numpy") for c in calls):
+        return None
+    names = ", ".join(f"{c.api}{_where(c)}" for c in seeded[:2])
+    return Hint(
+        "numpy-not-seeded",
+        f"the data differ and nothing seeds numpy's global RNG (the script seeds {names}): a library that "
+        "draws from it for the script, such as scikit-learn's train_test_split, shuffle or KFold(shuffle=True) "
+        "called without random_state, splits or orders the data differently in each run "
+        "(seedcheck records the numpy draws the script's own lines make, not a library's).",
+        "pass random_state=seed to such calls, or seed numpy: keras.utils.set_random_seed(seed) seeds Python, "
+        "NumPy and TensorFlow (or add np.random.seed(seed)).",
+    )
+
+
 def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if divergence.stage.kind != "data":
         return None
@@ -498,6 +524,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _varying_shuffle_seed,
     _unseeded_dataset_shuffle,
     _data_without_tf_seed,
+    _numpy_not_seeded,
     _hash_order,
     _logged_value_only,
     _training_nondeterminism,

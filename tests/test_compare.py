@@ -684,6 +684,27 @@ def test_fit_data_order_without_a_tensorflow_seed(seeding, rule):
         assert "parallel" in divergence.cause and "stateless" in divergence.fix
 
 
+def test_data_that_differ_with_numpy_never_seeded_point_at_a_library_drawing_from_it():
+    """scikit-learn's train_test_split without random_state draws from numpy's global RNG through
+    its object's methods, which the hook cannot wrap: only the data show it."""
+    calls = [seed_call("random.seed", 1, 1, site="train.py:3"), seed_call("tf.random.set_seed", 1, 1, site="train.py:4")]
+
+    def events(fp: str, later: list[Event]) -> list[Event]:
+        return [*calls, ev("data/loop@train.py:9/pass-1", fp, detail={"batches": 4}), *later]
+    late = [seed_call("numpy.random.seed", 1, 1, site="train.py:12")]  # too late for the data
+    divergence = explain(compare(runs_for(s1_1=events("d1", late), s1_2=events("d2", late)))).first_divergence
+    assert divergence.rule == "numpy-not-seeded"
+    assert "random.seed at train.py:3, tf.random.set_seed at train.py:4" in divergence.cause
+    assert "train_test_split" in divergence.cause and "random_state=seed" in divergence.fix
+    # numpy seeded before the data (or by a seedless call, which seeds nothing): another rule, or this one.
+    seeded = [seed_call("numpy.random.seed", 1, 1, site="train.py:5")]
+    assert explain(compare(runs_for(s1_1=seeded + events("d1", []), s1_2=seeded + events("d2", [])))) \
+        .first_divergence.rule == "hash-order"
+    seedless = [seed_call("numpy.random.seed", None, None, site="train.py:5")]
+    assert explain(compare(runs_for(s1_1=seedless + events("d1", []), s1_2=seedless + events("d2", [])))) \
+        .first_divergence.rule == "numpy-not-seeded"
+
+
 def test_data_order_with_pythonhashseed_set_points_at_the_pipeline():
     env = ev("env", {"env": {"PYTHONHASHSEED": "0"}})
     seeded = seed_call("keras.utils.set_random_seed", 1, 1)

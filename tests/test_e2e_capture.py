@@ -259,3 +259,15 @@ def test_a_keras_loader_without_seed_is_named_with_the_shuffle_it_seeds(tmp_path
     assert first["key"] == "seed/random.seed#1" and first["rule"] == "varying-seed"
     assert f"random.seed at {script}:17 (called by keras/src/utils/dataset_utils.py:" in first["cause"]
     assert f"pass seed= to the Keras call at {script}:17" in first["fix"]
+
+
+def test_a_split_a_library_draws_from_unseeded_numpy_is_named(tmp_path):
+    """A scikit-learn-style train_test_split draws from numpy's global RNG object, which no hook
+    sees: the data differ with nothing recorded before them, and the hint names numpy, unseeded."""
+    script = "tests/scripts/library_split.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
+    first = result.report["first_divergence"]
+    assert result.code == 1 and (first["key"], first["rule"]) == (f"data/loop@{script}:31/pass-1", "numpy-not-seeded")
+    assert f"random.seed at {script}:26" in first["cause"]
+    fixed = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seed-numpy", tmp_path=tmp_path / "f")
+    assert fixed.code == 0, fixed.stdout

@@ -185,6 +185,20 @@ def test_value_draws_of_the_script_are_recorded(tmp_path):
     assert f"after numpy.random.seed() at {script}:20 reseeded it from fresh OS entropy" in first["cause"]
 
 
+def test_a_generator_a_library_makes_for_itself_is_not_the_scripts(tmp_path):
+    """An installed package's own unseeded `default_rng()` (SciPy makes four when Keras imports it)
+    is not recorded: it made every seeded script diverge at its import line. The script's own is."""
+    script = "tests/scripts/library_generator.py"
+    result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 0, result.stderr
+    assert [s["key"] for s in result.stages("rng/")] == [f"rng/numpy.random.normal@{script}:22#1"]
+
+    own = seedcheck_json("run", script, "--repeats", "2", "--", "--own", tmp_path=tmp_path / "own")
+    first = own.report["first_divergence"]
+    assert own.code == 1 and first["key"] == f"rng/numpy.random.default_rng@{script}:24#1", own.stderr
+    assert first["rule"] == "unseeded-draw" and len(own.stages("rng/")) == 2
+
+
 def test_numpy_state_fingerprint_follows_the_global_generator():
     """The legacy global RNG's fingerprint: equal for equal seeds, new after each draw (a cached
     second normal included), and still right when the script swaps the global bit generator."""

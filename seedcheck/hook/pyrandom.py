@@ -66,17 +66,23 @@ class RandomCapture:
 
     def install_numpy_generators(self, np_random: Any) -> None:
         """`np.random.default_rng()` with no seed starts from OS entropy: recorded (its initial
-        state) where it is created. A seeded one is a pure function of its seed: no record needed."""
+        state) where the script's own line creates it. A seeded one is a pure function of its seed:
+        no record needed. One a library makes for its own ends is not the script's: importing Keras
+        with SciPy installed makes four (scipy.stats draws its docstrings' examples), which would
+        otherwise be a first divergence at the script's `import keras` in every run."""
         original = np_random.default_rng
+        recorder = self._recorder
 
         @functools.wraps(original)
         def default_rng(*args: Any, **kwargs: Any) -> Any:
             generator = original(*args, **kwargs)
             if (args[0] if args else kwargs.get("seed")) is None:
-                self._recorder.guarded("numpy.random.default_rng", lambda: self._recorder.record_draw(
-                    "rng", "numpy.random.default_rng",
-                    xxhash.xxh3_128(repr(generator.bit_generator.state).encode()).hexdigest(),
-                    {"api": "numpy.random.default_rng", "unseeded": True}))
+                site = recorder.caller_site()
+                if site is not None:
+                    recorder.guarded("numpy.random.default_rng", lambda: recorder.record_draw(
+                        "rng", "numpy.random.default_rng",
+                        xxhash.xxh3_128(repr(generator.bit_generator.state).encode()).hexdigest(),
+                        {"api": "numpy.random.default_rng", "unseeded": True}, site=site))
             return generator
 
         replace_everywhere(("numpy.random",), "default_rng", original,

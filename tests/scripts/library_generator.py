@@ -1,0 +1,26 @@
+"""An installed package that makes an unseeded np.random.default_rng() for its own ends when it
+is imported, as SciPy's stats module does (Keras imports SciPy when it is installed): not the
+script's randomness. With --own, the script makes one itself (line 24), which is."""
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+packages = Path(tempfile.mkdtemp()) / "site-packages"
+(packages / "examplelib").mkdir(parents=True)
+(packages / "examplelib" / "__init__.py").write_text(
+    "import numpy as np\n"
+    "EXAMPLE = np.random.default_rng().normal(size=3)  # a docstring's example, say\n"
+    "def scale(values):\n"
+    "    return values * 2.0\n")
+sys.path.insert(0, str(packages))
+import examplelib  # noqa: E402
+
+np.random.seed(3)
+values = examplelib.scale(np.random.normal(size=4))
+if "--own" in sys.argv:
+    values = values + np.random.default_rng().normal(size=4)
+print(values.round(6).tolist())
+shutil.rmtree(packages.parent)
