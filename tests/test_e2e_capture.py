@@ -271,3 +271,21 @@ def test_a_split_a_library_draws_from_unseeded_numpy_is_named(tmp_path):
     assert f"random.seed at {script}:26" in first["cause"]
     fixed = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seed-numpy", tmp_path=tmp_path / "f")
     assert fixed.code == 0, fixed.stdout
+
+
+def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
+    """A Sequential with no Input is built while fit's first step is traced: its variables have
+    no value when they are made. Their initial values are read once TF has initialized them, before
+    the step: the same values as when the model is built beforehand, and the Keras 3 hint."""
+    script = "tests/scripts/lazy_build.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seeding", "tf", tmp_path=tmp_path)
+    first = result.report["first_divergence"]
+    assert result.code == 1 and first["key"] == "init/sequential/dense/kernel#1", result.stdout
+    assert first["rule"] == "keras3-initializers" and first["site"] == f"{script}:24"
+    assert result.stage("weights/fit#1/init")["verdict"] == "diverged"
+    lazy = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "lazy")
+    built = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "built", "--", "--build")
+    assert lazy.code == built.code == 0, lazy.stdout + built.stdout
+    same = seedcheck("compare", tmp_path / "lazy", tmp_path / "built", "--format", "json")
+    stages = json.loads(same.stdout)["stages"]
+    assert same.code == 0 and len([s for s in stages if s["kind"] == "init"]) == 4, same.stdout

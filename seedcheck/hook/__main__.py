@@ -122,6 +122,10 @@ class Session:
 
         self.keras = KerasInstrumentation(self.recorder, self.steps)
         self.keras.install(keras)
+        if "tensorflow" in sys.modules:
+            from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
+
+            self.recorder.guarded("init", lambda: self.keras.install_lifted_initialization(Function))  # type: ignore[union-attr]
         self.recorder.guarded("steps", lambda: self.steps.install(BaseOptimizer))
         self.keras.on_first_fit.append(self._record_tf_env)
         self._ready.add("keras")

@@ -46,6 +46,11 @@ class KerasInstrumentation:
         self._loaders: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
         self._keras: types.ModuleType | None = None
         self.on_first_fit: list[Any] = []
+        # Variables made while a tf.function is first traced (a model with no Input is built inside
+        # fit's first step) have no value until TF runs their lifted initializers, just before that
+        # call: (variable, key, site) each, and the fit init snapshots that wait for them.
+        self._uninitialized: list[tuple[Any, str, str | None]] = []
+        self._init_snapshots: list[tuple[Any, str]] = []
 
     # -- installation --------------------------------------------------------------------------
     def install(self, keras: types.ModuleType) -> None:
@@ -85,6 +90,21 @@ class KerasInstrumentation:
 
         layer_class.add_weight = add_weight
         self._install_seed_generators(keras.random.SeedGenerator)
+
+    def install_lifted_initialization(self, function_class: type) -> None:
+        """On a tf.function's first call, TF initializes the variables its trace created (lifted
+        out of the graph) and then runs the call: their initial values are read in between."""
+        original = function_class._initialize_uninitialized_variables  # type: ignore[attr-defined]
+        instrumentation = self
+
+        @functools.wraps(original)
+        def _initialize_uninitialized_variables(function: Any, initializers: Any) -> Any:
+            result = original(function, initializers)
+            if instrumentation._uninitialized:
+                instrumentation._recorder.guarded("init", instrumentation._record_initialized)
+            return result
+
+        function_class._initialize_uninitialized_variables = _initialize_uninitialized_variables  # type: ignore[attr-defined]
 
     def _install_seed_generators(self, generator_class: type) -> None:
         """Dropout, noise and augmentation layers draw from a SeedGenerator whose seed, when the
@@ -152,8 +172,10 @@ class KerasInstrumentation:
 
         class SeedcheckCallback(base):  # type: ignore[misc, valid-type]
             def on_train_begin(self, logs: Any = None) -> None:
-                instrumentation._recorder.guarded(
-                    "weights", lambda: instrumentation.record_weights(model, f"weights/{fit_name}/init"))
+                key = f"weights/{fit_name}/init"
+                if not model.weights:  # built by the first step: taken once its variables have values
+                    instrumentation._init_snapshots.append((model, key))
+                instrumentation._recorder.guarded("weights", lambda: instrumentation.record_weights(model, key))
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 chain = instrumentation._chains.get(model)
@@ -263,11 +285,44 @@ class KerasInstrumentation:
                     model, self._recorder.next_key(f"weights/final/{model.name}")))
 
     def _record_init(self, variable: Any) -> None:
+        key, site = self._recorder.next_key(f"init/{variable.path}"), self._recorder.user_site()
+        if _uninitialized(variable):
+            self._uninitialized.append((variable, key, site))
+            return
+        self._record_init_value(variable, key, site)
+
+    def _record_init_value(self, variable: Any, key: str, site: str | None) -> None:
         ((name, value),) = read_named([variable])
         summary = summarize(name, value)
-        site = self._recorder.user_site()
-        self._recorder.record("init", self._recorder.next_key(f"init/{variable.path}"), summary["fp"], site=site,
-                              detail=summary)
+        self._recorder.record("init", key, summary["fp"], site=site, detail=summary)
+
+    def _record_initialized(self) -> None:
+        """The initial values of variables made in a trace, now that TF has initialized them (before
+        the call that made them runs a step), then the fit init snapshots that waited for them."""
+        waiting, self._uninitialized = self._uninitialized, []
+        for variable, key, site in waiting:
+            if _uninitialized(variable):  # another function's variable, initialized by its own first call
+                self._uninitialized.append((variable, key, site))
+            else:
+                self._recorder.guarded("init", lambda: self._record_init_value(variable, key, site))
+        snapshots, self._init_snapshots = self._init_snapshots, []
+        for model, key in snapshots:
+            if model.weights and not any(_uninitialized(v) for v in model.weights):
+                self._recorder.guarded("weights", lambda: self.record_weights(model, key))
+            else:
+                self._init_snapshots.append((model, key))
+
+
+def _uninitialized(variable: Any) -> bool:
+    """Whether a (Keras) variable has no value yet: made while a tf.function was being traced, its
+    initializer lifted out to run before the function's first call."""
+    from tensorflow.python.ops.resource_variable_ops import UninitializedVariable
+
+    inner = getattr(variable, "_value", variable)
+    if not isinstance(inner, UninitializedVariable):
+        return False
+    with _tf().init_scope():
+        return not bool(inner.is_initialized())
 
 
 def _with_callback(args: tuple, kwargs: dict, callback: Any, callback_list: type) -> tuple[tuple, dict]:
