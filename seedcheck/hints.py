@@ -446,12 +446,33 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
     weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
     if not weights or not all(_bitwise_equal(s) for s in weights):
         return None  # weights only close, or diverged but ignored: the metric may follow from them
+    name = stage.key.rsplit("/", 1)[-1]
+    if name.startswith("val_") or stage.key.startswith("metrics/evaluate#"):
+        return _evaluation_data(comparison, name)
     pattern = re.sub(r"epoch-\d+", "epoch-*", stage.key)
     return Hint(
         "logged-value-only",
         "every weight checkpoint is identical, yet this logged value differs: it is not computed from the "
         "training (a time, a counter, a draw in a callback).",
         f"leave it out of the check: --ignore '{pattern}' (or `ignore` in [tool.seedcheck]).",
+    )
+
+
+def _evaluation_data(comparison: Comparison, name: str) -> Hint:
+    """A validation or evaluate result differs while every weight agrees: not a logged value to
+    ignore, but data evaluated differently (other examples, or the same in another order: a loss
+    summed over batches in another order changes in its last bits)."""
+    unseeded = [s for s in comparison.stages
+                if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+    suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and no TensorFlow global seed is set, "
+               "which shuffles the data it feeds differently in each process") if unseeded else ""
+    return Hint(
+        "evaluation-data",
+        f"every weight checkpoint is identical, yet the evaluation result {name} differs: the data it is "
+        f"computed on, or their order, differ between runs (an unseeded shuffle, augmentation or noise applied "
+        f"to the validation or test data, such as draws from an RNG object made without a seed){suspect}.",
+        "make the evaluation data the same in each run: seed= on their shuffle (or do not shuffle them), seed "
+        "any random transformation of them, or call keras.utils.set_random_seed(seed) before building them.",
     )
 
 

@@ -785,6 +785,23 @@ def test_a_logged_value_alone_differing_is_not_op_nondeterminism():
     assert "--ignore 'metrics/fit#1/epoch-*/epoch_time'" in divergence.fix
 
 
+@pytest.mark.parametrize("key", ["metrics/fit#1/epoch-1/val_loss", "metrics/evaluate#1/accuracy"])
+def test_an_evaluation_result_alone_differing_points_at_its_data(key):
+    """Weights identical, a validation or evaluate result differs: the data it is computed on differ
+    (an unseeded shuffle of the validation set changes a summed loss's last bits). Not to be ignored."""
+    seeded = seed_call("numpy.random.seed", 1, 1)
+    shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:12#1", {"buffer": 64}, site="train.py:12",
+                 detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})
+
+    def events(loss: float) -> list[Event]:
+        return [seeded, shuffle, weights("weights/fit#1/init", ("dense/kernel", "k", [0.1])),
+                ev("data/fit#1/epoch-1", "d"), weights("weights/fit#1/epoch-1", ("dense/kernel", "e", [0.5])),
+                ev(key, loss)]
+    divergence = explain(compare(runs_for(s1_1=events(0.5), s1_2=events(0.5000001)))).first_divergence
+    assert divergence.rule == "evaluation-data" and key.rsplit("/", 1)[-1] in divergence.cause
+    assert "Dataset.shuffle at train.py:12 has no seed" in divergence.cause and "--ignore" not in divergence.fix
+
+
 def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
     """A dataset read inside a tf.function leaves no data stage; its unseeded shuffle is the cause,
     and the training rule must not claim the data order was identical."""

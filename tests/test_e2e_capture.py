@@ -199,6 +199,11 @@ def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp
     assert len(finals) == 4 and all(stage["verdict"] == "reproducible" for stage in finals)
     epochs = [result.stage(f"weights/fit#{fit}/epoch-1")["values"]["own#1"] for fit in range(1, 5)]
     assert [stage["values"]["own#1"] for stage in finals] == epochs  # fold 1 first, as made
+    # The script's own evaluate calls: their results, at its line, as evaluate returned them.
+    evaluated = [result.stage(f"metrics/evaluate#{n}/loss") for n in range(1, 5)]
+    assert {(s["verdict"], s["site"]) for s in evaluated} == {("reproducible", "tests/scripts/same_name_models.py:18")}
+    printed = json.loads((tmp_path / "runs" / "own-1.stdout.log").read_text())
+    assert printed == [s["values"]["own#1"] for s in evaluated]
 
 
 def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says_why(tmp_path):

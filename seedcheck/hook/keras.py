@@ -36,6 +36,7 @@ class KerasInstrumentation:
         self._recorder = recorder
         self._steps = steps
         self._fit_count = 0
+        self._evaluate_count = 0
         self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
         # Every model made, with its place in creation order: the final weights of models that tie
         # on size and name (k-fold models all called "net") are recorded in the order the script
@@ -61,6 +62,16 @@ class KerasInstrumentation:
         @functools.wraps(original_fit)
         def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
             return self._instrumented_fit(original_fit, model, args, kwargs)
+
+        original_evaluate = model_class.evaluate
+
+        @functools.wraps(original_evaluate)
+        def evaluate(model: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._steps.in_fit or kwargs.get("_use_cached_eval_dataset"):  # fit's validation: its epoch logs
+                return original_evaluate(model, *args, **kwargs)
+            return self._instrumented_evaluate(original_evaluate, model, args, kwargs)
+
+        model_class.evaluate = evaluate
 
         model_class.fit = fit
 
@@ -166,6 +177,28 @@ class KerasInstrumentation:
             raise MaxStepsReached(self._steps.max_steps)  # the epoch was closed cleanly: end the run here
         return history
 
+    def _instrumented_evaluate(self, original_evaluate: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+        """The script's own `evaluate`: its results, `metrics/evaluate#<n>/<name>`, at its line. A test
+        set evaluated differently in each run shows there, though every weight agrees."""
+        self._evaluate_count += 1
+        stage, site = f"evaluate#{self._evaluate_count}", self._recorder.user_site()
+        instrumentation = self
+        prepared: list[tuple[tuple, dict]] = []
+
+        def prepare() -> None:
+            class SeedcheckEvaluateCallback(self._keras.callbacks.Callback):  # type: ignore[union-attr, name-defined, misc]
+                def on_test_end(self, logs: Any = None) -> None:
+                    instrumentation._recorder.guarded(
+                        "metrics", lambda: instrumentation._record_metrics(stage, logs, site=site))
+
+            prepared.append(_with_callback(args, kwargs, SeedcheckEvaluateCallback(),
+                                           self._keras.callbacks.CallbackList, position=6))  # type: ignore[union-attr]
+
+        self._recorder.guarded("metrics", prepare)
+        if prepared:
+            args, kwargs = prepared[0]
+        return original_evaluate(model, *args, **kwargs)
+
     def _make_callback(self, model: Any, fit_name: str, base: type) -> Any:
         instrumentation = self
         steps = self._steps
@@ -247,13 +280,13 @@ class KerasInstrumentation:
             detail["loader"] = loader
         self._recorder.record("data", key, value, detail=detail)
 
-    def _record_metrics(self, stage: str, logs: Any) -> None:
+    def _record_metrics(self, stage: str, logs: Any, site: str | None = None) -> None:
         for name, value in sorted((logs or {}).items()):
             try:
                 number = float(value)
             except (TypeError, ValueError):
                 continue
-            self._recorder.record("metrics", f"metrics/{stage}/{name}", number, detail={"metric": name})
+            self._recorder.record("metrics", f"metrics/{stage}/{name}", number, site=site, detail={"metric": name})
 
     # -- weights ---------------------------------------------------------------------------------
     def record_weights(self, model: Any, key: str, site: str | None = None) -> None:
@@ -325,10 +358,11 @@ def _uninitialized(variable: Any) -> bool:
         return not bool(inner.is_initialized())
 
 
-def _with_callback(args: tuple, kwargs: dict, callback: Any, callback_list: type) -> tuple[tuple, dict]:
-    """Add our callback to fit's `callbacks` (6th positional argument or keyword), last. The
+def _with_callback(args: tuple, kwargs: dict, callback: Any, callback_list: type,
+                   position: int = 5) -> tuple[tuple, dict]:
+    """Add our callback to `callbacks` (the positional argument at `position`: fit(x, y,
+    batch_size, epochs, verbose, callbacks, ...), evaluate's is 6; or the keyword), last. The
     user's list is copied, never changed; a CallbackList the user built is appended to."""
-    position = 5  # fit(x, y, batch_size, epochs, verbose, callbacks, ...)
     if len(args) > position:
         existing = args[position]
         return (*args[:position], _appended(existing, callback, callback_list), *args[position + 1:]), kwargs
