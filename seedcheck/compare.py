@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from seedcheck.trace import Event, Trace
+from seedcheck.trace import CAPTURE_VERSION, Event, Trace
 
 REPRODUCIBLE = "reproducible"
 DIVERGED = "diverged"
@@ -69,6 +69,7 @@ class Stage:
     deviation: float | None = None  # close: the largest |Δ| seen in norms, samples or values
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
     not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
+    other_capture: bool = False  # absent only from traces another seedcheck recorded (capture version)
 
     def recorded(self, name: str) -> Any:
         """Field `name` of the stage's detail, from the first run that recorded it (None if none did)."""
@@ -234,6 +235,13 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
             f"{', '.join(ended_early)}: the script ended its own process (os._exit?) before seedcheck's hook "
             "could finish, so what it records at exit (final weights, draws past the per-site cap) is missing")
     comparison.warnings.extend(_not_reached_warnings(stages))
+    other_capture = [stage for stage in stages if stage.other_capture]
+    if other_capture:
+        versions = " and ".join(str(v) for v in sorted({capture_version(run) for run in traced}))
+        comparison.warnings.append(
+            f"{len(other_capture)} stage(s) ({other_capture[0].key}{', …' if len(other_capture) > 1 else ''}) are "
+            f"recorded by the seedcheck of only some of these traces (capture versions {versions}): compared where "
+            "present; record the baseline again with this seedcheck to hold them to it")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
@@ -326,9 +334,14 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         if stage.verdict == DIVERGED:
             return stage
     # A run --fail-fast stopped early lacks later stages by design: only the others must have it.
-    if any(run.name not in events for run in runs if run.status != "stopped" and run.name not in excused):
-        stage.verdict = MISSING
-        return stage
+    lacking = [run for run in runs if run.name not in events and run.status != "stopped" and run.name not in excused]
+    if lacking:
+        having = {capture_version(run) for run in runs if run.name in events}
+        if having.isdisjoint(capture_version(run) for run in lacking):
+            stage.other_capture = True  # what one seedcheck records and another does not (a baseline's)
+        else:
+            stage.verdict = MISSING
+            return stage
     if stage.verdict == CLOSE:
         return stage
     if all(len(group) < 2 for group in groups.values()):
@@ -340,6 +353,12 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         else:
             stage.seed_sensitive = True
     return stage
+
+
+def capture_version(run: RunResult) -> int:
+    """What the hook of the seedcheck that wrote the run's trace recorded (trace.CAPTURE_VERSION)."""
+    version = run.trace.header.get("capture", 1) if run.trace is not None else CAPTURE_VERSION
+    return version if isinstance(version, int) and not isinstance(version, bool) else 1
 
 
 def _max_spread(groups: Any) -> float | None:

@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 #                        runner after the `exit` event, once the run's process has ended.
 TRACE_FORMAT = 1
 
+# Version of what the hook records (header field `capture`; a trace without it is 1). Bump when a
+# seedcheck records a stage an earlier one did not, or stops recording one, and log it here: a
+# stage only the traces of one capture version hold is not the script's doing, so a baseline an
+# older seedcheck recorded is not failed for it (compare.py).
+#   1: up to 2026-11-26.
+#   2: an unseeded np.random.default_rng() made by a library (SciPy) is no longer recorded; the
+#      initial values of variables made while a tf.function is traced (a model built inside fit)
+#      and fit's init snapshot for such a model; `metrics/evaluate#<n>/<name>`.
+CAPTURE_VERSION = 2
+
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")
 
 
@@ -116,7 +126,7 @@ class TraceWriter:
         self._file: BinaryIO = open(path, "wb")
         self._pid = os.getpid()  # a forked child inherits this writer: it must not write
         self._start = time.monotonic()
-        self._write({"seedcheck_trace": TRACE_FORMAT, **header})
+        self._write({"seedcheck_trace": TRACE_FORMAT, "capture": CAPTURE_VERSION, **header})
 
     def write(self, event: Event) -> None:
         record = {

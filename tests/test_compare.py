@@ -903,3 +903,21 @@ def test_a_seed_computed_while_the_script_runs_is_named_as_such():
     keras = explain(compare(runs_for(s1_1=[seeding(5, via)], s1_2=[seeding(9, via)]))).first_divergence
     assert keras.rule == "varying-seed" and f"(called by {via})" in keras.cause
     assert "pass seed= to the Keras call at train.py:3" in keras.fix
+
+
+def test_a_stage_only_a_newer_seedcheck_records_does_not_fail_an_older_baseline():
+    """A baseline recorded before seedcheck recorded `evaluate` results (capture version 1) lacks
+    those stages: not the script's doing, so they are compared where present, with a warning. The
+    same absence between traces of one capture version is a different code path: missing."""
+    base = run("base:s1#1", 1, [ev("weights/fit#1/init", "k")])
+    base.baseline = True
+    new = [run(f"s1#{i}", 1, [ev("weights/fit#1/init", "k"), ev("metrics/evaluate#1/loss", 0.5)]) for i in (1, 2)]
+    for r in new:
+        r.trace.header["capture"] = 2
+    comparison = explain(compare([base, *new]))
+    evaluated = stage(comparison, "metrics/evaluate#1/loss")
+    assert evaluated.verdict == C.REPRODUCIBLE and evaluated.other_capture and comparison.exit_code == 0
+    assert any("capture versions 1 and 2" in w for w in comparison.warnings)
+    for r in new:
+        r.trace.header["capture"] = 1
+    assert stage(compare([base, *new]), "metrics/evaluate#1/loss").verdict == C.MISSING
