@@ -78,7 +78,7 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         f"{what[0].upper()}{what[1:]} from Python's `random`, not from tf.random.set_seed "
         f"(the script seeds only TensorFlow{_where(tf_calls[0])}).",
         "call keras.utils.set_random_seed(seed) instead of (or besides) tf.random.set_seed: it seeds "
-        "Python, NumPy and TensorFlow at once" + (" (or pass seed= to the layer)." if layer_rng else "."),
+        "Python, NumPy and TensorFlow at once" + (f" (or pass seed= to {_layer(stage)})." if layer_rng else "."),
     )
 
 
@@ -483,11 +483,41 @@ def _bitwise_equal(stage: Stage) -> bool:
     return verdict not in (DIVERGED, CLOSE)
 
 
+def _layer(stage: Stage) -> str:
+    """A SeedGenerator stage's layer and the line that made it: `dropout (Dropout) made at train.py:12`."""
+    detail = _detail(stage)
+    layer = detail.get("layer") or detail.get("name") or "the layer"
+    return f"{layer} made at {detail['made_at']}" if detail.get("made_at") else str(layer)
+
+
 def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    """The model's weights were made before the seeding call that would have fixed them."""
+    """The model's weights (or a layer's random state) were made before the seeding call that
+    would have fixed them."""
     stage = divergence.stage
+    detail = _detail(stage)
+    if detail.get("api") == "keras.random.SeedGenerator" and detail.get("seed_arg") is None \
+            and detail.get("python_seeded_when_made") is False:
+        seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")]
+        if not seeds_python:
+            return None
+        return Hint(
+            "seeded-too-late",
+            f"the random state of {_layer(stage)} drew its seed from Python's `random` before the seeding call "
+            f"({seeds_python[0].api}{_where(seeds_python[0])}) seeded it.",
+            "seed first: move the seeding call before the model's layers are made (or pass seed= to the layer).",
+        )
     if not (stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))):
         return None
+    if detail.get("initializer_python_seeded") is False:  # its layer, with the initializer, came first
+        seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")]
+        if seeds_python:
+            return Hint(
+                "seeded-too-late",
+                f"the initializer of {detail.get('name', stage.key)} drew its seed from Python's `random` when its "
+                f"layer was made, before the seeding call ({seeds_python[0].api}{_where(seeds_python[0])}) seeded it "
+                "(Keras 3 initializers draw their seed when they are made, not when the weights are).",
+                "seed first: move the seeding call before the model's layers are made.",
+            )
     reference = comparison.reference
     if reference is None or reference.trace is None:
         return None
@@ -588,8 +618,21 @@ def _seed_ignored(comparison: Comparison) -> list[str]:
     hardcoded = [c for c in seeding_calls(comparison) if c.applied is not None and c.asked == c.applied]
     where = ", ".join(f"{c.api}({c.asked!r}){_where(c)}" for c in hardcoded[:3])
     because = f"; the script seeds with hard-coded values: {where}" if hardcoded else ""
+    reference = comparison.reference
+    overridden = bool(reference and reference.trace and reference.trace.header.get("override"))
+    if overridden and not hardcoded:
+        fixed = sorted({f"{_layer(s)} with seed={_detail(s).get('seed_arg')!r}"
+                        for s in comparison.stages if s.kind == "rng" and _detail(s).get("api") == "keras.random.SeedGenerator"
+                        and _detail(s).get("seed_arg") is not None})
+        named = f"; among them {', '.join(fixed[:3])}" if fixed else ""
+        return [
+            f"{len(insensitive)} weight stages are the same for every seed (first: {insensitive[0].key}) although "
+            "seedcheck gave each seed to the script's seeding calls: fixed seeds passed to layers, initializers or "
+            f"ops (seed=42) decide them, or the weights are loaded from a file{named}. Derive those seeds from the "
+            "run's seed ($SEEDCHECK_SEED, or {seed} in the script's arguments) if the seed is meant to vary them."
+        ]
     return [
         f"{len(insensitive)} weight stages are the same for every seed (first: {insensitive[0].key}): "
         f"the script ignores the seed it is given{because}. Read the seed from $SEEDCHECK_SEED or an "
-        "argument, or let seedcheck override the seeding calls (drop --no-override)."
+        "argument" + (", or let seedcheck override the seeding calls (drop --no-override)." if not overridden else ".")
     ]

@@ -666,6 +666,22 @@ def test_weights_made_before_the_seeding_call_are_seeded_too_late():
     assert explain(compare(early)).first_divergence.rule != "seeded-too-late"
 
 
+def test_layers_made_before_the_seeding_call_are_seeded_too_late_though_built_after_it():
+    """Keras 3 draws an initializer's seed, and a Dropout's SeedGenerator's, when the layer is made:
+    a model built inside fit, after the seeding call, still drew them unseeded."""
+    late = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:9")
+    kernel = {"name": "dense/kernel", "sample": [0.1], "initializer_python_seeded": False}
+    generator = {"api": "keras.random.SeedGenerator", "name": "seed_generator", "seed_arg": None, "unseeded": True,
+                 "layer": "dropout (Dropout)", "made_at": "train.py:6", "python_seeded_when_made": False}
+    for key, detail in (("init/dense/kernel#1", kernel), ("rng/keras.random.SeedGenerator@train.py:10#1", generator)):
+        runs = runs_for(s1_1=[late, ev(key, "a", site="train.py:10", detail={**detail, "fp": "a"})],
+                        s1_2=[late, ev(key, "b", site="train.py:10", detail={**detail, "fp": "b"})])
+        divergence = explain(compare(runs)).first_divergence
+        assert divergence.rule == "seeded-too-late" and "keras.utils.set_random_seed at train.py:9" in divergence.cause
+        if key.startswith("rng/"):
+            assert "dropout (Dropout) made at train.py:6" in divergence.cause
+
+
 @pytest.mark.parametrize(("seeding", "rule"), [
     (["numpy.random.seed", "random.seed"], "data-without-tf-seed"),
     (["keras.utils.set_random_seed"], "hash-order"),

@@ -286,7 +286,7 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seeding", "tf", tmp_path=tmp_path)
     first = result.report["first_divergence"]
     assert result.code == 1 and first["key"] == "init/sequential/dense/kernel#1", result.stdout
-    assert first["rule"] == "keras3-initializers" and first["site"] == f"{script}:24"
+    assert first["rule"] == "keras3-initializers" and first["site"] == f"{script}:27"
     assert result.stage("weights/fit#1/init")["verdict"] == "diverged"
     lazy = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "lazy")
     built = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "built", "--", "--build")
@@ -294,3 +294,9 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     same = seedcheck("compare", tmp_path / "lazy", tmp_path / "built", "--format", "json")
     stages = json.loads(same.stdout)["stages"]
     assert same.code == 0 and len([s for s in stages if s["kind"] == "init"]) == 4, same.stdout
+    # Seeded after the layers were made, before fit made the weights: the initializers drew first.
+    late = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seeding", "late",
+                          tmp_path=tmp_path / "late")
+    first = late.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("init/sequential/dense/kernel#1", "seeded-too-late"), late.stdout
+    assert f"keras.utils.set_random_seed at {script}:23" in first["cause"]

@@ -121,6 +121,7 @@ class Session:
         from keras.src.optimizers.base_optimizer import BaseOptimizer
 
         self.keras = KerasInstrumentation(self.recorder, self.steps)
+        self.keras.python_seeded = lambda: self.seeding.is_seeded("python")
         self.keras.install(keras)
         if "tensorflow" in sys.modules:
             from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function

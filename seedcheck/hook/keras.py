@@ -50,8 +50,11 @@ class KerasInstrumentation:
         # Variables made while a tf.function is first traced (a model with no Input is built inside
         # fit's first step) have no value until TF runs their lifted initializers, just before that
         # call: (variable, key, site) each, and the fit init snapshots that wait for them.
-        self._uninitialized: list[tuple[Any, str, str | None]] = []
+        self._uninitialized: list[tuple[Any, str, str | None, dict[str, Any]]] = []
         self._init_snapshots: list[tuple[Any, str]] = []
+        # Whether Python's `random` is seeded yet (the session's seeding state): a layer's
+        # SeedGenerator made before it is seeded drew an unseeded seed.
+        self.python_seeded: Any = lambda: False
 
     # -- installation --------------------------------------------------------------------------
     def install(self, keras: types.ModuleType) -> None:
@@ -96,11 +99,30 @@ class KerasInstrumentation:
         @functools.wraps(original_add_weight)
         def add_weight(layer: Any, *args: Any, **kwargs: Any) -> Any:
             variable = original_add_weight(layer, *args, **kwargs)
-            self._recorder.guarded("init", lambda: self._record_init(variable))
+            initializer = kwargs.get("initializer", args[1] if len(args) > 1 else None)
+            self._recorder.guarded("init", lambda: self._record_init(variable, initializer))
             return variable
 
         layer_class.add_weight = add_weight
+        self._install_initializer_seeds(keras)
         self._install_seed_generators(keras.random.SeedGenerator)
+
+    def _install_initializer_seeds(self, keras: types.ModuleType) -> None:
+        """A Keras 3 random initializer given no seed draws one from Python's `random` when it is
+        made (with its layer), not when the variable is: whether `random` was seeded by then is
+        noted on it, for the variables it initializes (a model seeded after its layers are made
+        and built later, inside fit, has variables made after the seeding call all the same)."""
+        from keras.src.initializers.random_initializers import RandomInitializer
+
+        original_init = RandomInitializer.__init__
+
+        @functools.wraps(original_init)
+        def __init__(initializer: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(initializer, *args, **kwargs)
+            if getattr(initializer, "_init_seed", 0) is None:
+                initializer.__dict__["_seedcheck_python_seeded"] = self.python_seeded()
+
+        RandomInitializer.__init__ = __init__
 
     def install_lifted_initialization(self, function_class: type) -> None:
         """On a tf.function's first call, TF initializes the variables its trace created (lifted
@@ -123,10 +145,15 @@ class KerasInstrumentation:
         generator is first used (so layer initial values come first), with the user's call site."""
         original_init, original_next = generator_class.__init__, generator_class.next
 
+        layer_class = self._keras.layers.Layer  # type: ignore[union-attr]
+
         @functools.wraps(original_init)
         def __init__(generator: Any, *args: Any, **kwargs: Any) -> None:
             original_init(generator, *args, **kwargs)
             generator.__dict__["_seedcheck_initial"] = None
+            caller = sys._getframe(1)
+            self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
+                _seedcheck_made=(_owning_layer(caller, layer_class), self._recorder.user_site(), self.python_seeded())))
             self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
                 _seedcheck_initial=int(read_named([generator.state])[0][1][0])))
 
@@ -144,6 +171,10 @@ class KerasInstrumentation:
         seed_arg = getattr(generator, "_initial_seed", None)
         detail = {"api": "keras.random.SeedGenerator", "name": generator.name, "seed_arg": seed_arg,
                   "unseeded": seed_arg is None}
+        made = generator.__dict__.get("_seedcheck_made")
+        if made is not None:
+            layer, made_at, python_seeded = made
+            detail.update({"layer": layer, "made_at": made_at, "python_seeded_when_made": python_seeded})
         self._recorder.record_draw("rng", "keras.random.SeedGenerator", initial, detail)
 
     # -- fit -------------------------------------------------------------------------------------
@@ -317,33 +348,49 @@ class KerasInstrumentation:
                 "weights", lambda model=model: self.record_weights(
                     model, self._recorder.next_key(f"weights/final/{model.name}")))
 
-    def _record_init(self, variable: Any) -> None:
+    def _record_init(self, variable: Any, initializer: Any = None) -> None:
         key, site = self._recorder.next_key(f"init/{variable.path}"), self._recorder.user_site()
+        seeded = getattr(initializer, "__dict__", {}).get("_seedcheck_python_seeded")
+        extra = {} if seeded is None else {"initializer_python_seeded": seeded}
         if _uninitialized(variable):
-            self._uninitialized.append((variable, key, site))
+            self._uninitialized.append((variable, key, site, extra))
             return
-        self._record_init_value(variable, key, site)
+        self._record_init_value(variable, key, site, extra)
 
-    def _record_init_value(self, variable: Any, key: str, site: str | None) -> None:
+    def _record_init_value(self, variable: Any, key: str, site: str | None, extra: dict[str, Any]) -> None:
         ((name, value),) = read_named([variable])
         summary = summarize(name, value)
-        self._recorder.record("init", key, summary["fp"], site=site, detail=summary)
+        self._recorder.record("init", key, summary["fp"], site=site, detail={**summary, **extra})
 
     def _record_initialized(self) -> None:
         """The initial values of variables made in a trace, now that TF has initialized them (before
         the call that made them runs a step), then the fit init snapshots that waited for them."""
         waiting, self._uninitialized = self._uninitialized, []
-        for variable, key, site in waiting:
+        for variable, key, site, extra in waiting:
             if _uninitialized(variable):  # another function's variable, initialized by its own first call
-                self._uninitialized.append((variable, key, site))
+                self._uninitialized.append((variable, key, site, extra))
             else:
-                self._recorder.guarded("init", lambda: self._record_init_value(variable, key, site))
+                self._recorder.guarded("init", lambda: self._record_init_value(variable, key, site, extra))
         snapshots, self._init_snapshots = self._init_snapshots, []
         for model, key in snapshots:
             if model.weights and not any(_uninitialized(v) for v in model.weights):
                 self._recorder.guarded("weights", lambda: self.record_weights(model, key))
             else:
                 self._init_snapshots.append((model, key))
+
+
+def _owning_layer(frame: Any, layer_class: type) -> str | None:
+    """`name (Class)` of the layer whose constructor (or build) is making a SeedGenerator: the
+    nearest `self` up the stack that is a Layer. Dropout's generator is otherwise only
+    "seed_generator_2", and the user cannot tell which layer wants `seed=`."""
+    for _ in range(12):
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, layer_class):
+            return f"{getattr(owner, 'name', '?')} ({type(owner).__name__})"
+        frame = frame.f_back
+    return None
 
 
 def _uninitialized(variable: Any) -> bool:
