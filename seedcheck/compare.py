@@ -229,6 +229,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted,
                             tolerance=tolerance, ignore=tuple(ignore))
     comparison.notes = _hook_notes(traced)
+    comparison.warnings.extend(_hook_notes(traced, warnings=True))
     ended_early = [run.name for run in traced if _exit_written_by_runner(run.trace)]  # type: ignore[arg-type]
     if ended_early:
         comparison.warnings.append(
@@ -471,12 +472,18 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
     return flat
 
 
-def _hook_notes(runs: list[RunResult]) -> list[str]:
+def _hook_notes(runs: list[RunResult], warnings: bool = False) -> list[str]:
+    """What the hook could not record (its notes), or, with `warnings`, what it saw that may make a
+    verdict wrong (notes marked `warning` in their detail: a file cache runs share), once each."""
     notes: dict[str, None] = {}
     for run in runs:
         for event in run.trace.events:  # type: ignore[union-attr]
-            if event.kind == "note":
-                notes[f"{event.key.split('#')[0].removeprefix('note/')}: {event.value}"] = None
+            if event.kind != "note":
+                continue
+            is_warning = isinstance(event.detail, dict) and bool(event.detail.get("warning"))
+            if is_warning != warnings:
+                continue
+            notes[str(event.value) if warnings else f"{event.key.split('#')[0].removeprefix('note/')}: {event.value}"] = None
     return list(notes)
 
 

@@ -300,3 +300,16 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     first = late.report["first_divergence"]
     assert (first["key"], first["rule"]) == ("init/sequential/dense/kernel#1", "seeded-too-late"), late.stdout
     assert f"keras.utils.set_random_seed at {script}:23" in first["cause"]
+
+
+def test_a_file_cache_the_runs_share_is_a_warning(tmp_path):
+    """Run 2 reads run 1's Dataset.cache file: they agree, and the report says why that proves
+    nothing. A cache under the run's own directory is not shared: no warning."""
+    shared = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--", str(tmp_path / "cache"),
+                            tmp_path=tmp_path)
+    assert shared.code == 0, shared.stdout
+    (warning,) = [w for w in shared.report["warnings"] if "Dataset.cache" in w]
+    assert "tests/scripts/file_cache.py:10" in warning and "$SEEDCHECK_RUN_DIR" in warning
+    own = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--jobs", "2", "--",
+                         "{run_dir}/cache", tmp_path=tmp_path / "own")
+    assert own.code == 1 and not [w for w in own.report["warnings"] if "Dataset.cache" in w], own.stdout
