@@ -313,17 +313,72 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
     if stage.kind != "data" and not (no_data_recorded and stage.kind in ("weights", "metrics")
                                      and not stage.key.endswith("/init")):
         return None
-    unseeded = [s for s in comparison.stages
-                if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
-    if not unseeded:
-        return None
-    site = unseeded[0].site
+    pipeline = _pipeline(stage)
+    if pipeline is not None:  # the shuffles that feed this data, not a validation set's
+        feeding = [s for s in pipeline.get("shuffles") or [] if isinstance(s, dict) and s.get("unseeded")]
+        if not feeding:
+            return None
+        site = feeding[0].get("site")
+    else:
+        unseeded = [s for s in comparison.stages
+                    if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+        if not unseeded:
+            return None
+        site = unseeded[0].site
     return Hint(
         "unseeded-dataset-shuffle",
         f"Dataset.shuffle{f' at {site}' if site else ''} has no seed and no TensorFlow global seed is set: "
         "every process shuffles the data differently.",
         "pass seed= to Dataset.shuffle, or call keras.utils.set_random_seed(seed) before building the pipeline.",
     )
+
+
+def _pipeline(stage: Stage) -> dict | None:
+    """The order-relevant parts of the tf.data pipeline a data stage read (hook/pipeline.py), when
+    the hook could tell: its shuffles, maps and interleaves run with deterministic=False, parallel
+    maps that draw random values."""
+    pipeline = _detail(stage).get("pipeline") if stage.kind == "data" else None
+    return pipeline if isinstance(pipeline, dict) else None
+
+
+def _at(part: dict) -> str:
+    """`map at train.py:19` for a part of a pipeline."""
+    site = part.get("site")
+    return f"{part.get('op', 'map')} at {site}" if site else str(part.get("op", "map"))
+
+
+def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """The data differ, and the pipeline they came from lets parallel work reorder them."""
+    stage = divergence.stage
+    pipeline = _pipeline(stage)
+    if pipeline is None:
+        return None
+    earlier = comparison.stages[: comparison.stages.index(stage)]
+    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+        return None
+    unordered = [p for p in pipeline.get("nondeterministic") or [] if isinstance(p, dict)]
+    if unordered:
+        return Hint(
+            "nondeterministic-pipeline",
+            f"the {', '.join(_at(p) for p in unordered[:2])} runs in parallel with deterministic=False (given to "
+            "the call, or by tf.data.Options().deterministic = False): elements come out in the order their "
+            "threads finish, which changes from run to run.",
+            "keep deterministic=True (the default) on that call and in the dataset's Options: the work stays "
+            "parallel, only the order is kept.",
+        )
+    drawing = [p for p in pipeline.get("parallel_random") or [] if isinstance(p, dict)]
+    if drawing:
+        part = drawing[0]
+        ops = ", ".join(part.get("random") or [])
+        return Hint(
+            "parallel-random-map",
+            f"the {_at(part)} draws random values ({ops}) in parallel (num_parallel_calls): each draw advances "
+            "shared random state, so which element gets which draw follows the thread scheduling.",
+            "give each element its own seed with stateless ops (tf.random.stateless_uniform, "
+            "tf.image.stateless_random_* seeded from the element's index), or map serially "
+            "(num_parallel_calls=None); Keras random layers can go in the model instead of the map.",
+        )
+    return None
 
 
 def _parallel_loader(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -574,6 +629,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _unseeded_draw,
     _varying_shuffle_seed,
     _unseeded_dataset_shuffle,
+    _nondeterministic_pipeline,
     _data_without_tf_seed,
     _numpy_not_seeded,
     _hash_order,

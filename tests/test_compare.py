@@ -937,3 +937,27 @@ def test_a_stage_only_a_newer_seedcheck_records_does_not_fail_an_older_baseline(
     for r in new:
         r.trace.header["capture"] = 1
     assert stage(compare([base, *new]), "metrics/evaluate#1/loss").verdict == C.MISSING
+
+
+def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
+    """The data stage carries the order-relevant parts of its tf.data pipeline: a map with
+    deterministic=False, a parallel map drawing random values, the shuffles that feed it. The hint
+    names the line; an unseeded shuffle that feeds other data (a validation set's) is not blamed."""
+    seeded = seed_call("random.seed", 1, 1)
+    val_shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:14#1", {"buffer": 32}, site="train.py:14",
+                     detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})
+
+    def rule(pipeline: dict) -> tuple[str | None, str, str]:
+        def events(fp: str) -> list[Event]:
+            return [seeded, val_shuffle, ev("data/fit#1/epoch-1", fp, detail={"batches": 4, "pipeline": pipeline})]
+        divergence = explain(compare(runs_for(s1_1=events("d1"), s1_2=events("d2")))).first_divergence
+        return divergence.rule, divergence.cause or "", divergence.fix or ""
+    empty = {"shuffles": [], "nondeterministic": [], "parallel_random": []}
+    name, cause, fix = rule({**empty, "nondeterministic": [{"op": "map", "site": "train.py:13"}]})
+    assert name == "nondeterministic-pipeline" and "map at train.py:13" in cause and "deterministic=True" in fix
+    name, cause, fix = rule({**empty, "parallel_random": [{"op": "map", "site": "train.py:20", "random": ["RandomUniform"]}]})
+    assert name == "parallel-random-map" and "map at train.py:20 draws random values (RandomUniform)" in cause
+    assert "stateless" in fix and "num_parallel_calls=None" in fix
+    name, cause, _ = rule({**empty, "shuffles": [{"site": "train.py:12", "unseeded": True}]})
+    assert name == "unseeded-dataset-shuffle" and "train.py:12" in cause
+    assert rule(empty)[0] == "data-without-tf-seed"  # the validation shuffle at train.py:14 feeds other data

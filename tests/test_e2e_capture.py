@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO, seedcheck, seedcheck_json
 
 from seedcheck.fingerprint import sample_indices
+from seedcheck.trace import read_trace
 
 pytestmark = pytest.mark.e2e
 NO_HASHSEED = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
@@ -313,3 +314,19 @@ def test_a_file_cache_the_runs_share_is_a_warning(tmp_path):
     own = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--jobs", "2", "--",
                          "{run_dir}/cache", tmp_path=tmp_path / "own")
     assert own.code == 1 and not [w for w in own.report["warnings"] if "Dataset.cache" in w], own.stdout
+
+
+def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
+    """What in a tf.data pipeline can reorder or redraw its elements, read off the dataset fit and a
+    loop read, with the script's lines: the hints name them. A validation set's unseeded shuffle
+    does not feed the training data, so it is not among its shuffles."""
+    script = "tests/scripts/parallel_pipeline.py"
+    result = seedcheck_json("run", script, "--repeats", "1", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout
+    events = {e.key: e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events}
+    fit = events["data/fit#1/epoch-1"].detail["pipeline"]
+    assert fit == {"nondeterministic": [{"op": "map", "site": f"{script}:13"}], "parallel_random": [], "shuffles": []}
+    loop = events[f"data/loop@{script}:23/pass-1"].detail["pipeline"]
+    assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:20"),
+                                                                      ("interleave", f"{script}:19")}
+    assert loop["parallel_random"] == [{"op": "map", "site": f"{script}:20", "random": ["RandomUniform"]}]

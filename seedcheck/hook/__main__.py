@@ -96,6 +96,11 @@ class Session:
         replace_everywhere(("tensorflow",), "set_seed", original, self.seeding.wrap(TF_SEED, original, "seed"))
         self.tfrandom = TFRandomCapture(self.recorder)
         self.recorder.guarded("tf.random", lambda: self.tfrandom.install(tf))
+        from seedcheck.hook.pipeline import PipelineSites
+
+        pipeline = PipelineSites(self.recorder)
+        self.recorder.guarded("data", lambda: pipeline.install(tf.data.Dataset))
+        self.tfrandom.pipeline = pipeline
         from tensorflow.python.data.ops.iterator_ops import OwnedIterator
 
         self.recorder.guarded("data", lambda: self.steps.install_iterator(OwnedIterator))

@@ -45,6 +45,8 @@ class KerasInstrumentation:
         self._chains: weakref.WeakKeyDictionary[Any, DataChain] = weakref.WeakKeyDictionary()
         # The parallel loader (a PyDataset read by worker threads or processes) of each model's current fit.
         self._loaders: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+        # The order-relevant parts of the tf.data pipeline of each model's current fit (pipeline.py).
+        self._pipelines: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
         self._keras: types.ModuleType | None = None
         self.on_first_fit: list[Any] = []
         # Variables made while a tf.function is first traced (a model with no Input is built inside
@@ -197,6 +199,7 @@ class KerasInstrumentation:
             args, kwargs = prepared[0]
         self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
         self._recorder.guarded("data", lambda: self._note_loader(model, args[0] if args else kwargs.get("x")))
+        self._recorder.guarded("data", lambda: self._note_pipeline(model, args[0] if args else kwargs.get("x")))
         self._fitted.add(model)
         outer, self._steps.in_fit = self._steps.in_fit, True
         try:
@@ -298,6 +301,15 @@ class KerasInstrumentation:
         if workers > 1 or (workers > 0 and processes):  # when Keras starts workers (py_dataset_adapter)
             self._loaders[model] = {"type": type(data).__name__, "workers": workers, "multiprocessing": processes}
 
+    def _note_pipeline(self, model: Any, data: Any) -> None:
+        """The order-relevant parts of a tf.data pipeline fit reads (pipeline.describe)."""
+        from seedcheck.hook.pipeline import describe
+
+        self._pipelines.pop(model, None)
+        found = describe(data) if "tensorflow" in sys.modules and isinstance(data, _tf().data.Dataset) else None
+        if found is not None:
+            self._pipelines[model] = found
+
     def _record_data(self, model: Any, key: str) -> None:
         chain = self._chains.get(model)
         if chain is None:
@@ -309,6 +321,9 @@ class KerasInstrumentation:
         loader = self._loaders.get(model)
         if loader is not None:
             detail["loader"] = loader
+        pipeline = self._pipelines.get(model)
+        if pipeline is not None:
+            detail["pipeline"] = pipeline
         self._recorder.record("data", key, value, detail=detail)
 
     def _record_metrics(self, stage: str, logs: Any, site: str | None = None) -> None:

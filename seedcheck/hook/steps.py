@@ -440,10 +440,20 @@ class StepCapture:
         state = iterator.__dict__.get("_seedcheck_pass")
         if state is None:
             self.record_abandoned()
-            state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": []}
+            state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": [],
+                                                            "pipeline": self._pipeline_of(iterator)}
             self._open_passes[id(state)] = state
             state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
         state["batches"].append(fingerprint)
+
+    def _pipeline_of(self, iterator: Any) -> dict[str, Any] | None:
+        """The order-relevant parts of the pipeline the iterator reads (once per pass, cached on
+        its dataset)."""
+        from seedcheck.hook.pipeline import describe
+
+        found: list[Any] = []
+        self._recorder.guarded("data", lambda: found.append(describe(getattr(iterator, "_dataset", None))))
+        return found[0] if found else None
 
     def _tuple_fingerprint(self, element: tuple) -> str | None:
         """`combine([array_fingerprint(t) for t in element])` for a tuple of eager tensors of numeric
@@ -524,7 +534,8 @@ class StepCapture:
         batches = state["batches"]
         self._recorder.record("data", f"data/{stage}", combine(batches), site=state["site"],
                               detail={"batches": len(batches), **({"partial": True} if partial else {}),
-                                      "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]]})
+                                      "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]],
+                                      **({"pipeline": state["pipeline"]} if state.get("pipeline") else {})})
         if self._variables and self.steps > self._last_snapshot:
             self.record_weights(f"weights/{stage}", site=state["site"])
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from seedcheck.fingerprint import array_fingerprint
 from seedcheck.hook.patches import replace_everywhere
+from seedcheck.hook.pipeline import PipelineSites
 from seedcheck.hook.recorder import Recorder
 
 DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poisson")
@@ -27,6 +28,7 @@ class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
         self._noted_caches: set[str] = set()
+        self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
         from tensorflow.python.eager import context  # the global seed, read without side effects
@@ -133,13 +135,18 @@ class TFRandomCapture:
 
         @functools.wraps(original)
         def shuffle(dataset: Any, *args: Any, **kwargs: Any) -> Any:
-            self._recorder.guarded("tf.data.Dataset.shuffle",
-                                   lambda: self._record_dataset_shuffle(signature, dataset, args, kwargs))
-            return original(dataset, *args, **kwargs)
+            unseeded: list[bool] = []
+            self._recorder.guarded("tf.data.Dataset.shuffle", lambda: unseeded.append(
+                self._record_dataset_shuffle(signature, dataset, args, kwargs)))
+            result = original(dataset, *args, **kwargs)
+            if self.pipeline is not None and unseeded:  # the pipeline a training reads names it (pipeline.py)
+                self._recorder.guarded("data", lambda: self.pipeline.tag(result, "shuffle", unseeded=unseeded[0]))  # type: ignore[union-attr]
+            return result
 
         return shuffle
 
-    def _record_dataset_shuffle(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> None:
+    def _record_dataset_shuffle(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> bool:
+        """Record the call; whether it shuffles with neither an op seed nor a global seed."""
         bound = signature.bind(dataset, *args, **kwargs)
         bound.apply_defaults()
         seed = _int_or_none(bound.arguments.get("seed"))
@@ -152,6 +159,7 @@ class TFRandomCapture:
         if via is not None:
             detail["via"] = via
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
+        return bool(detail["unseeded"])
 
 
 def _int_or_none(value: Any) -> int | None:

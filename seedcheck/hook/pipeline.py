@@ -1,0 +1,121 @@
+"""What in a tf.data pipeline can make its elements' order or content differ from run to run, read
+off the dataset a training reads (fit's `x`, a custom loop's iterator) when it starts.
+
+Kept with the data stage, so that a hint can name the line at fault instead of listing every
+possible cause, and blame no shuffle that feeds other data (a validation set's):
+- its shuffles, with the script's line and whether they had a seed;
+- maps and interleaves that run in parallel with deterministic=False, or under
+  `Options().deterministic = False`: elements come out in the order they finish;
+- parallel maps whose function draws from random state (stateful random ops, or stateless ones
+  seeded from a variable the function advances, as Keras's random layers do): which element gets
+  which draw follows the thread scheduling.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+from seedcheck.hook.recorder import Recorder
+
+# Random ops that draw from per-op or per-generator state.
+STATEFUL_RANDOM_OPS = frozenset({
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal", "RandomShuffle",
+    "RandomGamma", "RandomPoisson", "RandomPoissonV2", "Multinomial", "ParameterizedTruncatedNormal",
+    "StatefulUniform", "StatefulUniformInt", "StatefulUniformFullInt", "StatefulStandardNormalV2",
+    "StatefulTruncatedNormal", "StatefulRandomBinomial", "RngReadAndSkip", "RngSkip",
+    "RandomCrop", "SampleDistortedBoundingBox", "SampleDistortedBoundingBoxV2",
+})
+_VARIABLE_UPDATES = frozenset({"AssignAddVariableOp", "AssignVariableOp", "AssignSubVariableOp"})
+_MAX_NODES = 200  # a pipeline's datasets walked at most (a zip of many files stays cheap)
+_MADE = "_seedcheck_made"  # in a dataset's __dict__: the transformation and line that made it
+
+
+class PipelineSites:
+    """Notes, on each dataset a map, an interleave or a shuffle makes, the script's line."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    def install(self, dataset_class: type) -> None:
+        for name in ("map", "interleave"):
+            setattr(dataset_class, name, self._wrap(name, getattr(dataset_class, name)))
+
+    def _wrap(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def transformation(dataset: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(dataset, *args, **kwargs)
+            self._recorder.guarded("data", lambda: self.tag(result, name, deterministic=signature.bind(
+                dataset, *args, **kwargs).arguments.get("deterministic")))
+            return result
+
+        return transformation
+
+    def tag(self, dataset: Any, op: str, **extra: Any) -> None:
+        dataset.__dict__[_MADE] = {"op": op, "site": self._recorder.user_site(), **extra}
+
+
+def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
+    """The order-relevant parts of the pipeline ending in `dataset` (None if it is not a dataset):
+    {"shuffles": [{site, unseeded}], "nondeterministic": [{op, site}], "parallel_random": [{op,
+    site, random}]}. Cached on the dataset: a loop reads the same one every epoch."""
+    cached = getattr(dataset, "__dict__", {}).get("_seedcheck_pipeline")
+    if cached is not None:
+        return cached
+    if not hasattr(dataset, "_inputs") or not hasattr(dataset, "options"):
+        return None
+    try:
+        allows_nondeterminism = dataset.options().deterministic is False
+    except Exception:  # noqa: BLE001 - a dataset that cannot say: its own flags still count
+        allows_nondeterminism = False
+    found: dict[str, list[dict[str, Any]]] = {"shuffles": [], "nondeterministic": [], "parallel_random": []}
+    stack, seen = [dataset], set()
+    while stack and len(seen) < _MAX_NODES:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        made = getattr(node, "__dict__", {}).get(_MADE) or {}
+        op, site = made.get("op") or type(node).__name__.strip("_"), made.get("site")
+        if made.get("op") == "shuffle":
+            found["shuffles"].append({"site": site, "unseeded": bool(made.get("unseeded"))})
+        if hasattr(node, "_num_parallel_calls"):  # a parallel map or interleave
+            given = made.get("deterministic")  # an interleave keeps it only in its op
+            flag = getattr(node, "_deterministic", None) or ("default" if given is None else str(bool(given)).lower())
+            if flag == "false" or (flag == "default" and allows_nondeterminism):
+                found["nondeterministic"].append({"op": op, "site": site})
+            random = _random_state_ops(node)
+            if random:
+                found["parallel_random"].append({"op": op, "site": site, "random": random})
+        try:
+            stack.extend(node._inputs())
+        except Exception:  # noqa: BLE001 - a dataset type that cannot list its inputs ends the walk there
+            continue
+    try:
+        dataset.__dict__["_seedcheck_pipeline"] = found
+    except (AttributeError, TypeError):
+        pass
+    return found
+
+
+def _random_state_ops(node: Any) -> list[str]:
+    """The random ops in a transformation's functions that draw from state: stateful ones, and
+    stateless ones where the function also advances a variable (a Keras SeedGenerator)."""
+    names: set[str] = set()
+    try:
+        functions = node._functions()
+    except Exception:  # noqa: BLE001
+        return []
+    for wrapper in functions:
+        graph = getattr(getattr(wrapper, "function", None), "graph", None)
+        if graph is None:
+            continue
+        types = {operation.type for operation in graph.get_operations()}
+        names |= types & STATEFUL_RANDOM_OPS
+        stateless = {t for t in types if t.startswith("StatelessRandom")}
+        if stateless and types & _VARIABLE_UPDATES:
+            names |= stateless
+    return sorted(names)

@@ -1,0 +1,24 @@
+"""tf.data pipelines whose parallel work may reorder or redraw their elements: a map with
+deterministic=False feeding fit, a validation set shuffled without a seed (which the training
+data does not pass through), a parallel map drawing random values and a parallel interleave
+under Options().deterministic = False, read by a loop."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+keras.utils.set_random_seed(0)
+x = np.arange(64, dtype=np.float32).reshape(32, 2)
+y = np.zeros(32, dtype=np.int32)
+examples = tf.data.Dataset.from_tensor_slices((x, y))
+train = examples.map(lambda a, b: (a * 2.0, b), num_parallel_calls=2, deterministic=False).batch(8)
+validation = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(32).batch(8)
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.fit(train, validation_data=validation, epochs=1, verbose=0)
+
+shards = tf.data.Dataset.range(2).interleave(lambda i: examples, num_parallel_calls=2)
+noisy = shards.map(lambda a, b: (a + tf.random.uniform([2]), b), num_parallel_calls=2)
+unordered = tf.data.Options()
+unordered.deterministic = False
+for batch in noisy.batch(8).with_options(unordered):
+    pass
