@@ -41,7 +41,9 @@ TRACE_FORMAT = 1
 #   1: up to 2026-11-26.
 #   2: an unseeded np.random.default_rng() made by a library (SciPy) is no longer recorded; the
 #      initial values of variables made while a tf.function is traced (a model built inside fit)
-#      and fit's init snapshot for such a model; `metrics/evaluate#<n>/<name>`.
+#      and fit's init snapshot for such a model; `metrics/evaluate#<n>/<name>`. Not a stage but a
+#      value: fit's data count of a dataset of unknown length no longer counts the failed last read
+#      (a baseline of such a script needs recording again).
 CAPTURE_VERSION = 2
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

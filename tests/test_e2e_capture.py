@@ -324,9 +324,10 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     result = seedcheck_json("run", script, "--repeats", "1", tmp_path=tmp_path)
     assert result.code == 0, result.stdout
     events = {e.key: e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events}
+    assert events["data/fit#1/epoch-1"].detail["batches"] == 4  # not the failed fifth read
     fit = events["data/fit#1/epoch-1"].detail["pipeline"]
     assert fit == {"nondeterministic": [{"op": "map", "site": f"{script}:13"}], "parallel_random": [], "shuffles": []}
-    loop = events[f"data/loop@{script}:23/pass-1"].detail["pipeline"]
-    assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:20"),
-                                                                      ("interleave", f"{script}:19")}
-    assert loop["parallel_random"] == [{"op": "map", "site": f"{script}:20", "random": ["RandomUniform"]}]
+    loop = events[f"data/loop@{script}:24/pass-1"].detail["pipeline"]
+    assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:21"),
+                                                                      ("interleave", f"{script}:20")}
+    assert loop["parallel_random"] == [{"op": "map", "site": f"{script}:21", "random": ["RandomUniform"]}]

@@ -58,7 +58,10 @@ class DataChain:
         self.state.assign(tf.fingerprint(tf.concat([self.state.read_value(), batch], 1)))
         slot = tf.reshape(tf.minimum(self.count.read_value(), FIRST_BATCHES), [1, 1])
         self.first.scatter_nd_update(slot, batch)
-        self.count.assign_add(1)
+        # Counted only once the batch is there: when fit reads a dataset of unknown length to its
+        # end, its last call fails in get_next, and an increment with no input would still run.
+        with tf.control_dependencies([batch]):
+            self.count.assign_add(1)
 
     def reset(self) -> None:
         tf = _tf()

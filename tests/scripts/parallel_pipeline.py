@@ -1,5 +1,5 @@
 """tf.data pipelines whose parallel work may reorder or redraw their elements: a map with
-deterministic=False feeding fit, a validation set shuffled without a seed (which the training
+deterministic=False feeding fit (4 batches, through a filter: of unknown length), a validation set shuffled without a seed (which the training
 data does not pass through), a parallel map drawing random values and a parallel interleave
 under Options().deterministic = False, read by a loop."""
 import keras
@@ -10,7 +10,8 @@ keras.utils.set_random_seed(0)
 x = np.arange(64, dtype=np.float32).reshape(32, 2)
 y = np.zeros(32, dtype=np.int32)
 examples = tf.data.Dataset.from_tensor_slices((x, y))
-train = examples.map(lambda a, b: (a * 2.0, b), num_parallel_calls=2, deterministic=False).batch(8)
+train = examples.map(lambda a, b: (a * 2.0, b), num_parallel_calls=2, deterministic=False).filter(lambda a, b: True)
+train = train.batch(8)  # of unknown length (the filter): fit reads it until get_next fails
 validation = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(32).batch(8)
 model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
 model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
