@@ -102,6 +102,8 @@ def test_unseeded_script_and_the_force_seed_what_if(tmp_path):
                             "--force-seed", "--repeats", "2", tmp_path=tmp_path / "forced")
     assert forced.code == 0, forced.stdout
     assert forced.stage("seed/seedcheck --force-seed#1")["values"] == {"s5#1": 5, "s5#2": 5}
+    # seedcheck's own seeding is that one row: not Keras's inner calls, shown at the script's import line.
+    assert [s["key"] for s in forced.stages("seed/")] == ["seed/seedcheck --force-seed#1"]
 
 
 def test_article_dense_init_diverges_outside_fit(tmp_path):

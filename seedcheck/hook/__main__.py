@@ -151,7 +151,8 @@ class Session:
             return
         if {"tensorflow", "keras"} <= self._ready:
             self._ready.add("forced")
-            sys.modules["keras"].utils.set_random_seed.__seedcheck_original__(self.settings.seed)
+            original = sys.modules["keras"].utils.set_random_seed.__seedcheck_original__
+            self.seeding.unrecorded(lambda: original(self.settings.seed))
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> int:

@@ -49,6 +49,16 @@ class SeedingOverride:
     def mark_seeded(self, api: str) -> None:
         self._seeded.update(RNGS_SEEDED_BY.get(api, ()))
 
+    def unrecorded(self, call: Callable[[], Any]) -> Any:
+        """Run `call` with the seeding calls it makes passed straight through: seedcheck's own
+        seeding (--force-seed), which its own event records, is not the script's first seed."""
+        outer = getattr(self._inside, "active", False)
+        self._inside.active = True
+        try:
+            return call()
+        finally:
+            self._inside.active = outer
+
     def wrap(self, api: str, original: Callable[..., Any], keyword: str) -> Callable[..., Any]:
         """A stand-in for `original`, whose seed is its first positional argument or `keyword`."""
 
