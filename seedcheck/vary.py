@@ -45,9 +45,11 @@ VARIATIONS: dict[str, Variation] = {v.name: v for v in (
               "set TF_ENABLE_ONEDNN_OPTS to one value on every machine, or compare across machines with --rtol"),
     Variation("determinism", "op determinism on: tf.config.experimental.enable_op_determinism(), applied by the hook",
               "call tf.config.experimental.enable_op_determinism() at the start of the script (and fix thread counts)"),
-    Variation("tfdata", "tf.data map/interleave run in parallel with deterministic=False where the script did not choose",
-              "keep deterministic=True (the default) on parallel map/interleave, or set "
-              "tf.data.Options().deterministic = True"),
+    Variation("tfdata", "tf.data's parallel map/interleave calls that do not pass deterministic= run with "
+              "deterministic=False (as tf.data.Options().deterministic = False would make them)",
+              "the data order depends on the pipeline's determinism: never set deterministic=False on those calls "
+              "or in tf.data.Options for this pipeline (this variation overrides an Options().deterministic = True "
+              "the script sets, which keeps it safe)"),
     Variation("cwd", "another working directory (a temporary mirror of the path to this one, made of symlinks)",
               "derive nothing (seeds, order, names) from the working directory or absolute paths"),
     Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib)",

@@ -10,8 +10,9 @@ run is the one aspect varied:
 - `reverse_listdir`: `os.listdir` and `os.scandir` (so `glob`, `os.walk` and `pathlib`) list in
   reverse of the file system's order, as reprotest's fileordering does with disorderfs.
 - `op_determinism`: `tf.config.experimental.enable_op_determinism()` when TensorFlow is imported.
-- `tfdata_nondeterministic`: the script's `Dataset.map`/`interleave` calls default to parallel
-  calls with `deterministic=False` (elements may come out of order) where the script did not choose.
+- `tfdata_nondeterministic`: the script's parallel `Dataset.map`/`interleave` calls that do not
+  pass `deterministic=` run with `deterministic=False` (elements may come out of order). A serial
+  call stays serial: no setting makes it parallel, and its order cannot change.
 """
 
 from __future__ import annotations
@@ -93,7 +94,6 @@ def nondeterministic_tfdata(tf: Any) -> None:
     from tensorflow.python.data.ops import dataset_ops
 
     dataset = dataset_ops.DatasetV2
-    autotune = tf.data.AUTOTUNE
     roots: list[str] = []
 
     def framework_roots() -> tuple[str, ...]:
@@ -112,10 +112,9 @@ def nondeterministic_tfdata(tf: Any) -> None:
                    **kwargs: Any) -> Any:
             if sys._getframe(1).f_code.co_filename.startswith(framework_roots()):
                 return __original(self, *args, **kwargs)
-            if __position == 1 and (len(args) > 3 or kwargs.get("synchronous")):
-                return __original(self, *args, **kwargs)  # a synchronous map cannot run in parallel
-            if len(args) <= __position and "num_parallel_calls" not in kwargs:
-                kwargs["num_parallel_calls"] = autotune
+            parallel = args[__position] if len(args) > __position else kwargs.get("num_parallel_calls")
+            if parallel is None:
+                return __original(self, *args, **kwargs)  # serial: its order cannot change
             if len(args) <= __position + 1 and kwargs.get("deterministic") is None:
                 kwargs["deterministic"] = False
             return __original(self, *args, **kwargs)
