@@ -424,7 +424,7 @@ def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hin
     if not calls or any(c.seeds("tf") for c in calls):
         return None
     seeded = ", ".join(f"{c.api}{_where(c)}" for c in calls[:2])
-    in_fit = stage.key.startswith("data/fit#")
+    in_fit = stage.key.startswith("data/fit#") and _pipeline(stage) is None  # fit read arrays, not a tf.data pipeline
     return Hint(
         "data-without-tf-seed",
         f"the data order changes and nothing seeds TensorFlow (the script seeds {seeded}): "
