@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from seedcheck.trace import CAPTURE_VERSION, Event, Trace
+from seedcheck.trace import CAPTURE_CHANGES, CAPTURE_VERSION, Event, Trace
 
 REPRODUCIBLE = "reproducible"
 DIVERGED = "diverged"
@@ -338,7 +338,8 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
     lacking = [run for run in runs if run.name not in events and run.status != "stopped" and run.name not in excused]
     if lacking:
         having = {capture_version(run) for run in runs if run.name in events}
-        if having.isdisjoint(capture_version(run) for run in lacking):
+        missing_from = {capture_version(run) for run in lacking}
+        if having.isdisjoint(missing_from) and _changed_between(key, having | missing_from):
             stage.other_capture = True  # what one seedcheck records and another does not (a baseline's)
         else:
             stage.verdict = MISSING
@@ -354,6 +355,14 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         else:
             stage.seed_sensitive = True
     return stage
+
+
+def _changed_between(key: str, versions: set[int]) -> bool:
+    """Whether a capture version after the oldest of `versions`, up to the newest, began or
+    stopped recording stages like `key` (trace.CAPTURE_CHANGES)."""
+    low, high = min(versions), max(versions)
+    return any(fnmatchcase(key, pattern) for version, patterns in CAPTURE_CHANGES.items()
+               if low < version <= high for pattern in patterns)
 
 
 def capture_version(run: RunResult) -> int:

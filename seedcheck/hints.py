@@ -106,11 +106,15 @@ def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | Non
     )
 
 
-def _uses(comparison: Comparison, module: str) -> bool:
-    """Whether the script imported `module` (tensorflow, numpy); yes when the trace does not say."""
+def _exit_detail(comparison: Comparison) -> dict:
     reference = comparison.reference
     exit_event = reference.trace.find("exit") if reference and reference.trace else None
-    return bool((exit_event.detail or {}).get(f"{module}_used", True)) if exit_event else True
+    return exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else {}
+
+
+def _uses(comparison: Comparison, module: str) -> bool:
+    """Whether the script imported `module` (tensorflow, numpy); yes when the trace does not say."""
+    return bool(_exit_detail(comparison).get(f"{module}_used", True))
 
 
 def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -314,12 +318,12 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
                                      and not stage.key.endswith("/init")):
         return None
     pipeline = _pipeline(stage)
-    if pipeline is not None:  # the shuffles that feed this data, not a validation set's
-        feeding = [s for s in pipeline.get("shuffles") or [] if isinstance(s, dict) and s.get("unseeded")]
-        if not feeding:
-            return None
+    feeding = [s for s in (pipeline or {}).get("shuffles") or [] if isinstance(s, dict) and s.get("unseeded")]
+    if feeding:  # a shuffle the walk of this data's pipeline found
         site = feeding[0].get("site")
-    else:
+    elif pipeline and (pipeline.get("nondeterministic") or pipeline.get("parallel_random")):
+        return None  # the pipeline explains it, not a shuffle that may feed other data (a validation set's)
+    else:  # the walk does not see datasets a function makes (inside an interleave): any unseeded one
         unseeded = [s for s in comparison.stages
                     if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
         if not unseeded:
@@ -367,7 +371,7 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
             "parallel, only the order is kept.",
         )
     drawing = [p for p in pipeline.get("parallel_random") or [] if isinstance(p, dict)]
-    if drawing:
+    if drawing and any(c.seeds("tf") for c in seeding_calls(comparison)):  # unseeded ops differ even serially
         part = drawing[0]
         ops = ", ".join(part.get("random") or [])
         return Hint(
@@ -448,8 +452,8 @@ def _numpy_not_seeded(comparison: Comparison, divergence: Divergence) -> Hint | 
         return None
     calls = seeding_calls(comparison, before=stage.key)
     seeded = [c for c in calls if c.applied is not None]
-    if not seeded or any(c.seeds("numpy") for c in calls):
-        return None
+    if not seeded or any(c.seeds("numpy") for c in calls) or not _exit_detail(comparison).get("numpy_global_changed"):
+        return None  # numpy seeded, or its global RNG never drawn from (TF imports numpy all the same)
     names = ", ".join(f"{c.api}{_where(c)}" for c in seeded[:2])
     return Hint(
         "numpy-not-seeded",
@@ -690,5 +694,6 @@ def _seed_ignored(comparison: Comparison) -> list[str]:
     return [
         f"{len(insensitive)} weight stages are the same for every seed (first: {insensitive[0].key}): "
         f"the script ignores the seed it is given{because}. Read the seed from $SEEDCHECK_SEED or an "
-        "argument" + (", or let seedcheck override the seeding calls (drop --no-override)." if not overridden else ".")
+        "argument" + (", or let seedcheck override the seeding calls (it does unless --no-override is given or the "
+                      "script's arguments take {seed})." if not overridden else ".")
     ]

@@ -45,6 +45,10 @@ TRACE_FORMAT = 1
 #      value: fit's data count of a dataset of unknown length no longer counts the failed last read
 #      (a baseline of such a script needs recording again).
 CAPTURE_VERSION = 2
+# The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
+CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
+    2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
+}
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")
 

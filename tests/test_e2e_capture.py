@@ -326,7 +326,8 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     events = {e.key: e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events}
     assert events["data/fit#1/epoch-1"].detail["batches"] == 4  # not the failed fifth read
     fit = events["data/fit#1/epoch-1"].detail["pipeline"]
-    assert fit == {"nondeterministic": [{"op": "map", "site": f"{script}:13"}], "parallel_random": [], "shuffles": []}
+    assert fit == {"nondeterministic": [{"op": "map", "site": f"{script}:14"}], "parallel_random": [], "shuffles": []}
+    assert events[f"shuffle/tf.data.Dataset.shuffle@{script}:11#1"].detail["unseeded"]  # the validation set's
     loop = events[f"data/loop@{script}:24/pass-1"].detail["pipeline"]
     assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:21"),
                                                                       ("interleave", f"{script}:20")}

@@ -204,9 +204,9 @@ def test_numpy_state_fingerprint_follows_the_global_generator():
     second normal included), and still right when the script swaps the global bit generator."""
     import numpy as np
 
-    from seedcheck.hook.pyrandom import _numpy_state
+    from seedcheck.hook.pyrandom import numpy_state
 
-    state = _numpy_state(np.random)
+    state = numpy_state(np.random)
     saved = np.random.get_state()
     try:
         np.random.seed(4)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from seedcheck import __version__
 from seedcheck.hook import environment, script
@@ -48,6 +48,8 @@ class Session:
         self.tfrandom: Any = None
         self.steps = StepCapture(self.recorder, settings.every, settings.max_steps)
         self._tf_env_recorded = False
+        self._numpy_state: Callable[[], str] | None = None
+        self._numpy_initial: str | None = None  # numpy's global RNG state when numpy was imported
         self.children: Any = None
         self._ready: set[str] = set()
         self.interrupted = False  # the script ended on an uncaught KeyboardInterrupt
@@ -82,6 +84,13 @@ class Session:
         return self.children
 
     def _patch_numpy(self, np_random: Any) -> None:
+        from seedcheck.hook.pyrandom import numpy_state
+
+        def note_initial_state() -> None:  # whether anything drew from it is told at the exit
+            self._numpy_state = numpy_state(np_random)
+            self._numpy_initial = self._numpy_state()
+
+        self.recorder.guarded("numpy.random", note_initial_state)
         original = np_random.seed
         replace_everywhere(("numpy.random",), "seed", original, self.seeding.wrap(NUMPY_SEED, original, "seed"))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy(np_random))
@@ -184,6 +193,11 @@ class Session:
         # What the script imported, before seedcheck's own recording below imports anything: the
         # hints only name the RNGs a script can draw from.
         used = {"tensorflow_used": "tensorflow" in sys.modules, "numpy_used": "numpy" in sys.modules}
+        if self._numpy_initial is not None:
+            # Drawn from (or seeded) since its import: a library's draws through numpy's RNG object
+            # (scikit-learn's train_test_split) leave no other trace.
+            self.recorder.guarded("numpy.random", lambda: used.update(
+                numpy_global_changed=self._numpy_state() != self._numpy_initial))  # type: ignore[misc]
         if "tensorflow" in self._ready:
             self.recorder.guarded("data", self.steps.end_open_passes)
             self.recorder.guarded("weights", self.steps.flush_pending)

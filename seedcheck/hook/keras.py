@@ -53,7 +53,7 @@ class KerasInstrumentation:
         # fit's first step) have no value until TF runs their lifted initializers, just before that
         # call: (variable, key, site) each, and the fit init snapshots that wait for them.
         self._uninitialized: list[tuple[Any, str, str | None, dict[str, Any]]] = []
-        self._init_snapshots: list[tuple[Any, str]] = []
+        self._init_snapshots: list[tuple[weakref.ref[Any], str]] = []  # (model, key)
         # Whether Python's `random` is seeded yet (the session's seeding state): a layer's
         # SeedGenerator made before it is seeded drew an unseeded seed.
         self.python_seeded: Any = lambda: False
@@ -72,7 +72,7 @@ class KerasInstrumentation:
 
         @functools.wraps(original_evaluate)
         def evaluate(model: Any, *args: Any, **kwargs: Any) -> Any:
-            if self._steps.in_fit or kwargs.get("_use_cached_eval_dataset"):  # fit's validation: its epoch logs
+            if kwargs.get("_use_cached_eval_dataset"):  # fit's own validation: in its epoch logs
                 return original_evaluate(model, *args, **kwargs)
             return self._instrumented_evaluate(original_evaluate, model, args, kwargs)
 
@@ -134,9 +134,17 @@ class KerasInstrumentation:
 
         @functools.wraps(original)
         def _initialize_uninitialized_variables(function: Any, initializers: Any) -> Any:
-            result = original(function, initializers)
+            try:
+                result = original(function, initializers)
+            except Exception:
+                # Not liftable: TF initializes them inside the call, with its first step. Their
+                # initial values cannot be read apart from it: none is recorded rather than a wrong one.
+                if instrumentation._uninitialized:
+                    instrumentation._recorder.guarded("init", lambda: instrumentation._record_initialized(
+                        initializers, readable=False))
+                raise
             if instrumentation._uninitialized:
-                instrumentation._recorder.guarded("init", instrumentation._record_initialized)
+                instrumentation._recorder.guarded("init", lambda: instrumentation._record_initialized(initializers))
             return result
 
         function_class._initialize_uninitialized_variables = _initialize_uninitialized_variables  # type: ignore[attr-defined]
@@ -241,7 +249,7 @@ class KerasInstrumentation:
             def on_train_begin(self, logs: Any = None) -> None:
                 key = f"weights/{fit_name}/init"
                 if not model.weights:  # built by the first step: taken once its variables have values
-                    instrumentation._init_snapshots.append((model, key))
+                    instrumentation._init_snapshots.append((weakref.ref(model), key))
                 instrumentation._recorder.guarded("weights", lambda: instrumentation.record_weights(model, key))
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -377,21 +385,34 @@ class KerasInstrumentation:
         summary = summarize(name, value)
         self._recorder.record("init", key, summary["fp"], site=site, detail={**summary, **extra})
 
-    def _record_initialized(self) -> None:
-        """The initial values of variables made in a trace, now that TF has initialized them (before
-        the call that made them runs a step), then the fit init snapshots that waited for them."""
+    def _record_initialized(self, initializers: Any, readable: bool = True) -> None:
+        """The initial values of the variables a function's first call has just initialized (its
+        `initializers`: TF's own list, so another function's variables wait for their own call),
+        then the fit init snapshots that waited for them. Not `readable` (TF could not lift the
+        initializers): a note instead, and the snapshots of their models are dropped."""
+        ours = {id(variable) for variable, _ in initializers}
         waiting, self._uninitialized = self._uninitialized, []
+        unread = []
         for variable, key, site, extra in waiting:
-            if _uninitialized(variable):  # another function's variable, initialized by its own first call
+            if id(getattr(variable, "_value", variable)) not in ours:
                 self._uninitialized.append((variable, key, site, extra))
-            else:
+            elif readable:
                 self._recorder.guarded("init", lambda: self._record_init_value(variable, key, site, extra))
+            else:
+                unread.append(key)
+        if unread:
+            self._recorder.record("note", self._recorder.next_key("note/init-not-captured"),
+                                  f"the initial values of {len(unread)} variables made inside a tf.function "
+                                  f"({unread[0]}, …) are set by its first step itself: not recorded")
         snapshots, self._init_snapshots = self._init_snapshots, []
-        for model, key in snapshots:
+        for model_ref, key in snapshots:
+            model = model_ref()
+            if model is None or not readable and any(id(getattr(v, "_value", v)) in ours for v in model.weights):
+                continue
             if model.weights and not any(_uninitialized(v) for v in model.weights):
                 self._recorder.guarded("weights", lambda: self.record_weights(model, key))
             else:
-                self._init_snapshots.append((model, key))
+                self._init_snapshots.append((model_ref, key))
 
 
 def _owning_layer(frame: Any, layer_class: type) -> str | None:

@@ -54,7 +54,7 @@ class RandomCapture:
             setattr(random, name, self._wrap_value(f"random.{name}", "python", original, state))
 
     def install_numpy(self, np_random: Any) -> None:
-        state = _numpy_state(np_random)
+        state = numpy_state(np_random)
         replacements = {}
         for name in NUMPY_DRAWS:
             original = getattr(np_random, name)
@@ -161,7 +161,7 @@ def _python_state(generator: Any) -> str:
     return digest.hexdigest()
 
 
-def _numpy_state(np_random: Any) -> Callable[[], str]:
+def numpy_state(np_random: Any) -> Callable[[], str]:
     """A fingerprint of the legacy global RNG's whole state: MT19937's key and position and the
     legacy Gaussian's cached second value (two runs can agree on the first and not on the second).
     `get_state()` takes ~33 µs: a busy site of value draws reads it now and then only (record_draw)."""
