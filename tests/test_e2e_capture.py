@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -275,8 +276,6 @@ def test_a_split_a_library_draws_from_unseeded_numpy_is_named(tmp_path):
     first = result.report["first_divergence"]
     assert result.code == 1 and (first["key"], first["rule"]) == (f"data/loop@{script}:31/pass-1", "numpy-not-seeded")
     assert f"random.seed at {script}:26" in first["cause"]
-    fixed = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--seed-numpy", tmp_path=tmp_path / "f")
-    assert fixed.code == 0, fixed.stdout
 
 
 def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
@@ -289,8 +288,10 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     assert result.code == 1 and first["key"] == "init/sequential/dense/kernel#1", result.stdout
     assert first["rule"] == "keras3-initializers" and first["site"] == f"{script}:27"
     assert result.stage("weights/fit#1/init")["verdict"] == "diverged"
-    lazy = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "lazy")
-    built = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "built", "--", "--build")
+    with ThreadPoolExecutor(2) as pool:  # two single runs at once, as --jobs 2 would
+        lazy_run = pool.submit(seedcheck, "run", script, "--repeats", "1", "--save", tmp_path / "lazy")
+        built_run = pool.submit(seedcheck, "run", script, "--repeats", "1", "--save", tmp_path / "built", "--", "--build")
+        lazy, built = lazy_run.result(), built_run.result()
     assert lazy.code == built.code == 0, lazy.stdout + built.stdout
     same = seedcheck("compare", tmp_path / "lazy", tmp_path / "built", "--format", "json")
     stages = json.loads(same.stdout)["stages"]
