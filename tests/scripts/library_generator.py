@@ -1,21 +1,16 @@
 """An installed package that makes an unseeded np.random.default_rng() for its own ends when it
 is imported, as SciPy's stats module does (Keras imports SciPy when it is installed): not the
-script's randomness. With --own, the script makes one itself (line 24), which is."""
-import shutil
+script's randomness. With --own, the script makes one itself (line 19), which is."""
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
+from _installed import install
 
-packages = Path(tempfile.mkdtemp()) / "site-packages"
-(packages / "examplelib").mkdir(parents=True)
-(packages / "examplelib" / "__init__.py").write_text(
-    "import numpy as np\n"
-    "EXAMPLE = np.random.default_rng().normal(size=3)  # a docstring's example, say\n"
-    "def scale(values):\n"
-    "    return values * 2.0\n")
-sys.path.insert(0, str(packages))
+install("examplelib",
+        "import numpy as np\n"
+        "EXAMPLE = np.random.default_rng().normal(size=3)  # a docstring's example, say\n"
+        "def scale(values):\n"
+        "    return values * 2.0\n")
 import examplelib  # noqa: E402
 
 np.random.seed(3)
@@ -23,4 +18,3 @@ values = examplelib.scale(np.random.normal(size=4))
 if "--own" in sys.argv:
     values = values + np.random.default_rng().normal(size=4)
 print(values.round(6).tolist())
-shutil.rmtree(packages.parent)

@@ -3,24 +3,19 @@ train_test_split does without random_state (check_random_state(None) hands it nu
 RandomState object, whose methods no hook can wrap). Python and TensorFlow are seeded, numpy is
 not: each run trains on another split. With --seed-numpy, numpy is seeded too."""
 import random
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from _installed import install
 
-packages = Path(tempfile.mkdtemp()) / "site-packages"
-(packages / "splitlib").mkdir(parents=True)
-(packages / "splitlib" / "__init__.py").write_text(
-    "import numpy as np\n"
-    "def train_test_split(x, test_size=0.25, random_state=None):\n"
-    "    rng = np.random.mtrand._rand if random_state is None else np.random.RandomState(random_state)\n"
-    "    order = rng.permutation(len(x))\n"
-    "    cut = int(len(x) * (1 - test_size))\n"
-    "    return x[order[:cut]], x[order[cut:]]\n")
-sys.path.insert(0, str(packages))
+install("splitlib",
+        "import numpy as np\n"
+        "def train_test_split(x, test_size=0.25, random_state=None):\n"
+        "    rng = np.random.mtrand._rand if random_state is None else np.random.RandomState(random_state)\n"
+        "    order = rng.permutation(len(x))\n"
+        "    cut = int(len(x) * (1 - test_size))\n"
+        "    return x[order[:cut]], x[order[cut:]]\n")
 import splitlib  # noqa: E402
 
 random.seed(1)
@@ -30,4 +25,3 @@ if "--seed-numpy" in sys.argv:
 train, test = splitlib.train_test_split(np.arange(64, dtype=np.float32))
 for batch in tf.data.Dataset.from_tensor_slices(train).batch(8):
     pass
-shutil.rmtree(packages.parent)
