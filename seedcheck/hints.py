@@ -311,6 +311,17 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
     return Hint("varying-shuffle-seed", cause + ".", fix + ".")
 
 
+def _unseeded_dataset_shuffles(comparison: Comparison) -> list[Stage]:
+    return [s for s in comparison.stages
+            if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+
+
+def _draw_diverged_before(comparison: Comparison, stage: Stage) -> bool:
+    """Whether a recorded draw or shuffle diverged before `stage`: the better cause to give."""
+    earlier = comparison.stages[: comparison.stages.index(stage)]
+    return any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier)
+
+
 def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) -> Hint | None:
     stage = divergence.stage
     no_data_recorded = not any(s.kind == "data" for s in comparison.stages)  # iterated inside a tf.function
@@ -324,8 +335,7 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
     elif pipeline and (pipeline.get("nondeterministic") or pipeline.get("parallel_random")):
         return None  # the pipeline explains it, not a shuffle that may feed other data (a validation set's)
     else:  # the walk does not see datasets a function makes (inside an interleave): any unseeded one
-        unseeded = [s for s in comparison.stages
-                    if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+        unseeded = _unseeded_dataset_shuffles(comparison)
         if not unseeded:
             return None
         site = unseeded[0].site
@@ -355,10 +365,7 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
     """The data differ, and the pipeline they came from lets parallel work reorder them."""
     stage = divergence.stage
     pipeline = _pipeline(stage)
-    if pipeline is None:
-        return None
-    earlier = comparison.stages[: comparison.stages.index(stage)]
-    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+    if pipeline is None or _draw_diverged_before(comparison, stage):
         return None
     unordered = [p for p in pipeline.get("nondeterministic") or [] if isinstance(p, dict)]
     if unordered:
@@ -445,10 +452,7 @@ def _numpy_not_seeded(comparison: Comparison, divergence: Divergence) -> Hint | 
     a library drawing from it for the script (scikit-learn's `train_test_split` without
     random_state) calls the RNG object's methods, which the hook cannot wrap, so no draw shows."""
     stage = divergence.stage
-    if stage.kind != "data" or not _uses(comparison, "numpy"):
-        return None
-    earlier = comparison.stages[: comparison.stages.index(stage)]
-    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+    if stage.kind != "data" or not _uses(comparison, "numpy") or _draw_diverged_before(comparison, stage):
         return None
     calls = seeding_calls(comparison, before=stage.key)
     seeded = [c for c in calls if c.applied is not None]
@@ -467,10 +471,7 @@ def _numpy_not_seeded(comparison: Comparison, divergence: Divergence) -> Hint | 
 
 
 def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    if divergence.stage.kind != "data":
-        return None
-    earlier = comparison.stages[: comparison.stages.index(divergence.stage)]
-    if any(s.kind in ("shuffle", "rng") and s.verdict == DIVERGED for s in earlier):
+    if divergence.stage.kind != "data" or _draw_diverged_before(comparison, divergence.stage):
         return None
     env = comparison.env_value("env") or {}
     pipeline = ("a random op (tf.image.random_*, tf.random.*) inside a tf.data `map` with num_parallel_calls, "
@@ -521,8 +522,7 @@ def _evaluation_data(comparison: Comparison, name: str) -> Hint:
     """A validation or evaluate result differs while every weight agrees: not a logged value to
     ignore, but data evaluated differently (other examples, or the same in another order: a loss
     summed over batches in another order changes in its last bits)."""
-    unseeded = [s for s in comparison.stages
-                if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+    unseeded = _unseeded_dataset_shuffles(comparison)
     suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and no TensorFlow global seed is set, "
                "which shuffles the data it feeds differently in each process") if unseeded else ""
     return Hint(
@@ -554,29 +554,26 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     would have fixed them."""
     stage = divergence.stage
     detail = _detail(stage)
+    # Keras 3 draws a layer's seeds when the layer is made, whenever its weights are:
+    # (what drew, when, why, what else fixes it).
+    drew_early: tuple[str, str, str, str] | None = None
     if detail.get("api") == "keras.random.SeedGenerator" and detail.get("seed_arg") is None \
             and detail.get("python_seeded_when_made") is False:
-        seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")]
-        if not seeds_python:
-            return None
+        drew_early = (f"the random state of {_layer(stage)}", "", "", " (or pass seed= to the layer)")
+    elif stage.kind == "init" and detail.get("initializer_python_seeded") is False:
+        drew_early = (f"the initializer of {detail.get('name', stage.key)}", " when its layer was made,",
+                      " (Keras 3 initializers draw their seed when they are made, not when the weights are)", "")
+    seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")] if drew_early else []
+    if drew_early and seeds_python:
+        what, when, why, fix = drew_early
         return Hint(
             "seeded-too-late",
-            f"the random state of {_layer(stage)} drew its seed from Python's `random` before the seeding call "
-            f"({seeds_python[0].api}{_where(seeds_python[0])}) seeded it.",
-            "seed first: move the seeding call before the model's layers are made (or pass seed= to the layer).",
+            f"{what} drew its seed from Python's `random`{when} before the seeding call "
+            f"({seeds_python[0].api}{_where(seeds_python[0])}) seeded it{why}.",
+            f"seed first: move the seeding call before the model's layers are made{fix}.",
         )
     if not (stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))):
         return None
-    if detail.get("initializer_python_seeded") is False:  # its layer, with the initializer, came first
-        seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")]
-        if seeds_python:
-            return Hint(
-                "seeded-too-late",
-                f"the initializer of {detail.get('name', stage.key)} drew its seed from Python's `random` when its "
-                f"layer was made, before the seeding call ({seeds_python[0].api}{_where(seeds_python[0])}) seeded it "
-                "(Keras 3 initializers draw their seed when they are made, not when the weights are).",
-                "seed first: move the seeding call before the model's layers are made.",
-            )
     reference = comparison.reference
     if reference is None or reference.trace is None:
         return None

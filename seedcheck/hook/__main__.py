@@ -134,8 +134,7 @@ class Session:
                                   lambda _m: replace_everywhere(("keras",), "set_random_seed", original, wrapper))
         from keras.src.optimizers.base_optimizer import BaseOptimizer
 
-        self.keras = KerasInstrumentation(self.recorder, self.steps)
-        self.keras.python_seeded = lambda: self.seeding.is_seeded("python")
+        self.keras = KerasInstrumentation(self.recorder, self.steps, lambda: self.seeding.is_seeded("python"))
         self.keras.install(keras)
         if "tensorflow" in sys.modules:
             from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function

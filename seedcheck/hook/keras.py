@@ -18,7 +18,7 @@ import itertools
 import sys
 import types
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from seedcheck.fingerprint import snapshot, summarize
 from seedcheck.hook.ingraph import DataChain
@@ -32,7 +32,7 @@ def _tf() -> types.ModuleType:
 
 
 class KerasInstrumentation:
-    def __init__(self, recorder: Recorder, steps: StepCapture) -> None:
+    def __init__(self, recorder: Recorder, steps: StepCapture, python_seeded: Callable[[], bool]) -> None:
         self._recorder = recorder
         self._steps = steps
         self._fit_count = 0
@@ -55,8 +55,8 @@ class KerasInstrumentation:
         self._uninitialized: list[tuple[Any, str, str | None, dict[str, Any]]] = []
         self._init_snapshots: list[tuple[weakref.ref[Any], str]] = []  # (model, key)
         # Whether Python's `random` is seeded yet (the session's seeding state): a layer's
-        # SeedGenerator made before it is seeded drew an unseeded seed.
-        self.python_seeded: Any = lambda: False
+        # initializer or SeedGenerator made before it is seeded drew an unseeded seed.
+        self.python_seeded = python_seeded
 
     # -- installation --------------------------------------------------------------------------
     def install(self, keras: types.ModuleType) -> None:
@@ -206,8 +206,9 @@ class KerasInstrumentation:
         if prepared:
             args, kwargs = prepared[0]
         self._recorder.guarded("data-capture", lambda: self._capture_batches(model))
-        self._recorder.guarded("data", lambda: self._note_loader(model, args[0] if args else kwargs.get("x")))
-        self._recorder.guarded("data", lambda: self._note_pipeline(model, args[0] if args else kwargs.get("x")))
+        data = args[0] if args else kwargs.get("x")
+        self._recorder.guarded("data", lambda: self._note_loader(model, data))
+        self._recorder.guarded("data", lambda: self._note_pipeline(model, data))
         self._fitted.add(model)
         outer, self._steps.in_fit = self._steps.in_fit, True
         try:
@@ -394,7 +395,7 @@ class KerasInstrumentation:
         waiting, self._uninitialized = self._uninitialized, []
         unread = []
         for variable, key, site, extra in waiting:
-            if id(getattr(variable, "_value", variable)) not in ours:
+            if id(_inner(variable)) not in ours:
                 self._uninitialized.append((variable, key, site, extra))
             elif readable:
                 self._recorder.guarded("init", lambda: self._record_init_value(variable, key, site, extra))
@@ -407,7 +408,7 @@ class KerasInstrumentation:
         snapshots, self._init_snapshots = self._init_snapshots, []
         for model_ref, key in snapshots:
             model = model_ref()
-            if model is None or not readable and any(id(getattr(v, "_value", v)) in ours for v in model.weights):
+            if model is None or not readable and any(id(_inner(v)) in ours for v in model.weights):
                 continue
             if model.weights and not any(_uninitialized(v) for v in model.weights):
                 self._recorder.guarded("weights", lambda: self.record_weights(model, key))
@@ -429,12 +430,17 @@ def _owning_layer(frame: Any, layer_class: type) -> str | None:
     return None
 
 
+def _inner(variable: Any) -> Any:
+    """The tf.Variable a Keras 3 variable holds (a tf.Variable is its own)."""
+    return getattr(variable, "_value", variable)
+
+
 def _uninitialized(variable: Any) -> bool:
     """Whether a (Keras) variable has no value yet: made while a tf.function was being traced, its
     initializer lifted out to run before the function's first call."""
     from tensorflow.python.ops.resource_variable_ops import UninitializedVariable
 
-    inner = getattr(variable, "_value", variable)
+    inner = _inner(variable)
     if not isinstance(inner, UninitializedVariable):
         return False
     with _tf().init_scope():

@@ -1,5 +1,6 @@
 """What in a tf.data pipeline can make its elements' order or content differ from run to run, read
-off the dataset a training reads (fit's `x`, a custom loop's iterator) when it starts.
+off the dataset a training reads (fit's `x`, a custom loop's iterator) when it starts; and a file
+`Dataset.cache` the runs share, which hides such a difference (a warning in the report).
 
 Kept with the data stage, so that a hint can name the line at fault instead of listing every
 possible cause, and blame no shuffle that feeds other data (a validation set's):
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from typing import Any, Callable
 
 from seedcheck.hook.recorder import Recorder
@@ -33,14 +35,17 @@ _MADE = "_seedcheck_made"  # in a dataset's __dict__: the transformation and lin
 
 
 class PipelineSites:
-    """Notes, on each dataset a map, an interleave or a shuffle makes, the script's line."""
+    """Notes, on each dataset a map, an interleave or a shuffle makes, the script's line; and warns
+    of a file cache the runs share."""
 
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
+        self._noted_caches: set[str] = set()
 
     def install(self, dataset_class: type) -> None:
         for name in ("map", "interleave"):
             setattr(dataset_class, name, self._wrap(name, getattr(dataset_class, name)))
+        dataset_class.cache = self._wrap_cache(dataset_class.cache)  # type: ignore[attr-defined]
 
     def _wrap(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
@@ -56,6 +61,34 @@ class PipelineSites:
 
     def tag(self, dataset: Any, op: str, **extra: Any) -> None:
         dataset.__dict__[_MADE] = {"op": op, "site": self._recorder.user_site(), **extra}
+
+    def _wrap_cache(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """`Dataset.cache(filename)`: a file cache outlives the run, and the next run reads it back
+        instead of making its elements, so a difference in them (an unseeded augmentation before the
+        cache) cannot show. Said as a warning, once per call site."""
+        @functools.wraps(original)
+        def cache(dataset: Any, filename: Any = "", *args: Any, **kwargs: Any) -> Any:
+            if isinstance(filename, str) and filename:
+                self._recorder.guarded("tf.data.Dataset.cache", lambda: self._warn_file_cache(filename))
+            return original(dataset, filename, *args, **kwargs)
+
+        return cache
+
+    def _warn_file_cache(self, filename: str) -> None:
+        run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
+        if run_dir and os.path.abspath(filename).startswith(os.path.abspath(run_dir) + os.sep):
+            return  # the run's own file: no other run reads it
+        site = self._recorder.user_site()
+        key = f"note/dataset-file-cache@{site or '?'}"
+        if key in self._noted_caches:
+            return
+        self._noted_caches.add(key)
+        self._recorder.record("note", self._recorder.next_key(key),
+                              f"Dataset.cache({filename!r}){f' at {site}' if site else ''} writes a file cache that "
+                              "outlives the run: each run after the one that wrote it reads those elements back "
+                              "instead of making them, so a difference in them (an unseeded augmentation before the "
+                              "cache) cannot show; give each run its own file (under $SEEDCHECK_RUN_DIR) or remove the "
+                              "cache before each run", site=site, detail={"warning": True, "filename": filename})
 
 
 def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:

@@ -50,8 +50,9 @@ class SeedingOverride:
         self._seeded.update(RNGS_SEEDED_BY.get(api, ()))
 
     def unrecorded(self, call: Callable[[], Any]) -> Any:
-        """Run `call` with the seeding calls it makes passed straight through: seedcheck's own
-        seeding (--force-seed), which its own event records, is not the script's first seed."""
+        """Run `call` with the seeding calls it makes passed straight through: those a seeding API
+        makes itself (keras.utils.set_random_seed seeds random, numpy and TF), and seedcheck's own
+        (--force-seed), which its own event records and which is not the script's first seed."""
         outer = getattr(self._inside, "active", False)
         self._inside.active = True
         try:
@@ -81,11 +82,7 @@ class SeedingOverride:
                 self.mark_seeded(api)
             else:  # no seed: fresh entropy from here on, whatever seeded the RNG before
                 self._seeded.difference_update(RNGS_SEEDED_BY.get(api, ()))
-            self._inside.active = True
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self._inside.active = False
+            return self.unrecorded(lambda: original(*args, **kwargs))
 
         seeding_call.__seedcheck_original__ = original  # type: ignore[attr-defined]
         return seeding_call

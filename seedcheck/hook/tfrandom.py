@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from typing import Any, Callable
 
 from seedcheck.fingerprint import array_fingerprint
@@ -27,7 +26,6 @@ GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", 
 class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
-        self._noted_caches: set[str] = set()
         self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
@@ -40,7 +38,6 @@ class TFRandomCapture:
             replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
-        dataset.cache = self._wrap_dataset_cache(dataset.cache)
         self._install_generators(tf.random.Generator)
 
     def _install_generators(self, generator_class: type) -> None:
@@ -101,34 +98,6 @@ class TFRandomCapture:
                   "unseeded": op_seed is None and global_seed is None,
                   "shape": list(result.shape), "dtype": result.dtype.name}
         self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
-
-    def _wrap_dataset_cache(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """`Dataset.cache(filename)`: a file cache outlives the run, and the next run reads it back
-        instead of making its elements, so a difference in them (an unseeded augmentation before the
-        cache) cannot show. Said as a note, once per call site."""
-        @functools.wraps(original)
-        def cache(dataset: Any, filename: Any = "", *args: Any, **kwargs: Any) -> Any:
-            if isinstance(filename, str) and filename:
-                self._recorder.guarded("tf.data.Dataset.cache", lambda: self._note_file_cache(filename))
-            return original(dataset, filename, *args, **kwargs)
-
-        return cache
-
-    def _note_file_cache(self, filename: str) -> None:
-        run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
-        if run_dir and os.path.abspath(filename).startswith(os.path.abspath(run_dir) + os.sep):
-            return  # the run's own file: no other run reads it
-        site = self._recorder.user_site()
-        key = f"note/dataset-file-cache@{site or '?'}"
-        if key in self._noted_caches:
-            return
-        self._noted_caches.add(key)
-        self._recorder.record("note", self._recorder.next_key(key),
-                              f"Dataset.cache({filename!r}){f' at {site}' if site else ''} writes a file cache that "
-                              "outlives the run: each run after the one that wrote it reads those elements back "
-                              "instead of making them, so a difference in them (an unseeded augmentation before the "
-                              "cache) cannot show; give each run its own file (under $SEEDCHECK_RUN_DIR) or remove the "
-                              "cache before each run", site=site, detail={"warning": True, "filename": filename})
 
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
