@@ -1,7 +1,7 @@
 """Noise augmentation in a keras.utils.PyDataset, loaded by worker threads.
 
-A common pattern: a PyDataset whose __getitem__ adds np.random noise to each batch, with workers=2
-to keep the accelerator fed. Everything is seeded with keras.utils.set_random_seed, and Keras hands
+A common pattern: a PyDataset whose __getitem__ reads its examples and adds np.random noise to
+each, with workers=2 to keep the accelerator fed. Everything is seeded with keras.utils.set_random_seed, and Keras hands
 the batches to fit in order; but two threads draw from numpy's one global RNG at once, so which
 batch gets which noise depends on how the threads are scheduled.
 
@@ -12,6 +12,7 @@ With --workers 1, or --noise per-index (the fix), everything is reproducible. Ex
 """
 
 import argparse
+import time
 
 import keras
 import numpy as np
@@ -41,6 +42,7 @@ class NoisyBatches(keras.utils.PyDataset):
         features = self.x[batch]
         rng = np.random.default_rng([args.seed, self.epoch, index]) if args.noise == "per-index" else np.random
         for _ in range(8):  # a few augmentation steps, each a draw
+            time.sleep(0.0002)  # stands for reading or decoding an image: the thread lets go of the GIL
             features = features + rng.normal(0.0, 0.05, features.shape).astype("float32")
         return features, self.y[batch]
 
