@@ -23,8 +23,9 @@ demo: $(STAMP)
 	@$(BIN)/seedcheck run sample_scripts/classifier_fully_seeded.py --seed 123 --repeats 3; \
 	  code=$$?; echo "seedcheck exited $$code"; test $$code -eq 0
 
+# Two tests at a time (pytest-xdist): a test spends most of its time in its runs' start-up, on one core.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The HTML report opened in a real headless browser: Debian's chromium and chromedriver (installed
 # here when missing; apt needs root, or sudo), selenium to drive them. Screenshots land in

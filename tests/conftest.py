@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 REPORT_SCHEMA = json.loads((REPO / "seedcheck" / "report" / "report-1.schema.json").read_text())
 SAMPLES = REPO / "sample_scripts"
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
+_TERMINAL_SIZE = {"COLUMNS", "LINES"}
 
 
 @dataclass
@@ -39,8 +40,13 @@ class CliResult:
 def seedcheck(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
               timeout: float = 300, clear_env: bool = False) -> CliResult:
     """`python -m seedcheck ARGS`, exactly as a user would run it, with TF's chatter silenced.
-    `env` adds to the environment, or with `clear_env` replaces it."""
+    `env` adds to the environment, or with `clear_env` replaces it. The report is piped, so it is as
+    wide as piped output is, unless `env` sets $COLUMNS: the one inherited (a developer's shell, or
+    pytest-xdist's workers, which set COLUMNS=80) would re-wrap the text the tests read."""
     full_env = {**({} if clear_env else os.environ), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    asked = set() if clear_env else set(env or {})  # a `clear_env` env is a copy of the environment
+    for name in _TERMINAL_SIZE - asked:
+        full_env.pop(name, None)
     process = subprocess.run([sys.executable, "-m", "seedcheck", *map(str, args)], cwd=cwd or REPO,
                              capture_output=True, text=True, env=full_env, timeout=timeout)
     return CliResult(process.returncode, process.stdout, process.stderr, None)
