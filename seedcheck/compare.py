@@ -87,6 +87,13 @@ class Stage:
         return caller if isinstance(caller, str) and caller else None
 
     @property
+    def unseeded_call(self) -> bool:
+        """An unseeded `Dataset.shuffle` (neither its own seed nor a global one). Its value is the
+        call's arguments, which repeat, while the order it draws need not; other draws record the
+        values drawn, whose differences show."""
+        return self.recorded("api") == "tf.data.Dataset.shuffle" and self.recorded("unseeded") is True
+
+    @property
     def where(self) -> str | None:
         """The user's call site, else the library's (`caller`)."""
         return self.site or self.caller

@@ -121,6 +121,11 @@ def test_unseeded_dataset_shuffle(tmp_path):
     assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "unseeded-dataset-shuffle")
     assert "tfdata_shuffle_unseeded.py:27" in first["cause"]
     assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"
+    # The shuffle's own row: its call repeats, but a reader must not take it for reproducible.
+    row = next(line for line in result.stdout.splitlines() if "tf.data.Dataset.shuffle" in line)
+    assert "tfdata_shuffle_unseeded.py:27" in row and row.rstrip().endswith("same call, no seed")
+    shuffle = result.stages("shuffle/tf.data.Dataset.shuffle@")[0]
+    assert shuffle["verdict"] == "reproducible" and shuffle["detail"]["unseeded"] is True
 
 
 def test_a_pass_left_with_break_is_recorded_as_partial(tmp_path):

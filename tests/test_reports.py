@@ -156,3 +156,24 @@ def test_the_json_report_says_whether_runs_of_a_seed_were_compared():
         document = json.loads(json_report.dumps(explain(comparison), "train.py"))
         validate_report(document)
         assert document["repeats_compared"] is compared and document["verdict"] == "reproducible"
+
+
+@pytest.mark.parametrize("unseeded", [True, False])
+def test_an_unseeded_dataset_shuffle_whose_call_repeats_is_not_shown_as_reproducible(unseeded: bool):
+    """Its value is the call's arguments, which repeat; the order it draws need not. A SeedGenerator
+    made without seed= records the seed it drew, which does repeat once Python is seeded: still
+    plain reproducible."""
+    config = {"buffer_size": 512, "seed": None, "reshuffle_each_iteration": True,
+              "global_seed": None if unseeded else 7}
+    shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", config, site="train.py:9",
+                 detail={"api": "tf.data.Dataset.shuffle", **config, "unseeded": unseeded})
+    generator = ev("random/keras.random.SeedGenerator@train.py:12#1", 287416173, kind="rng", site="train.py:12",
+                   detail={"api": "keras.random.SeedGenerator", "seed_arg": None, "unseeded": True})
+    comparison = explain(compare(runs_for(s1_1=[shuffle, generator, ev("exit", 0)],
+                                          s1_2=[shuffle, generator, ev("exit", 0)])))
+    shuffle_stage, generator_stage = comparison.stages[:2]
+    assert shuffle_stage.verdict == generator_stage.verdict == C.REPRODUCIBLE  # the JSON verdict keeps its meaning
+    assert labels.verdict_text(shuffle_stage) == ("same call, no seed" if unseeded else "reproducible")
+    assert labels.verdict_text(generator_stage) == "reproducible"
+    rows = [line for line in render(comparison, 120).splitlines() if "train.py:" in line]
+    assert ("same call, no seed" in rows[0]) is unseeded and rows[1].rstrip().endswith("reproducible")

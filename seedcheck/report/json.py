@@ -78,6 +78,8 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
         detail["ignored_verdict"] = stage.ignored_verdict
     if stage.not_reached:
         detail["not_reached"] = True
+    if stage.unseeded_call:
+        detail["unseeded"] = True
     if stage.verdict in (DIVERGED, CLOSE) and stage.kind in ("weights", "init"):
         a, b = differing_pair(stage, comparison.runs)
         detail["differing_variables"] = [

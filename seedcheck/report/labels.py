@@ -132,6 +132,8 @@ def verdict_text(stage: Stage) -> str:
         return "seed-insensitive"
     if stage.verdict == UNCHECKED:
         return "unchecked (1 run)"
+    if stage.unseeded_call:  # "reproducible" alone read as if the op's draws repeated
+        return "same call, no seed"
     return "reproducible (by seed)" if stage.seed_sensitive else "reproducible"
 
 
