@@ -70,6 +70,7 @@ class Stage:
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
     not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
     other_capture: bool = False  # absent only from traces another seedcheck recorded (capture version)
+    superseded: bool = False  # diverged initial values that no later weight carries (_mark_superseded)
 
     def recorded(self, name: str) -> Any:
         """Field `name` of the stage's detail, from the first run that recorded it (None if none did)."""
@@ -101,7 +102,8 @@ class Stage:
     @property
     def fails(self) -> bool:
         """Whether this stage makes the check fail."""
-        return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS and not self.not_reached
+        return self.verdict in (DIVERGED, MISSING) and self.kind not in CONTEXT_KINDS and not self.not_reached \
+            and not self.superseded
 
 
 @dataclass(frozen=True)
@@ -233,8 +235,16 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
         if any(fnmatchcase(key, pattern) for pattern in ignore):
             stage.ignored_verdict, stage.verdict = stage.verdict, IGNORED
         stages.append(stage)
+    superseded = _mark_superseded(stages)
     comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted,
                             tolerance=tolerance, ignore=tuple(ignore))
+    if superseded:
+        names = list(dict.fromkeys(stage.recorded("name") or stage.key for stage in superseded))
+        comparison.warnings.append(
+            f"the initial values of {len(names)} variable(s) ({', '.join(names[:3])}{', …' if len(names) > 3 else ''}) "
+            "differ between runs of a seed, but every weight recorded after them agrees: they were replaced before "
+            "training (weights loaded, a checkpoint restored) or belong to a model never trained, so they do not "
+            "fail the check")
     comparison.notes = _hook_notes(traced)
     comparison.warnings.extend(_hook_notes(traced, warnings=True))
     ended_early = [run.name for run in traced if _exit_written_by_runner(run.trace)]  # type: ignore[arg-type]
@@ -256,6 +266,29 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
                                "`seedcheck show` and in the JSON report)"
                                for pattern in ignore if not any(fnmatchcase(s.key, pattern) for s in stages))
     return comparison
+
+
+# Verdicts of a later weights stage that show the diverged initial values did not carry on.
+_AGREEING = (REPRODUCIBLE, CLOSE, SEED_INSENSITIVE)
+
+
+def _mark_superseded(stages: list[Stage]) -> list[Stage]:
+    """Diverged init stages whose values no result carries: every weights stage after them agrees,
+    and one of them holds a variable of the same name. Fine-tuning loads weights over the layers'
+    fresh random values (`load_weights`, `load_model`, a restored checkpoint), and a model built
+    only to count its parameters is never trained: a difference there reaches nothing. Without a
+    later snapshot of such a variable there is no evidence, and the stage fails as before."""
+    marked = []
+    for index, stage in enumerate(stages):
+        if stage.kind != "init" or stage.verdict != DIVERGED:
+            continue
+        later = [s for s in stages[index + 1:] if s.kind == "weights"]
+        name = stage.recorded("name")
+        if later and all(s.verdict in _AGREEING for s in later) and \
+                any(name in _variables(event) for s in later for event in s.events.values()):
+            stage.superseded = True
+            marked.append(stage)
+    return marked
 
 
 def _exit_written_by_runner(trace: Trace) -> bool:

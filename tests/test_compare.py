@@ -974,3 +974,43 @@ def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
     # an unseeded shuffle elsewhere is still the likely cause.
     name, cause, _ = rule(empty)
     assert name == "unseeded-dataset-shuffle" and "train.py:14" in cause
+
+
+# -- initial values no result carries ---------------------------------------------------------------
+
+def _init(name: str, fp: str) -> Event:
+    return ev(f"init/{name}#1", fp, site="train.py:9", detail={"name": name, "fp": fp, "norm": 1.0, "sample": [0.5]})
+
+
+@pytest.mark.parametrize("later, fails", [
+    # Weights loaded over the fresh values (load_weights, a restored checkpoint): training agrees.
+    ({"s1_1": "same", "s1_2": "same"}, False),
+    # The usual Keras 3 problem: the fresh values are trained on, so the weights differ too.
+    ({"s1_1": "a", "s1_2": "b"}, True),
+    # No weights recorded after them: no evidence that they were replaced.
+    (None, True),
+])
+def test_initial_values_that_no_later_weight_carries_do_not_fail(later, fails):
+    per_run = {}
+    for label, fp in (("s1_1", "9c1e"), ("s1_2", "77aa")):
+        events = [_init("dense/kernel", fp)]
+        if later is not None:
+            events.append(weights("weights/fit#1/init", ("dense/kernel", later[label], [0.1])))
+        per_run[label] = events + [ev("exit", 0)]
+    comparison = explain(compare(runs_for(**per_run)))
+    init = stage(comparison, "init/dense/kernel#1")
+    assert init.verdict == C.DIVERGED and init.fails is fails and init.superseded is not fails
+    assert comparison.exit_code == (C.EXIT_DIVERGED if fails else C.EXIT_REPRODUCIBLE)
+    if fails:
+        assert comparison.first_divergence.stage.key == "init/dense/kernel#1"
+    else:
+        assert comparison.first_divergence is None
+        assert any("dense/kernel" in w and "do not fail" in w for w in comparison.warnings)
+
+
+def test_a_later_snapshot_of_other_variables_is_no_evidence():
+    """Weights of another model agreeing say nothing about this one's initial values."""
+    per_run = {label: [_init("model_a/kernel", fp), weights("weights/final/model_b", ("model_b/kernel", "same", [0.1])),
+                       ev("exit", 0)] for label, fp in (("s1_1", "9c1e"), ("s1_2", "77aa"))}
+    init = stage(compare(runs_for(**per_run)), "init/model_a/kernel#1")
+    assert init.fails and not init.superseded

@@ -338,3 +338,22 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:21"),
                                                                       ("interleave", f"{script}:20")}
     assert loop["parallel_random"] == [{"op": "map", "site": f"{script}:21", "random": ["RandomUniform"]}]
+
+
+@pytest.mark.parametrize("load", ["file", "none"])
+def test_initial_values_replaced_by_loaded_weights_do_not_fail_the_check(tmp_path, load):
+    """Seeded with tf.random.set_seed only, so the layers' fresh values differ (Keras 3). Loaded
+    over by load_weights, they reach no result: reproducible. Trained on: the Keras 3 hint."""
+    result = seedcheck_json("run", "tests/scripts/finetune_loaded.py", "--jobs", "2", "--repeats", "2",
+                            "--", "--load", load, tmp_path=tmp_path)
+    kernels = [s for s in result.stages("init/") if "kernel" in s["key"]]
+    assert kernels and all(s["verdict"] == "diverged" for s in kernels)
+    if load == "file":
+        assert result.code == 0, result.stdout + result.stderr
+        assert all(s["fails"] is False and s["detail"]["superseded"] is True for s in kernels)
+        assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"
+        assert "no later weight carries them" in " ".join(result.stdout.split())
+    else:
+        assert result.code == 1
+        first = result.report["first_divergence"]
+        assert first["key"] == "init/classifier/features/kernel#1" and first["rule"] == "keras3-initializers"

@@ -80,6 +80,8 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
         detail["not_reached"] = True
     if stage.unseeded_call:
         detail["unseeded"] = True
+    if stage.superseded:
+        detail["superseded"] = True
     if stage.verdict in (DIVERGED, CLOSE) and stage.kind in ("weights", "init"):
         a, b = differing_pair(stage, comparison.runs)
         detail["differing_variables"] = [

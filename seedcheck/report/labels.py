@@ -125,6 +125,8 @@ def verdict_text(stage: Stage) -> str:
     if stage.verdict == DIVERGED:
         if stage.max_delta is not None:
             return f"DIVERGED (max Δ {stage.max_delta:.2g})"
+        if stage.superseded:
+            return "differs, superseded"  # its values reached no later weight (compare._mark_superseded)
         return f"DIVERGED ({stage.distinct} values)"
     if stage.verdict == MISSING:
         return "not reached (--max-steps)" if stage.not_reached else "missing"
@@ -244,5 +246,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
                 f"{len(judged) - close} of {len(judged)} stages bitwise equal, {close} close, across {runs_text}{aside}.",
                 "ok")
+    superseded = sum(s.superseded for s in stages)
+    if superseded:  # the warning above says which and why
+        return (f"✔ Reproducible{against}: {len(judged) - superseded} of {len(judged)} stages agree across "
+                f"{runs_text}{aside}; {superseded} initial value(s) differ, but no later weight carries them.", "ok")
     agree = "the 1 stage agrees" if len(judged) == 1 else f"all {len(judged)} stages agree"
     return f"✔ Reproducible{against}: {agree} across {runs_text}{aside}.", "ok"

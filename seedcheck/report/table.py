@@ -123,7 +123,8 @@ def _distinct_summary(stage: Stage, runs: int) -> str:
 def _verdict_style(stage: Stage) -> str:
     if stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"):
         return "dim"  # expected of env, exit, a zero-initialized bias: not a warning
-    if (stage.verdict == MISSING and not stage.fails) or (stage.verdict == REPRODUCIBLE and stage.unseeded_call):
+    if (stage.verdict == MISSING and not stage.fails) or (stage.verdict == REPRODUCIBLE and stage.unseeded_call) \
+            or stage.superseded:
         return "yellow"
     return VERDICT_STYLES.get(stage.verdict, "")
 
