@@ -89,7 +89,7 @@ def _detail(stage: Stage) -> dict:
 
 
 def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    if any(c.applied is not None for c in seeding_calls(comparison)):
+    if any(c.applied is not None for c in seeding_calls(comparison)) or _passes_own_seeds(comparison):
         return None
     if not _uses(comparison, "numpy"):
         fix = "seed at the start of the script: random.seed(seed) (or draw from random.Random(seed))"
@@ -104,6 +104,14 @@ def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | Non
         "shuffles differ from run to run.",
         f"{fix}; seedcheck passes each run's seed as $SEEDCHECK_SEED and as {{seed}} in the script's arguments.",
     )
+
+
+def _passes_own_seeds(comparison: Comparison) -> bool:
+    """Whether the script seeds by passing seed= to the calls themselves (Dataset.shuffle, a random
+    op, a Keras layer's SeedGenerator, Generator.from_seed) rather than by a global seeding call:
+    then it does not "seed nothing", and a later rule names the call that has no seed."""
+    return any(_detail(stage).get(name) is not None for stage in comparison.stages if stage.kind != "seed"
+               for name in ("seed", "op_seed", "seed_arg"))
 
 
 def _exit_detail(comparison: Comparison) -> dict:
@@ -258,6 +266,12 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
     if api.startswith("tf.random."):
         return Hint("unseeded-draw", f"{api}{where} ran with neither an op seed nor a TensorFlow global seed.",
                     "pass seed= to the op, or call keras.utils.set_random_seed(seed) before it.")
+    if api == "keras.random.SeedGenerator" and not any(c.seeds("python") for c in seeding_calls(comparison)):
+        # Made with no seed= by a script that passes seeds call by call (else seeds-nothing spoke).
+        return Hint("unseeded-draw", f"the random state of {_layer(stage)} has no seed= and draws its seed from "
+                    "Python's `random`, which nothing seeds: its masks or noise differ from run to run.",
+                    f"pass seed= to {_layer(stage)}, as to the other calls, or call keras.utils.set_random_seed(seed) "
+                    "at the start of the script.")
     return None
 
 

@@ -1014,3 +1014,27 @@ def test_a_later_snapshot_of_other_variables_is_no_evidence():
                        ev("exit", 0)] for label, fp in (("s1_1", "9c1e"), ("s1_2", "77aa"))}
     init = stage(compare(runs_for(**per_run)), "init/model_a/kernel#1")
     assert init.fails and not init.superseded
+
+
+def test_a_script_that_passes_seed_to_each_call_does_not_seed_nothing():
+    """No global seeding call, but seed= on the shuffle and on one layer: the Dropout given none is
+    named, with its line, instead of "the script seeds nothing"."""
+    shuffle = {"api": "tf.data.Dataset.shuffle", "buffer_size": 64, "seed": 1, "reshuffle_each_iteration": True,
+               "global_seed": None, "unseeded": False}
+
+    def generator(seed_arg, drawn, n):
+        detail = {"api": "keras.random.SeedGenerator", "name": f"seed_generator_{n}", "seed_arg": seed_arg,
+                  "unseeded": seed_arg is None, "layer": "dropout (Dropout)" if seed_arg is None else "noise",
+                  "made_at": "train.py:14" if seed_arg is None else "train.py:12"}
+        return ev(f"rng/keras.random.SeedGenerator@train.py:20#{n}", drawn, kind="rng", site="train.py:20", detail=detail)
+
+    per_run = {label: [ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", dict(shuffle), site="train.py:9", detail=shuffle),
+                       generator(2, 2, 1), generator(None, drawn, 2), ev("exit", 0)]
+               for label, drawn in (("s1_1", 161587639), ("s1_2", 591363395))}
+    first = explain(compare(runs_for(**per_run))).first_divergence
+    assert first.stage.key == "rng/keras.random.SeedGenerator@train.py:20#2"
+    assert first.rule == "unseeded-draw"
+    assert "dropout (Dropout) made at train.py:14" in first.cause and "pass seed= to dropout (Dropout)" in first.fix
+    # Without the seeded calls, the script does seed nothing.
+    bare = {label: [generator(None, drawn, 2), ev("exit", 0)] for label, drawn in (("s1_1", 1), ("s1_2", 2))}
+    assert explain(compare(runs_for(**bare))).first_divergence.rule == "seeds-nothing"

@@ -357,3 +357,18 @@ def test_initial_values_replaced_by_loaded_weights_do_not_fail_the_check(tmp_pat
         assert result.code == 1
         first = result.report["first_divergence"]
         assert first["key"] == "init/classifier/features/kernel#1" and first["rule"] == "keras3-initializers"
+
+
+def test_an_iterator_held_since_an_earlier_phase_does_not_take_the_final_weights(tmp_path):
+    """Two passes recorded at the exit, neither read to its end: phase 1's (seeded, idle since)
+    gets its data row only; phase 2's (an unseeded shuffle) is the first divergence, and the hint
+    names that shuffle, not "the script seeds nothing" (the script passes seed= to its calls)."""
+    result = seedcheck_json("run", "tests/scripts/held_iterator.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    phase1, phase2 = result.stages("data/loop@")
+    assert phase1["key"].startswith("data/loop@tests/scripts/held_iterator.py:32/")
+    assert phase1["verdict"] == "reproducible" and phase2["verdict"] == "diverged"
+    assert not result.stages("weights/loop@tests/scripts/held_iterator.py:32/")  # the final weights are not phase 1's
+    first = result.report["first_divergence"]
+    assert first["key"] == phase2["key"] and first["rule"] == "unseeded-dataset-shuffle"
+    assert "held_iterator.py:18" in first["cause"]

@@ -89,6 +89,7 @@ class StepCapture:
         # fit, a stop, the exit), never from the garbage collector's callback, which may run in the
         # middle of a TF call. One list for the whole run: each pass's finalizer appends to it.
         self._open_passes: dict[int, dict[str, Any]] = {}
+        self._latest_pass: dict[str, Any] | None = None  # the pass that read the last batch
         self._abandoned: list[dict[str, Any]] = []
         self._variables: list[Any] = []
         self._last_snapshot = 0
@@ -445,6 +446,7 @@ class StepCapture:
             self._open_passes[id(state)] = state
             state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
         state["batches"].append(fingerprint)
+        self._latest_pass = state
 
     def _pipeline_of(self, iterator: Any) -> dict[str, Any] | None:
         """The order-relevant parts of the pipeline the iterator reads (once per pass, cached on
@@ -499,9 +501,16 @@ class StepCapture:
 
     def end_open_passes(self) -> None:
         """Record every pass begun and not finished as partial: at a --max-steps stop, and at the
-        exit (an iterator the script still holds, or one it left with `break`)."""
+        exit (an iterator the script still holds, or one it left with `break`). Only the pass that
+        read the last batch gets the weights taken now: an iterator held since an earlier phase
+        (`it = iter(ds)`, then `next(it)` in a loop) went idle long before, and its row would
+        show the weights at the end of the script as its own."""
         self._abandoned.clear()
-        self._record_partial(list(self._open_passes.values()))
+        open_passes = list(self._open_passes.values())
+        idle = [state for state in open_passes if state is not self._latest_pass]
+        for state in idle:
+            self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True, weights=False))
+        self._record_partial([state for state in open_passes if state is self._latest_pass])
 
     def record_abandoned(self) -> None:
         """Record the passes whose iterator was dropped before its end, if any (cheap otherwise)."""
@@ -520,7 +529,7 @@ class StepCapture:
         if state is not None:
             self._record_pass(state, partial=False)
 
-    def _record_pass(self, state: dict[str, Any], partial: bool) -> None:
+    def _record_pass(self, state: dict[str, Any], partial: bool, weights: bool = True) -> None:
         if self._open_passes.pop(id(state), None) is None:
             return  # recorded already (a stop closed it, then the loop ended)
         state["finalizer"].detach()
@@ -536,7 +545,7 @@ class StepCapture:
                               detail={"batches": len(batches), **({"partial": True} if partial else {}),
                                       "first_batches": [b[:16] for b in batches[:_MAX_BATCHES_IN_DETAIL]],
                                       **({"pipeline": state["pipeline"]} if state.get("pipeline") else {})})
-        if self._variables and self.steps > self._last_snapshot:
+        if weights and self._variables and self.steps > self._last_snapshot:
             self.record_weights(f"weights/{stage}", site=state["site"])
 
 
