@@ -613,6 +613,23 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     )
 
 
+def _tf_never_seeded(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """Weights differ and nothing seeds TensorFlow, with nothing recorded before to say why: random
+    ops inside a tf.function (not recorded: only eager draws are) draw from fresh state."""
+    stage = divergence.stage
+    if stage.kind != "weights" or not _uses(comparison, "tensorflow"):
+        return None
+    if any(c.seeds("tf") for c in seeding_calls(comparison)):
+        return None
+    return Hint(
+        "tf-not-seeded",
+        "nothing seeds TensorFlow (no tf.random.set_seed or keras.utils.set_random_seed): its random ops "
+        "given no seed= (tf.random.*, inside a tf.function too, where seedcheck does not see each draw) start "
+        "from fresh state in every process.",
+        "call keras.utils.set_random_seed(seed) at the start of the script, or pass seed= to each random op.",
+    )
+
+
 def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """An --artifact file differs and nothing seedcheck recorded explains it."""
     if divergence.stage.kind != "output":
@@ -650,6 +667,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _hash_order,
     _logged_value_only,
     _training_nondeterminism,
+    _tf_never_seeded,
     _output_only,
 )
 

@@ -44,10 +44,13 @@ TRACE_FORMAT = 1
 #      and fit's init snapshot for such a model; `metrics/evaluate#<n>/<name>`. Not a stage but a
 #      value: fit's data count of a dataset of unknown length no longer counts the failed last read
 #      (a baseline of such a script needs recording again).
-CAPTURE_VERSION = 2
+#   3: `weights/final/trained-variables` (variables an optimizer updated that no model holds); a
+#      loop pass still open at the exit gets weights only if it read the last batch.
+CAPTURE_VERSION = 3
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
+    3: ("weights/final/trained-variables", "weights/loop@*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -372,3 +372,18 @@ def test_an_iterator_held_since_an_earlier_phase_does_not_take_the_final_weights
     first = result.report["first_divergence"]
     assert first["key"] == phase2["key"] and first["rule"] == "unseeded-dataset-shuffle"
     assert "held_iterator.py:18" in first["cause"]
+
+
+@pytest.mark.parametrize("seeding", ["numpy", "tf"])
+def test_variables_of_the_scripts_own_trained_in_a_short_loop_are_recorded_at_the_end(tmp_path, seeding):
+    """40 steps, under the loop's snapshot interval, on tf.Variables no Keras model holds: before,
+    nothing but the seeding calls was compared and a TensorFlow left unseeded passed."""
+    result = seedcheck_json("run", "tests/scripts/raw_variables.py", "--jobs", "2", "--repeats", "2",
+                            "--", "--seeding", seeding, tmp_path=tmp_path)
+    final = result.stage("weights/final/trained-variables")
+    if seeding == "tf":
+        assert result.code == 0 and final["verdict"] == "reproducible", result.stdout + result.stderr
+    else:
+        assert result.code == 1 and final["verdict"] == "diverged", result.stdout + result.stderr
+        first = result.report["first_divergence"]
+        assert (first["key"], first["rule"]) == ("weights/final/trained-variables", "tf-not-seeded")

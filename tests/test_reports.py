@@ -177,3 +177,13 @@ def test_an_unseeded_dataset_shuffle_whose_call_repeats_is_not_shown_as_reproduc
     assert labels.verdict_text(generator_stage) == "reproducible"
     rows = [line for line in render(comparison, 120).splitlines() if "train.py:" in line]
     assert ("same call, no seed" in rows[0]) is unseeded and rows[1].rstrip().endswith("reproducible")
+
+
+def test_a_layers_random_state_is_labelled_with_its_layer():
+    """Keras makes a Dropout's SeedGenerator at the first step, so its site is fit's line: the
+    description names the layer the trace recorded."""
+    detail = {"api": "keras.random.SeedGenerator", "seed_arg": None, "unseeded": True, "layer": "dropout_1 (Dropout)",
+              "made_at": "train.py:14"}
+    generator = ev("rng/keras.random.SeedGenerator@train.py:20#2", 5, site="train.py:20", detail=detail)
+    comparison = compare(runs_for(s1_1=[generator, ev("exit", 0)], s1_2=[generator, ev("exit", 0)]))
+    assert labels.stage_label(comparison.stages[0]) == ("random", "keras.random.SeedGenerator #2 · dropout_1")

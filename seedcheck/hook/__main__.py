@@ -201,8 +201,11 @@ class Session:
             self.recorder.guarded("data", self.steps.end_open_passes)
             self.recorder.guarded("weights", self.steps.flush_pending)
         self.recorder.guarded("draws", self.recorder.finish_draws)
+        covered: set[int] = set()
         if self.keras is not None:
-            self.recorder.guarded("weights", self.keras.record_final_weights)
+            self.recorder.guarded("weights", lambda: covered.update(self.keras.record_final_weights()))  # type: ignore[union-attr]
+        if "tensorflow" in self._ready:
+            self.recorder.guarded("weights", lambda: self.steps.record_final_variables(covered))
         self.recorder.guarded("env", self._record_tf_env)
         detail: dict[str, Any] = {"duration_s": round(duration, 3), **used}
         if self.settings.max_steps is not None:

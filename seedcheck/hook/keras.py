@@ -354,9 +354,10 @@ class KerasInstrumentation:
             detail["seed_states"] = [summarize(name, a) for name, a in read_named(seed_states)]
         self._recorder.record("weights", key, value, site=site, detail=detail)
 
-    def record_final_weights(self) -> None:
+    def record_final_weights(self) -> set[int]:
         """`weights/final/<model>` for every live, built model whose weights no larger model holds
-        (a sub-model, or the Functional model a Sequential keeps inside, is covered by its owner)."""
+        (a sub-model, or the Functional model a Sequential keeps inside, is covered by its owner).
+        Returns the ids of the variables recorded."""
         made = dict(self._models.items())
         models = [model for model in made if model.built and model.weights]
         covered: set[int] = set()
@@ -371,6 +372,7 @@ class KerasInstrumentation:
             self._recorder.guarded(
                 "weights", lambda model=model: self.record_weights(
                     model, self._recorder.next_key(f"weights/final/{model.name}")))
+        return covered
 
     def _record_init(self, variable: Any, initializer: Any = None) -> None:
         key, site = self._recorder.next_key(f"init/{variable.path}"), self._recorder.user_site()

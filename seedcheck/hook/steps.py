@@ -385,6 +385,13 @@ class StepCapture:
         self._last_snapshot = step
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
+    def record_final_variables(self, covered: set[int]) -> None:
+        """`weights/final/trained-variables`: the variables the optimizer last updated, when no
+        model's final weights hold them (tf.Variables of the script's own, trained in a custom
+        loop). A loop of fewer steps than its snapshot interval would otherwise leave no result."""
+        if self._variables and not {id(v) for v in self._variables} <= covered and self.steps > 0:
+            self.record_weights("weights/final/trained-variables")
+
     def record_weights(self, key: str, site: str | None = None) -> None:
         self.record_abandoned()  # a pass left before these weights were taken comes first
         self.flush_pending()

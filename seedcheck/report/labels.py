@@ -82,6 +82,9 @@ def stage_label(stage: Stage) -> tuple[str, str]:
         return kind, "exit code"
     if stage.kind == "output":
         return kind, rest
+    if stage.kind == "rng" and isinstance(stage.recorded("layer"), str):
+        # A Keras layer's SeedGenerator is made at fit's line, not the layer's: name the layer.
+        return kind, f"{_drop_first_occurrence(rest)} · {stage.recorded('layer').split(' (')[0]}"
     if stage.kind in ("seed", "init", "shuffle", "rng"):
         return kind, _drop_first_occurrence(rest)
     parts = rest.split("/")

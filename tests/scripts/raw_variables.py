@@ -1,0 +1,40 @@
+"""A linear model of the script's own tf.Variables, trained by a Keras optimizer in a tf.function
+for 40 steps (fewer than a custom loop's snapshot interval) on numpy slices, with input noise from
+tf.random.uniform given no seed=.
+
+--seeding numpy: only numpy is seeded, not TensorFlow, so the noise, and the trained variables,
+differ from run to run; --seeding tf: tf.random.set_seed makes them repeat. seedcheck is expected to record the
+variables at the end (no Keras model holds them) and to say so.
+"""
+
+import argparse
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--seeding", choices=["numpy", "tf"], default="numpy")
+args = parser.parse_args()
+if args.seeding == "tf":
+    tf.random.set_seed(5)
+else:
+    np.random.seed(5)
+data = np.random.default_rng(0)
+x = data.normal(size=(320, 4)).astype("float32")
+y = x.sum(axis=1, keepdims=True)
+weight, bias = tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")
+optimizer = keras.optimizers.SGD(0.05)
+
+
+@tf.function
+def step(features, labels):
+    features = features + tf.random.uniform(tf.shape(features), -0.1, 0.1)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((features @ weight + bias - labels) ** 2)
+    optimizer.apply_gradients(zip(tape.gradient(loss, [weight, bias]), [weight, bias]))
+
+
+for epoch in range(4):
+    for start in range(0, 320, 32):
+        step(x[start:start + 32], y[start:start + 32])
