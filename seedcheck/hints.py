@@ -262,7 +262,8 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         return Hint("unseeded-draw", f"{api}{where} uses a tf.random.Generator made from OS entropy "
                     "(from_non_deterministic_state, which tf.random.get_global_generator() also uses): "
                     "tf.random.set_seed does not reach it.",
-                    "make it with tf.random.Generator.from_seed(seed) (and tf.random.set_global_generator for the global one).")
+                    "make it with tf.random.Generator.from_seed(seed); seed the global one with "
+                    "tf.random.get_global_generator().reset_from_seed(seed) before its first draw.")
     if api.startswith("tf.random."):
         return Hint("unseeded-draw", f"{api}{where} ran with neither an op seed nor a TensorFlow global seed.",
                     "pass seed= to the op, or call keras.utils.set_random_seed(seed) before it.")

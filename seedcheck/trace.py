@@ -45,12 +45,14 @@ TRACE_FORMAT = 1
 #      value: fit's data count of a dataset of unknown length no longer counts the failed last read
 #      (a baseline of such a script needs recording again).
 #   3: `weights/final/trained-variables` (variables an optimizer updated that no model holds); a
-#      loop pass still open at the exit gets weights only if it read the last batch.
+#      loop pass still open at the exit gets weights only if it read the last batch. Not a stage
+#      but a value: a tf.random.Generator's creation holds the state of its first draw (so a
+#      reset_from_seed in between counts), and is not recorded for a generator never drawn from.
 CAPTURE_VERSION = 3
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
-    3: ("weights/final/trained-variables", "weights/loop@*"),
+    3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

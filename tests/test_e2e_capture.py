@@ -248,12 +248,19 @@ def test_random_generators_seeded_and_from_entropy(tmp_path):
     result = seedcheck_json("run", "tests/scripts/generators.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1
     site = "tests/scripts/generators.py"
-    assert result.stage(f"rng/tf.random.Generator.from_seed@{site}:5#1")["verdict"] == "reproducible"
-    assert result.stage(f"rng/tf.random.Generator.normal@{site}:6#1")["verdict"] == "reproducible"
+    assert result.stage(f"rng/tf.random.Generator.from_seed@{site}:7#1")["verdict"] == "reproducible"
+    assert result.stage(f"rng/tf.random.Generator.normal@{site}:8#1")["verdict"] == "reproducible"
     first = result.report["first_divergence"]
-    assert first["key"] == f"rng/tf.random.Generator.from_non_deterministic_state@{site}:7#1"
-    assert first["rule"] == "unseeded-draw" and "from_seed" in first["fix"]
-    assert result.stage(f"rng/numpy.random.default_rng@{site}:9#1")["verdict"] == "diverged"
+    assert first["key"] == f"rng/tf.random.Generator.from_non_deterministic_state@{site}:9#1"
+    assert first["rule"] == "unseeded-draw" and "from_seed" in first["fix"] and "reset_from_seed" in first["fix"]
+    assert result.stage(f"rng/numpy.random.default_rng@{site}:13#1")["verdict"] == "diverged"
+    # Seeded by reset_from_seed before its first draw, the global generator's OS-entropy state reaches nothing.
+    reset = seedcheck_json("run", "tests/scripts/generators.py", "--jobs", "2", "--repeats", "2", "--", "--reset",
+                           tmp_path=tmp_path / "reset")
+    made = reset.stage(f"rng/tf.random.Generator.from_non_deterministic_state@{site}:9#1")
+    assert made["verdict"] == "reproducible"
+    assert reset.stage(f"rng/tf.random.Generator.uniform@{site}:12#1")["verdict"] == "reproducible"
+    assert reset.report["first_divergence"]["key"] == f"rng/numpy.random.default_rng@{site}:13#1"
 
 
 def test_a_keras_loader_without_seed_is_named_with_the_shuffle_it_seeds(tmp_path):

@@ -48,25 +48,50 @@ class TFRandomCapture:
             setattr(generator_class, name, classmethod(self._wrap_creation(f"tf.random.Generator.{name}", create, seeded)))
         for name in GENERATOR_DRAWS:
             setattr(generator_class, name, self._wrap_generator_draw(name, getattr(generator_class, name)))
+        original_reset = generator_class.reset_from_seed
+
+        @functools.wraps(original_reset)
+        def reset_from_seed(generator: Any, *args: Any, **kwargs: Any) -> Any:
+            generator.__dict__["_seedcheck_seeded"] = True  # TF's documented way to seed the global one
+            return original_reset(generator, *args, **kwargs)
+
+        generator_class.reset_from_seed = reset_from_seed
 
     def _wrap_creation(self, api: str, create: Callable[..., Any], seeded: bool) -> Callable[..., Any]:
+        """The generator's making is recorded at its first draw, with the state it draws from then:
+        `reset_from_seed` (or `reset`) between the two replaces the state it was made with, which
+        then reaches nothing (a global generator made from OS entropy, then seeded)."""
         @functools.wraps(create)
         def creation(cls: type, *args: Any, **kwargs: Any) -> Any:
             generator = create(cls, *args, **kwargs)
             generator.__dict__["_seedcheck_seeded"] = seeded
             if self._tf.executing_eagerly():
-                self._recorder.guarded(api, lambda: self._recorder.record_draw(
-                    "rng", api, array_fingerprint(generator.state.numpy()),
-                    {"api": api, "seed": _int_or_none(args[0]) if seeded and args else None, "unseeded": not seeded}))
+                self._recorder.guarded(api, lambda: generator.__dict__.__setitem__(
+                    "_seedcheck_made", (api, _int_or_none(args[0]) if seeded and args else None,
+                                        self._recorder.user_site())))
             return generator
 
         return creation
+
+    def _record_creation(self, generator: Any) -> None:
+        """The pending record of the generator's making, before its first draw (eager, or traced
+        into a function: the state is read outside the graph, as it stands before the call)."""
+        api, seed, site = generator.__dict__.pop("_seedcheck_made")
+        with self._tf.init_scope():
+            state = array_fingerprint(generator.state.numpy())
+        seeded = bool(generator.__dict__.get("_seedcheck_seeded"))
+        detail = {"api": api, "seed": seed, "unseeded": not seeded}
+        if seeded and seed is None:
+            detail["reset_from_seed"] = True
+        self._recorder.record_draw("rng", api, state, detail, site=site)
 
     def _wrap_generator_draw(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         api = f"tf.random.Generator.{name}"
 
         @functools.wraps(original)
         def draw(generator: Any, *args: Any, **kwargs: Any) -> Any:
+            if "_seedcheck_made" in generator.__dict__:
+                self._recorder.guarded(api, lambda: self._record_creation(generator))
             result = original(generator, *args, **kwargs)
             if self._tf.executing_eagerly():
                 seeded = generator.__dict__.get("_seedcheck_seeded")
