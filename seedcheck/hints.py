@@ -354,6 +354,17 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
         if not unseeded:
             return None
         site = unseeded[0].site
+    listing = [s for s in _unseeded_dataset_shuffles(comparison)
+               if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
+    if listing:
+        return Hint(
+            "unseeded-dataset-shuffle",
+            f"Dataset.list_files{f' at {site}' if site else ''} shuffles the file names (shuffle=True is its "
+            "default) with no seed, and no TensorFlow global seed is set: every process reads the files in a "
+            "different order.",
+            "pass shuffle=False (the names in sorted order) or seed= to Dataset.list_files, or call "
+            "keras.utils.set_random_seed(seed) before building the pipeline.",
+        )
     return Hint(
         "unseeded-dataset-shuffle",
         f"Dataset.shuffle{f' at {site}' if site else ''} has no seed and no TensorFlow global seed is set: "

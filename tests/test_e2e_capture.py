@@ -394,3 +394,14 @@ def test_variables_of_the_scripts_own_trained_in_a_short_loop_are_recorded_at_th
         assert result.code == 1 and final["verdict"] == "diverged", result.stdout + result.stderr
         first = result.report["first_divergence"]
         assert (first["key"], first["rule"]) == ("weights/final/trained-variables", "tf-not-seeded")
+
+
+def test_files_listed_in_a_shuffled_order_are_named_at_list_files(tmp_path):
+    script = "tests/scripts/listed_files.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"].startswith("data/loop@") and first["rule"] == "unseeded-dataset-shuffle"
+    assert f"Dataset.list_files at {script}:21" in first["cause"] and "shuffle=False" in first["fix"]
+    assert seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--sorted",
+                          tmp_path=tmp_path / "sorted").code == 0

@@ -26,6 +26,7 @@ GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", 
 class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
+        self._in_list_files = 0  # inside Dataset.list_files, whose shuffle is its own
         self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
@@ -38,6 +39,7 @@ class TFRandomCapture:
             replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
+        dataset.list_files = staticmethod(self._wrap_list_files(dataset.list_files))
         self._install_generators(tf.random.Generator)
 
     def _install_generators(self, generator_class: type) -> None:
@@ -124,6 +126,19 @@ class TFRandomCapture:
                   "shape": list(result.shape), "dtype": result.dtype.name}
         self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
 
+    def _wrap_list_files(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """`Dataset.list_files` shuffles the names it lists by default, through Dataset.shuffle: that
+        call is recorded at the script's line, marked as list_files' (whose own arguments fix it)."""
+        @functools.wraps(original)
+        def list_files(*args: Any, **kwargs: Any) -> Any:
+            self._in_list_files += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._in_list_files -= 1
+
+        return list_files
+
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
 
@@ -152,6 +167,8 @@ class TFRandomCapture:
         via = self._recorder.calling_library()
         if via is not None:
             detail["via"] = via
+        if self._in_list_files:
+            detail["called_by"] = "tf.data.Dataset.list_files"
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
         return bool(detail["unseeded"])
 
