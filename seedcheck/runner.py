@@ -136,6 +136,9 @@ class RunPlan:
     specs: list[RunSpec] | None = None  # the runs, when not one per (seed, repeat): `seedcheck vary`
     variations: list[str] | None = None  # `seedcheck vary`'s, kept in the manifest for a later `report`
     runs: list[RunSpec] = field(init=False)
+    # When the check began (epoch seconds): a run that reads a file written since then, outside its
+    # own directory, reads an earlier run's output (hook/files.py).
+    started: float = field(init=False, default_factory=time.time)
 
     def __post_init__(self) -> None:
         if self.specs is not None:
@@ -182,6 +185,7 @@ def child_environment(plan: RunPlan, spec: RunSpec) -> dict[str, str]:
         max_steps=plan.max_steps,
         command=[plan.target.label, *plan.target.args],
         variation=dict(spec.variation),
+        check_started=plan.started,
     )
     env.update(spec.env)
     env[ENV_VAR] = settings.to_env()

@@ -405,3 +405,16 @@ def test_files_listed_in_a_shuffled_order_are_named_at_list_files(tmp_path):
     assert f"Dataset.list_files at {script}:21" in first["cause"] and "shuffle=False" in first["fix"]
     assert seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--sorted",
                           tmp_path=tmp_path / "sorted").code == 0
+
+
+def test_a_checkpoint_an_earlier_run_wrote_outside_the_run_directory_is_a_warning(tmp_path):
+    """The second run resumes from the first one's checkpoint: said, with the line that restores it.
+    The same script writing under {run_dir} restores nothing, and is reproducible without warning."""
+    shared = seedcheck_json("run", "tests/scripts/resumes.py", "--repeats", "2", "--", "--ckpt", tmp_path / "shared",
+                            tmp_path=tmp_path)
+    assert shared.code == 1, shared.stdout + shared.stderr
+    warning = next(w for w in shared.report["warnings"] if "tf.train.Checkpoint.restore" in w)
+    assert "resumes.py:22" in warning and "written since this check began" in warning
+    own = seedcheck_json("run", "tests/scripts/resumes.py", "--repeats", "2", "--", "--ckpt", "{run_dir}/ckpt",
+                         tmp_path=tmp_path / "own")
+    assert own.code == 0 and not [w for w in own.report["warnings"] if "Checkpoint" in w], own.stdout

@@ -51,6 +51,7 @@ class Session:
         self._numpy_state: Callable[[], str] | None = None
         self._numpy_initial: str | None = None  # numpy's global RNG state when numpy was imported
         self.children: Any = None
+        self.files: Any = None  # hook/files.py, made when TensorFlow or Keras is imported
         self._ready: set[str] = set()
         self.interrupted = False  # the script ended on an uncaught KeyboardInterrupt
 
@@ -75,6 +76,13 @@ class Session:
             "children", lambda: self._children().install_subprocess(m)))
         self.finder.when_imported("multiprocessing.process", lambda m: self.recorder.guarded(
             "children", lambda: self._children().install_multiprocessing(m)))
+
+    def _shared_files(self) -> Any:
+        if self.files is None:
+            from seedcheck.hook.files import SharedFiles
+
+            self.files = SharedFiles(self.recorder, self.settings.check_started)
+        return self.files
 
     def _children(self) -> Any:
         if self.children is None:
@@ -110,6 +118,7 @@ class Session:
         pipeline = PipelineSites(self.recorder)
         self.recorder.guarded("data", lambda: pipeline.install(tf.data.Dataset))
         self.tfrandom.pipeline = pipeline
+        self.recorder.guarded("files", lambda: self._shared_files().install_tensorflow(tf))
         from tensorflow.python.data.ops.iterator_ops import OwnedIterator
 
         self.recorder.guarded("data", lambda: self.steps.install_iterator(OwnedIterator))
@@ -136,6 +145,7 @@ class Session:
 
         self.keras = KerasInstrumentation(self.recorder, self.steps, lambda: self.seeding.is_seeded("python"))
         self.keras.install(keras)
+        self.recorder.guarded("files", lambda: self._shared_files().install_keras(keras))
         if "tensorflow" in sys.modules:
             from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
 

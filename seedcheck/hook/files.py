@@ -1,0 +1,62 @@
+"""Files a run reads that an earlier run of the same check wrote: a checkpoint restored, weights or
+a model loaded from a path outside the run's own directory, written since the check began. The
+second run then resumes from the first one's state (its training, its RNG state): the runs are not
+independent, and a difference shows as a divergence with no cause of the script's own. Said as a
+warning, once per path, like a file cache the runs share (pipeline.py)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable
+
+from seedcheck.hook.patches import replace_everywhere
+from seedcheck.hook.recorder import Recorder
+
+
+class SharedFiles:
+    def __init__(self, recorder: Recorder, check_started: float | None) -> None:
+        self._recorder = recorder
+        self._check_started = check_started
+        self._noted: set[str] = set()
+
+    def install_tensorflow(self, tf: Any) -> None:
+        checkpoint = tf.train.Checkpoint
+        for name in ("restore", "read"):
+            setattr(checkpoint, name, self._wrap(f"tf.train.Checkpoint.{name}", getattr(checkpoint, name), bound=True))
+
+    def install_keras(self, keras: Any) -> None:
+        keras.Model.load_weights = self._wrap("Model.load_weights", keras.Model.load_weights, bound=True)
+        original = keras.models.load_model
+        replace_everywhere(("keras",), "load_model", original, self._wrap("keras.models.load_model", original))
+
+    def _wrap(self, api: str, original: Callable[..., Any], bound: bool = False) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            path = args[1 if bound else 0] if len(args) > (1 if bound else 0) else \
+                kwargs.get("save_path", kwargs.get("filepath"))
+            self._recorder.guarded("files", lambda: self._check(api, path))
+            return original(*args, **kwargs)
+
+        return reading
+
+    def _check(self, api: str, path: Any) -> None:
+        if self._check_started is None or not isinstance(path, (str, os.PathLike)):
+            return
+        absolute = os.path.abspath(os.fspath(path))
+        run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
+        if absolute in self._noted or (run_dir and absolute.startswith(os.path.abspath(run_dir) + os.sep)):
+            return
+        # A checkpoint is named by its prefix: `ckpt-2` stands for `ckpt-2.index` and its data files.
+        times = [os.path.getmtime(p) for p in (absolute, absolute + ".index") if os.path.exists(p)]
+        if not times or max(times) < self._check_started:
+            return  # written before this check: a pretrained file every run reads alike
+        self._noted.add(absolute)
+        site = self._recorder.user_site()
+        self._recorder.record(
+            "note", self._recorder.next_key(f"note/shared-file@{site or '?'}"),
+            f"{api}({os.fspath(path)!r}){f' at {site}' if site else ''} reads a file written since this check "
+            "began, outside the run's own directory: by an earlier run (or one running beside it), so this run "
+            "starts from that run's state and the runs are not independent; write such files under "
+            "$SEEDCHECK_RUN_DIR, or remove them before each run",
+            site=site, detail={"warning": True, "path": os.fspath(path)})
