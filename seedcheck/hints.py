@@ -110,7 +110,8 @@ def _passes_own_seeds(comparison: Comparison) -> bool:
     """Whether the script seeds by passing seed= to the calls themselves (Dataset.shuffle, a random
     op, a Keras layer's SeedGenerator, Generator.from_seed) rather than by a global seeding call:
     then it does not "seed nothing", and a later rule names the call that has no seed."""
-    return any(_detail(stage).get(name) is not None for stage in comparison.stages if stage.kind != "seed"
+    return any(_detail(stage).get(name) is not None for stage in comparison.stages
+               if stage.kind != "seed" and not _detail(stage).get("via")  # a library's call (a Keras loader)
                for name in ("seed", "op_seed", "seed_arg"))
 
 

@@ -1038,3 +1038,14 @@ def test_a_script_that_passes_seed_to_each_call_does_not_seed_nothing():
     # Without the seeded calls, the script does seed nothing.
     bare = {label: [generator(None, drawn, 2), ev("exit", 0)] for label, drawn in (("s1_1", 1), ("s1_2", 2))}
     assert explain(compare(runs_for(**bare))).first_divergence.rule == "seeds-nothing"
+
+
+def test_a_seed_a_library_passes_for_the_script_is_not_the_scripts_own():
+    """A Keras loader given no seed= draws one and passes it to Dataset.shuffle itself (`via`): the
+    script still seeds nothing."""
+    shuffle = {"api": "tf.data.Dataset.shuffle", "seed": 5817, "global_seed": None, "unseeded": False,
+               "via": "keras/src/utils/image_dataset_utils.py:493"}
+    per_run = {label: [ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", {"seed": drawn}, site="train.py:9",
+                          detail={**shuffle, "seed": drawn}), ev("exit", 0)]
+               for label, drawn in (("s1_1", 5817), ("s1_2", 9122))}
+    assert explain(compare(runs_for(**per_run))).first_divergence.rule == "seeds-nothing"
