@@ -241,9 +241,9 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     if superseded:
         names = list(dict.fromkeys(stage.recorded("name") or stage.key for stage in superseded))
         comparison.warnings.append(
-            f"the initial values of {len(names)} variable(s) ({', '.join(names[:3])}{', …' if len(names) > 3 else ''}) "
-            "differ between runs of a seed, but every weight recorded after them agrees: they were replaced before "
-            "training (weights loaded, a checkpoint restored) or belong to a model never trained, so they do not "
+            f"{len(superseded)} initial value(s) ({', '.join(names[:3])}{', …' if len(names) > 3 else ''}) differ "
+            "between runs of a seed, but every weight recorded after them agrees, those very variables' included: "
+            "their values were replaced before training (weights loaded, a checkpoint restored), so they do not "
             "fail the check")
     comparison.notes = _hook_notes(traced)
     comparison.warnings.extend(_hook_notes(traced, warnings=True))
@@ -274,21 +274,29 @@ _AGREEING = (REPRODUCIBLE, CLOSE, SEED_INSENSITIVE)
 
 def _mark_superseded(stages: list[Stage]) -> list[Stage]:
     """Diverged init stages whose values no result carries: every weights stage after them agrees,
-    and one of them holds a variable of the same name. Fine-tuning loads weights over the layers'
-    fresh random values (`load_weights`, `load_model`, a restored checkpoint), and a model built
-    only to count its parameters is never trained: a difference there reaches nothing. Without a
-    later snapshot of such a variable there is no evidence, and the stage fails as before."""
+    and in every run one of them holds that very variable (its `uid`, not only its name: a second
+    model built alike shares the names). Fine-tuning loads weights over the layers' fresh random
+    values (`load_weights`, `load_model`, a restored checkpoint): a difference there reaches
+    nothing. Without a later snapshot of the variable itself there is no evidence (a model trained
+    and dropped before any snapshot), and the stage fails as before."""
     marked = []
     for index, stage in enumerate(stages):
         if stage.kind != "init" or stage.verdict != DIVERGED:
             continue
         later = [s for s in stages[index + 1:] if s.kind == "weights"]
-        name = stage.recorded("name")
         if later and all(s.verdict in _AGREEING for s in later) and \
-                any(name in _variables(event) for s in later for event in s.events.values()):
+                all(_snapshotted_later(event, later, run) for run, event in stage.events.items()):
             stage.superseded = True
             marked.append(stage)
     return marked
+
+
+def _snapshotted_later(init: Event, later: list[Stage], run: str) -> bool:
+    """Whether a later weights stage of `run` holds the variable whose initial value `init` is."""
+    uid = (init.detail or {}).get("uid")
+    return uid is not None and any(
+        variable.get("uid") == uid for stage in later if run in stage.events
+        for variable in _variables(stage.events[run]).values())
 
 
 def _exit_written_by_runner(trace: Trace) -> bool:

@@ -111,7 +111,8 @@ def _passes_own_seeds(comparison: Comparison) -> bool:
     op, a Keras layer's SeedGenerator, Generator.from_seed) rather than by a global seeding call:
     then it does not "seed nothing", and a later rule names the call that has no seed."""
     return any(_detail(stage).get(name) is not None for stage in comparison.stages
-               if stage.kind != "seed" and not _detail(stage).get("via")  # a library's call (a Keras loader)
+               if stage.kind != "seed" and (not _detail(stage).get("via") or _detail(stage).get("called_by"))
+               # a library's call (a Keras loader) is not the script's, list_files' shuffle is
                for name in ("seed", "op_seed", "seed_arg"))
 
 
@@ -638,8 +639,25 @@ def _tf_never_seeded(comparison: Comparison, divergence: Divergence) -> Hint | N
         "tf-not-seeded",
         "nothing seeds TensorFlow (no tf.random.set_seed or keras.utils.set_random_seed): its random ops "
         "given no seed= (tf.random.*, inside a tf.function too, where seedcheck does not see each draw) start "
-        "from fresh state in every process.",
-        "call keras.utils.set_random_seed(seed) at the start of the script, or pass seed= to each random op.",
+        "from fresh state in every process. So does an RNG object made without a seed "
+        "(np.random.RandomState(), random.Random()), whose draws are not recorded one by one either.",
+        "call keras.utils.set_random_seed(seed) at the start of the script, or pass seed= to each random op; "
+        "give any RNG object the script makes a seed.",
+    )
+
+
+def _no_seed_here(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """No global seeding call, in a script that passes seed= to some calls (so seeds-nothing kept
+    quiet) and no rule named a call: the stage that diverged was given no seed of its own."""
+    if any(c.applied is not None for c in seeding_calls(comparison)) or not _passes_own_seeds(comparison):
+        return None
+    what = {"init": "initializer of this variable", "rng": "random state"}.get(divergence.stage.kind, "randomness here")
+    return Hint(
+        "seeds-nothing",
+        f"nothing seeds the script's RNGs as a whole, and the {what} has no seed= of its own, unlike other "
+        "calls of the script: it starts from fresh random state in every run.",
+        "pass seed= here too (an initializer: kernel_initializer=keras.initializers.GlorotUniform(seed=...)), or "
+        "call keras.utils.set_random_seed(seed) at the start of the script.",
     )
 
 
@@ -682,6 +700,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _training_nondeterminism,
     _tf_never_seeded,
     _output_only,
+    _no_seed_here,
 )
 
 

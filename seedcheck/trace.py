@@ -48,6 +48,8 @@ TRACE_FORMAT = 1
 #      loop pass still open at the exit gets weights only if it read the last batch. Not a stage
 #      but a value: a tf.random.Generator's creation holds the state of its first draw (so a
 #      reset_from_seed in between counts), and is not recorded for a generator never drawn from.
+#      Init events and weights snapshots carry each variable's `uid` (which tells variables of one
+#      name apart: compare._mark_superseded).
 CAPTURE_VERSION = 3
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {

@@ -24,7 +24,7 @@ from seedcheck.fingerprint import snapshot, summarize
 from seedcheck.hook.ingraph import DataChain
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.steps import MaxStepsReached, StepCapture
-from seedcheck.hook.variables import read_named
+from seedcheck.hook.variables import add_uids, read_named, uid_of
 
 
 def _tf() -> types.ModuleType:
@@ -347,7 +347,9 @@ class KerasInstrumentation:
     def record_weights(self, model: Any, key: str, site: str | None = None) -> None:
         if not model.weights:
             return
-        value, detail = snapshot(read_named(model.weights))
+        weights = model.weights
+        value, detail = snapshot(read_named(weights))
+        add_uids(detail, weights)
         detail["model"] = model.name
         seed_states = [v for v in model.variables if "seed_generator_state" in v.path]
         if seed_states:  # Dropout & co.: not weights, but where their randomness comes from
@@ -377,7 +379,10 @@ class KerasInstrumentation:
     def _record_init(self, variable: Any, initializer: Any = None) -> None:
         key, site = self._recorder.next_key(f"init/{variable.path}"), self._recorder.user_site()
         seeded = getattr(initializer, "__dict__", {}).get("_seedcheck_python_seeded")
-        extra = {} if seeded is None else {"initializer_python_seeded": seeded}
+        extra: dict[str, Any] = {} if seeded is None else {"initializer_python_seeded": seeded}
+        uid = uid_of(variable)
+        if uid is not None:
+            extra["uid"] = uid
         if _uninitialized(variable):
             self._uninitialized.append((variable, key, site, extra))
             return

@@ -92,6 +92,7 @@ class StepCapture:
         self._latest_pass: dict[str, Any] | None = None  # the pass that read the last batch
         self._abandoned: list[dict[str, Any]] = []
         self._variables: list[Any] = []
+        self._trained: dict[int, list[Any]] = {}  # id(optimizer) -> the variables it last updated
         self._last_snapshot = 0
         self._passes: Counter[str] = Counter()
         self._xla_noted = False
@@ -163,6 +164,7 @@ class StepCapture:
         variables = list(trainable_variables) if trainable_variables is not None else \
             list(getattr(optimizer, "_trainable_variables", []) or [])
         self._variables = variables  # the same objects when the traced step runs
+        self._trained[id(optimizer)] = variables  # every optimizer's, for the end (record_final_variables)
         tf = _tf()
         if tf.executing_eagerly():
             if self.max_steps is None:
@@ -386,22 +388,27 @@ class StepCapture:
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
     def record_final_variables(self, covered: set[int]) -> None:
-        """`weights/final/trained-variables`: the variables the optimizer last updated, when no
-        model's final weights hold them (tf.Variables of the script's own, trained in a custom
-        loop). A loop of fewer steps than its snapshot interval would otherwise leave no result."""
-        if self._variables and not {id(v) for v in self._variables} <= covered and self.steps > 0:
-            self.record_weights("weights/final/trained-variables")
+        """`weights/final/trained-variables`: the variables optimizers updated that no model's final
+        weights hold (tf.Variables of the script's own, trained in a custom loop; a model dropped
+        before the end). A loop of fewer steps than its snapshot interval would otherwise leave no
+        result."""
+        uncovered = {id(v): v for variables in self._trained.values() for v in variables if id(v) not in covered}
+        if uncovered and self.steps > 0:
+            self.record_weights("weights/final/trained-variables", variables=list(uncovered.values()))
 
-    def record_weights(self, key: str, site: str | None = None) -> None:
+    def record_weights(self, key: str, site: str | None = None, variables: list[Any] | None = None) -> None:
+        """A snapshot of `variables` (by default those the last optimizer step updated)."""
         self.record_abandoned()  # a pass left before these weights were taken comes first
         self.flush_pending()
         from seedcheck.fingerprint import snapshot
-        from seedcheck.hook.variables import read_named
+        from seedcheck.hook.variables import add_uids, read_named
 
-        if not self._variables:
+        variables = self._variables if variables is None else variables
+        if not variables:
             return
         steps = self.steps
-        value, detail = snapshot(read_named(self._variables))
+        value, detail = snapshot(read_named(variables))
+        add_uids(detail, variables)
         self._last_snapshot = steps
         self._recorder.record("weights", key, value, site=site, detail={"step": steps, **detail})
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from typing import Any, Callable
 
 from seedcheck.fingerprint import array_fingerprint
@@ -26,7 +27,8 @@ GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", 
 class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
-        self._in_list_files = 0  # inside Dataset.list_files, whose shuffle is its own
+        self._listing = threading.local()  # .depth: inside Dataset.list_files (whose shuffle is its own), per thread
+        self._creation_lock = threading.Lock()
         self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
@@ -78,9 +80,14 @@ class TFRandomCapture:
     def _record_creation(self, generator: Any) -> None:
         """The pending record of the generator's making, before its first draw (eager, or traced
         into a function: the state is read outside the graph, as it stands before the call)."""
-        api, seed, site = generator.__dict__.pop("_seedcheck_made")
-        with self._tf.init_scope():
-            state = array_fingerprint(generator.state.numpy())
+        with self._creation_lock:  # two threads' first draws: one records, the other waits, then draws
+            made = generator.__dict__.get("_seedcheck_made")
+            if made is None:
+                return
+            with self._tf.init_scope():
+                state = array_fingerprint(generator.state.numpy())
+            del generator.__dict__["_seedcheck_made"]  # only now: a draw that sees it gone comes after the read
+        api, seed, site = made
         seeded = bool(generator.__dict__.get("_seedcheck_seeded"))
         detail = {"api": api, "seed": seed, "unseeded": not seeded}
         if seeded and seed is None:
@@ -131,11 +138,11 @@ class TFRandomCapture:
         call is recorded at the script's line, marked as list_files' (whose own arguments fix it)."""
         @functools.wraps(original)
         def list_files(*args: Any, **kwargs: Any) -> Any:
-            self._in_list_files += 1
+            self._listing.depth = getattr(self._listing, "depth", 0) + 1
             try:
                 return original(*args, **kwargs)
             finally:
-                self._in_list_files -= 1
+                self._listing.depth -= 1
 
         return list_files
 
@@ -167,7 +174,7 @@ class TFRandomCapture:
         via = self._recorder.calling_library()
         if via is not None:
             detail["via"] = via
-        if self._in_list_files:
+        if getattr(self._listing, "depth", 0):
             detail["called_by"] = "tf.data.Dataset.list_files"
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
         return bool(detail["unseeded"])

@@ -35,3 +35,26 @@ def read_named(variables: Iterable[Any]) -> list[tuple[str, Any]]:
                 value = variable.numpy()
             named.append((getattr(variable, "path", None) or variable.name, value))
         return named
+
+
+_UID = "_seedcheck_uid"
+_next_uid = iter(range(1, 1 << 62))
+
+
+def uid_of(variable: Any) -> int | None:
+    """A number for the variable, the same in its init event and every snapshot of it: the trace's
+    way of telling one variable from another of the same name (a second model built alike)."""
+    holder = getattr(variable, "__dict__", None)
+    if holder is None:
+        return None
+    if _UID not in holder:
+        holder[_UID] = next(_next_uid)
+    return holder[_UID]
+
+
+def add_uids(detail: dict[str, Any], variables: list[Any]) -> None:
+    """Each summarized variable's uid, for those that have one (those whose init was recorded)."""
+    for entry, variable in zip(detail.get("variables", ()), variables):
+        uid = getattr(variable, "__dict__", {}).get(_UID)
+        if uid is not None:
+            entry["uid"] = uid
