@@ -8,7 +8,8 @@ another order and so do the batches.
 seedcheck is expected to find: `seedcheck run` reproducible (exit 0, one machine, one order), and
 `seedcheck vary` unreproducible when varying `listdir` only (directory listings reversed, as
 reprotest does with disorderfs): the data order of the first epoch differs first. The fix: sort the
-listing (`sorted(os.listdir(...))`).
+listing (`sorted(os.listdir(...))`). With --gfile the shards are listed by `tf.io.gfile.glob`, which
+promises no order either: the same answer.
 """
 
 import argparse
@@ -22,6 +23,7 @@ from _toyproblem import CLASSES, FEATURES, make_model
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--seed", type=int, default=123)
+parser.add_argument("--gfile", action="store_true", help="list with tf.io.gfile.glob instead of os.listdir")
 args = parser.parse_args()
 
 keras.utils.set_random_seed(args.seed)
@@ -35,7 +37,13 @@ for index, name in enumerate(["north", "south", "east", "west", "centre", "coast
     np.savez(os.path.join(shard_dir, f"{name}.npz"), x=rng.normal(size=(64, FEATURES)).astype("float32"),
              y=rng.integers(0, CLASSES, size=64))
 
-shards = [np.load(os.path.join(shard_dir, name)) for name in os.listdir(shard_dir)]  # no order promised
+if args.gfile:
+    import tensorflow as tf
+
+    names = [os.path.basename(path) for path in tf.io.gfile.glob(os.path.join(shard_dir, "*.npz"))]
+else:
+    names = os.listdir(shard_dir)
+shards = [np.load(os.path.join(shard_dir, name)) for name in names]  # no order promised
 x = np.concatenate([shard["x"] for shard in shards])
 y = np.concatenate([shard["y"] for shard in shards])
 

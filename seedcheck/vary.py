@@ -52,7 +52,8 @@ VARIATIONS: dict[str, Variation] = {v.name: v for v in (
               "the script sets, which keeps it safe)"),
     Variation("cwd", "another working directory (a temporary mirror of the path to this one, made of symlinks)",
               "derive nothing (seeds, order, names) from the working directory or absolute paths"),
-    Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib)",
+    Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib; "
+              "tf.io.gfile.listdir and glob)",
               "sort directory listings: sorted(os.listdir(...)), sorted(glob.glob(...))"),
     Variation("time", "the wall clock read as another date and time of day (time.time, time.time_ns)",
               "do not seed from the clock: take the seed from an argument or $SEEDCHECK_SEED"),

@@ -67,11 +67,13 @@ def test_a_clock_seeded_script_breaks_only_under_time(tmp_path):
 @pytest.mark.parametrize(("script", "culprit", "stage"), [
     ("sample_scripts/hash_order_data.py", "hashseed", "data/fit#1/epoch-1"),
     ("sample_scripts/listdir_order_data.py", "listdir", "data/fit#1/epoch-1"),
+    ("sample_scripts/listdir_order_data.py --gfile", "listdir", "data/fit#1/epoch-1"),  # tf.io.gfile.glob
 ])
 def test_exactly_the_aspect_a_script_depends_on_breaks_it(tmp_path, script, culprit, stage):
     junit = tmp_path / "vary.xml"
+    script, *script_args = script.split()
     result = seedcheck_json("vary", script, "--seed", "1", "--vary", ",".join(INERT), "-j", "2", "--junit", junit,
-                            tmp_path=tmp_path)
+                            *(["--", *script_args] if script_args else []), tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     found = outcomes(result)
     assert found["control"]["verdict"] == "reproducible"

@@ -8,7 +8,9 @@ run is the one aspect varied:
 - `clock_start`: `time.time()`/`time.time_ns()` read as if the run started at that instant (every
   control run at the same one; the `time` variation at another), then advance normally.
 - `reverse_listdir`: `os.listdir` and `os.scandir` (so `glob`, `os.walk` and `pathlib`) list in
-  reverse of the file system's order, as reprotest's fileordering does with disorderfs.
+  reverse of the file system's order, as reprotest's fileordering does with disorderfs; so do
+  TensorFlow's `tf.io.gfile.listdir` and `tf.io.gfile.glob`, which list through TF's own file
+  systems (`Dataset.list_files` sorts, or shuffles, what it lists: it is left alone).
 - `op_determinism`: `tf.config.experimental.enable_op_determinism()` when TensorFlow is imported.
 - `tfdata_nondeterministic`: the script's parallel `Dataset.map`/`interleave` calls that do not
   pass `deterministic=` run with `deterministic=False` (elements may come out of order). A serial
@@ -34,6 +36,8 @@ def apply_tensorflow(variation: dict[str, Any], tf: Any) -> None:
         tf.config.experimental.enable_op_determinism()
     if variation.get("tfdata_nondeterministic"):
         nondeterministic_tfdata(tf)
+    if variation.get("reverse_listdir"):
+        reverse_tf_listings(tf)
 
 
 def shift_clock(start: float) -> None:
@@ -84,6 +88,18 @@ def reverse_listings() -> None:
             return _ReversedScandir(list(entries)[::-1])
 
     os.listdir, os.scandir = reversed_listdir, reversed_scandir  # type: ignore[assignment]
+
+
+def reverse_tf_listings(tf: Any) -> None:
+    from seedcheck.hook.patches import replace_everywhere
+
+    for name in ("listdir", "glob"):
+        original = getattr(tf.io.gfile, name)
+
+        def reversed_listing(*args: Any, __original: Any = original, **kwargs: Any) -> list[Any]:
+            return list(__original(*args, **kwargs))[::-1]
+
+        replace_everywhere(("tensorflow",), name, original, reversed_listing)
 
 
 def nondeterministic_tfdata(tf: Any) -> None:
