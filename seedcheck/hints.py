@@ -89,7 +89,7 @@ def _detail(stage: Stage) -> dict:
 
 
 def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    if any(c.applied is not None for c in seeding_calls(comparison)) or _passes_own_seeds(comparison):
+    if _seeds_globally(comparison) or _passes_own_seeds(comparison):
         return None
     if not _uses(comparison, "numpy"):
         fix = "seed at the start of the script: random.seed(seed) (or draw from random.Random(seed))"
@@ -106,14 +106,22 @@ def _seeds_nothing(comparison: Comparison, divergence: Divergence) -> Hint | Non
     )
 
 
+def _seeds_globally(comparison: Comparison) -> bool:
+    """Whether some seeding call (random.seed, np.random.seed, tf.random.set_seed, …) set a seed."""
+    return any(c.applied is not None for c in seeding_calls(comparison))
+
+
 def _passes_own_seeds(comparison: Comparison) -> bool:
     """Whether the script seeds by passing seed= to the calls themselves (Dataset.shuffle, a random
     op, a Keras layer's SeedGenerator, Generator.from_seed) rather than by a global seeding call:
     then it does not "seed nothing", and a later rule names the call that has no seed."""
-    return any(_detail(stage).get(name) is not None for stage in comparison.stages
-               if stage.kind != "seed" and (not _detail(stage).get("via") or _detail(stage).get("called_by"))
-               # a library's call (a Keras loader) is not the script's, list_files' shuffle is
-               for name in ("seed", "op_seed", "seed_arg"))
+    for stage in comparison.stages:
+        detail = _detail(stage)
+        if stage.kind == "seed" or (detail.get("via") and not detail.get("called_by")):
+            continue  # a seeding call, or a library's own call (a Keras loader); list_files' is the script's
+        if any(detail.get(name) is not None for name in ("seed", "op_seed", "seed_arg")):
+            return True
+    return False
 
 
 def _exit_detail(comparison: Comparison) -> dict:
@@ -347,17 +355,16 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
         return None
     pipeline = _pipeline(stage)
     feeding = [s for s in (pipeline or {}).get("shuffles") or [] if isinstance(s, dict) and s.get("unseeded")]
+    unseeded = _unseeded_dataset_shuffles(comparison)
     if feeding:  # a shuffle the walk of this data's pipeline found
         site = feeding[0].get("site")
     elif pipeline and (pipeline.get("nondeterministic") or pipeline.get("parallel_random")):
         return None  # the pipeline explains it, not a shuffle that may feed other data (a validation set's)
-    else:  # the walk does not see datasets a function makes (inside an interleave): any unseeded one
-        unseeded = _unseeded_dataset_shuffles(comparison)
-        if not unseeded:
-            return None
+    elif unseeded:  # the walk does not see datasets a function makes (inside an interleave): any unseeded one
         site = unseeded[0].site
-    listing = [s for s in _unseeded_dataset_shuffles(comparison)
-               if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
+    else:
+        return None
+    listing = [s for s in unseeded if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:
         return Hint(
             "unseeded-dataset-shuffle",
@@ -649,7 +656,7 @@ def _tf_never_seeded(comparison: Comparison, divergence: Divergence) -> Hint | N
 def _no_seed_here(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """No global seeding call, in a script that passes seed= to some calls (so seeds-nothing kept
     quiet) and no rule named a call: the stage that diverged was given no seed of its own."""
-    if any(c.applied is not None for c in seeding_calls(comparison)) or not _passes_own_seeds(comparison):
+    if _seeds_globally(comparison) or not _passes_own_seeds(comparison):
         return None
     what = {"init": "initializer of this variable", "rng": "random state"}.get(divergence.stage.kind, "randomness here")
     return Hint(

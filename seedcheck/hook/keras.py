@@ -20,11 +20,11 @@ import types
 import weakref
 from typing import Any, Callable
 
-from seedcheck.fingerprint import snapshot, summarize
+from seedcheck.fingerprint import summarize
 from seedcheck.hook.ingraph import DataChain
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.steps import MaxStepsReached, StepCapture
-from seedcheck.hook.variables import add_uids, read_named, uid_of
+from seedcheck.hook.variables import read_named, snapshot_of, uid_of
 
 
 def _tf() -> types.ModuleType:
@@ -347,9 +347,7 @@ class KerasInstrumentation:
     def record_weights(self, model: Any, key: str, site: str | None = None) -> None:
         if not model.weights:
             return
-        weights = model.weights
-        value, detail = snapshot(read_named(weights))
-        add_uids(detail, weights)
+        value, detail = snapshot_of(model.weights)
         detail["model"] = model.name
         seed_states = [v for v in model.variables if "seed_generator_state" in v.path]
         if seed_states:  # Dropout & co.: not weights, but where their randomness comes from

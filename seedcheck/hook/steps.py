@@ -400,15 +400,13 @@ class StepCapture:
         """A snapshot of `variables` (by default those the last optimizer step updated)."""
         self.record_abandoned()  # a pass left before these weights were taken comes first
         self.flush_pending()
-        from seedcheck.fingerprint import snapshot
-        from seedcheck.hook.variables import add_uids, read_named
+        from seedcheck.hook.variables import snapshot_of
 
         variables = self._variables if variables is None else variables
         if not variables:
             return
         steps = self.steps
-        value, detail = snapshot(read_named(variables))
-        add_uids(detail, variables)
+        value, detail = snapshot_of(variables)
         self._last_snapshot = steps
         self._recorder.record("weights", key, value, site=site, detail={"step": steps, **detail})
 

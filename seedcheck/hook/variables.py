@@ -3,6 +3,7 @@ py_function during a step, or while a tf.function is being traced (lifted out by
 
 from __future__ import annotations
 
+import itertools
 import sys
 from typing import Any, Iterable
 
@@ -38,7 +39,7 @@ def read_named(variables: Iterable[Any]) -> list[tuple[str, Any]]:
 
 
 _UID = "_seedcheck_uid"
-_next_uid = iter(range(1, 1 << 62))
+_next_uid = itertools.count(1)
 
 
 def uid_of(variable: Any) -> int | None:
@@ -52,9 +53,14 @@ def uid_of(variable: Any) -> int | None:
     return holder[_UID]
 
 
-def add_uids(detail: dict[str, Any], variables: list[Any]) -> None:
-    """Each summarized variable's uid, for those that have one (those whose init was recorded)."""
-    for entry, variable in zip(detail.get("variables", ()), variables):
+def snapshot_of(variables: list[Any]) -> tuple[str, dict[str, Any]]:
+    """fingerprint.snapshot of the variables' values, each summary with the variable's uid where
+    it has one (where its init was recorded)."""
+    from seedcheck.fingerprint import snapshot
+
+    value, detail = snapshot(read_named(variables))
+    for entry, variable in zip(detail["variables"], variables):
         uid = getattr(variable, "__dict__", {}).get(_UID)
         if uid is not None:
             entry["uid"] = uid
+    return value, detail
