@@ -50,11 +50,14 @@ TRACE_FORMAT = 1
 #      reset_from_seed in between counts), and is not recorded for a generator never drawn from.
 #      Init events and weights snapshots carry each variable's `uid` (which tells variables of one
 #      name apart: compare._mark_superseded).
-CAPTURE_VERSION = 3
+#   4: the data `model.predict` reads is `data/predict#<n>` (before: a partial `data/loop@<its
+#      line>/pass-<n>`, recorded at the exit).
+CAPTURE_VERSION = 4
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
+    4: ("data/predict#*", "data/loop@*", "weights/loop@*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -418,3 +418,23 @@ def test_a_checkpoint_an_earlier_run_wrote_outside_the_run_directory_is_a_warnin
     own = seedcheck_json("run", "tests/scripts/resumes.py", "--repeats", "2", "--", "--ckpt", "{run_dir}/ckpt",
                          tmp_path=tmp_path / "own")
     assert own.code == 0 and not [w for w in own.report["warnings"] if "Checkpoint" in w], own.stdout
+
+
+def test_the_data_predict_reads_is_its_own_stage_at_its_line(tmp_path):
+    """Keras reads predict's batches eagerly and stops at the dataset's length: before, they made a
+    partial `data/loop@<predict's line>` pass, recorded at the exit. An unseeded shuffle of the data
+    to predict on is now found at `data/predict#1`, and the training loop's pass is left alone."""
+    script = "tests/scripts/predict_data.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--shuffle", "unseeded",
+                            tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    (training,) = result.stages("data/loop@")
+    assert training["key"] == f"data/loop@{script}:34/pass-1" and training["verdict"] == "reproducible"
+    predicted = result.stage("data/predict#1")
+    assert predicted["site"] == f"{script}:38" and predicted["verdict"] == "diverged"
+    assert "partial" not in predicted.get("detail", {})
+    assert not result.stages("weights/predict") and result.stage("weights/final/sequential#1")["verdict"] == "reproducible"
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("data/predict#1", "unseeded-dataset-shuffle")
+    assert f"{script}:37" in first["cause"]
+    assert "data     predict" in result.stdout or "data predict" in " ".join(result.stdout.split())

@@ -7,6 +7,7 @@
   fingerprint chain (`ingraph.DataChain`), read at the epoch's end: no Python per batch. The ops
   come *after* the real step and draw no random numbers, so everything the step computes is
   unchanged; a test proves final weights bitwise identical with and without the hook.
+- `evaluate`'s results and `predict`'s data (the batches it reads eagerly) are stages of their own.
 - Initial values: `Layer.add_weight` is wrapped, so every layer variable is checked when it is
   created, with the user's call site, including layers built outside `fit`.
 """
@@ -37,6 +38,7 @@ class KerasInstrumentation:
         self._steps = steps
         self._fit_count = 0
         self._evaluate_count = 0
+        self._predict_count = 0
         self._fitted: weakref.WeakSet[Any] = weakref.WeakSet()
         # Every model made, with its place in creation order: the final weights of models that tie
         # on size and name (k-fold models all called "net") are recorded in the order the script
@@ -77,7 +79,13 @@ class KerasInstrumentation:
             return self._instrumented_evaluate(original_evaluate, model, args, kwargs)
 
         model_class.evaluate = evaluate
+        original_predict = model_class.predict
 
+        @functools.wraps(original_predict)
+        def predict(model: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._instrumented_predict(original_predict, model, args, kwargs)
+
+        model_class.predict = predict
         model_class.fit = fit
 
         # Every model passes through Model.__new__ (Sequential, functional, subclassed): remember
@@ -241,6 +249,24 @@ class KerasInstrumentation:
         if prepared:
             args, kwargs = prepared[0]
         return original_evaluate(model, *args, **kwargs)
+
+    def _instrumented_predict(self, original_predict: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+        """The script's own `predict`: Keras reads its batches eagerly, so the data it read is a
+        stage of its own, `data/predict#<n>`, at its line (recorded when it returns), not a custom
+        loop's pass left open until the exit."""
+        if self._steps.in_fit:  # a callback's predict inside fit: fit's data is recorded, not this
+            return original_predict(model, *args, **kwargs)
+        self._predict_count += 1
+        label, outer = f"predict#{self._predict_count}", self._steps.pass_label
+        self._steps.pass_label = label
+        failed = True
+        try:
+            result = original_predict(model, *args, **kwargs)
+            failed = False
+            return result
+        finally:
+            self._steps.pass_label = outer
+            self._recorder.guarded("data", lambda: self._steps.end_labelled_passes(label, partial=failed))
 
     def _make_callback(self, model: Any, fit_name: str, base: type) -> Any:
         instrumentation = self

@@ -22,7 +22,8 @@
   fit or another function gets nothing (a py_function cannot compile), and a note says so.
 - Data passes: eager iteration of a `tf.data` iterator is fingerprinted batch by batch (XXH3 over
   each tensor's host buffer, no copy); one full pass over a dataset, up to StopIteration, is a stage
-  `data/loop@<site>/pass-<n>` keyed by the user's `for` loop.
+  `data/loop@<site>/pass-<n>` keyed by the user's `for` loop. Keras's `predict` reads its batches
+  eagerly too: what one call reads is `data/predict#<n>` (keras.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class StepCapture:
         self.max_steps = max_steps
         self.stopped = False  # --max-steps ended training
         self.in_fit = False  # fit records its own epochs and data order
+        # A Keras call that reads its data eagerly (`predict#<n>`): the passes it begins are its stage.
+        self.pass_label: str | None = None
         self.fit_steps = 0  # steps counted by fit's callback (--max-steps in fit)
         self._counter: Any = None  # the graph's step counter, a TF variable
         # Data passes begun and not yet recorded (id(state) -> state), and those whose iterator was
@@ -454,7 +457,8 @@ class StepCapture:
         if state is None:
             self.record_abandoned()
             state = iterator.__dict__["_seedcheck_pass"] = {"site": self._recorder.user_site(), "batches": [],
-                                                            "pipeline": self._pipeline_of(iterator)}
+                                                            "pipeline": self._pipeline_of(iterator),
+                                                            "label": self.pass_label}
             self._open_passes[id(state)] = state
             state["finalizer"] = weakref.finalize(iterator, self._abandoned.append, state)
         state["batches"].append(fingerprint)
@@ -524,6 +528,13 @@ class StepCapture:
             self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=True, weights=False))
         self._record_partial([state for state in open_passes if state is self._latest_pass])
 
+    def end_labelled_passes(self, label: str, partial: bool) -> None:
+        """At the end of the Keras call that read them (`predict`): its passes, under its own stage.
+        Keras stops at the dataset's known length without a last read, so no StopIteration ends
+        them; they read what the call asked for, and are complete unless the call failed."""
+        for state in [state for state in self._open_passes.values() if state.get("label") == label]:
+            self._recorder.guarded("data", lambda state=state: self._record_pass(state, partial=partial, weights=False))
+
     def record_abandoned(self) -> None:
         """Record the passes whose iterator was dropped before its end, if any (cheap otherwise)."""
         if not self._abandoned:
@@ -550,8 +561,13 @@ class StepCapture:
             return
 
         site = state["site"] or "?"
-        self._passes[site] += 1
-        stage = f"loop@{site}/pass-{self._passes[site]}"
+        label = state.get("label")  # a Keras call's own pass (`predict#2`): no training, no weights
+        self._passes[label or site] += 1
+        number = self._passes[label or site]
+        if label:
+            stage, weights = (label if number == 1 else f"{label}/pass-{number}"), False
+        else:
+            stage = f"loop@{site}/pass-{number}"
         batches = state["batches"]
         self._recorder.record("data", f"data/{stage}", combine(batches), site=state["site"],
                               detail={"batches": len(batches), **({"partial": True} if partial else {}),
