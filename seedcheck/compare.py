@@ -25,6 +25,8 @@ IGNORED = "ignored"  # left out of the verdict by --ignore
 DIFFERS = "differs"  # an environment stage whose values differ: a fact that may explain, not a failure
 
 # Kinds that describe the run rather than what it computed: shown, never a verdict.
+# Dataset calls whose recorded value is the call (seed, buffer), not what they draw.
+DATASET_DRAWS = ("tf.data.Dataset.shuffle", "tf.data.Dataset.random")
 INFORMATIONAL_KINDS = ("note",)
 # Kinds whose stage is shown with a verdict but never fails the check (the environment).
 CONTEXT_KINDS = ("env",)
@@ -89,10 +91,10 @@ class Stage:
 
     @property
     def unseeded_call(self) -> bool:
-        """An unseeded `Dataset.shuffle` (neither its own seed nor a global one). Its value is the
-        call's arguments, which repeat, while the order it draws need not; other draws record the
-        values drawn, whose differences show."""
-        return self.recorded("api") == "tf.data.Dataset.shuffle" and self.recorded("unseeded") is True
+        """An unseeded `Dataset.shuffle` or `Dataset.random` (neither its own seed nor a global one).
+        Its value is the call's arguments, which repeat, while what it draws need not; other draws
+        record the values drawn, whose differences show."""
+        return self.recorded("api") in DATASET_DRAWS and self.recorded("unseeded") is True
 
     @property
     def where(self) -> str | None:

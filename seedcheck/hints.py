@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from seedcheck.compare import CLOSE, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Divergence, Stage
+from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
+                               Divergence, Stage)
 from seedcheck.hook.seeding import RNGS_SEEDED_BY
 
 
@@ -337,8 +338,9 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
 
 
 def _unseeded_dataset_shuffles(comparison: Comparison) -> list[Stage]:
+    """Unseeded `Dataset.shuffle` calls, and `Dataset.random` streams (sample_from_datasets')."""
     return [s for s in comparison.stages
-            if s.kind == "shuffle" and _detail(s).get("api") == "tf.data.Dataset.shuffle" and _detail(s).get("unseeded")]
+            if s.kind == "shuffle" and _detail(s).get("api") in DATASET_DRAWS and _detail(s).get("unseeded")]
 
 
 def _draw_diverged_before(comparison: Comparison, stage: Stage) -> bool:
@@ -364,6 +366,18 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
         site = unseeded[0].site
     else:
         return None
+    streams = [s for s in unseeded if s.site == site and _detail(s).get("api") == "tf.data.Dataset.random"]
+    if streams:
+        sampling = _detail(streams[0]).get("called_by") == "tf.data.Dataset.sample_from_datasets"
+        call = "Dataset.sample_from_datasets" if sampling else "Dataset.random"
+        return Hint(
+            "unseeded-dataset-shuffle",
+            f"{call}{f' at {site}' if site else ''} draws "
+            f"{'which dataset each element comes from' if sampling else 'its numbers'} with no seed, and no "
+            "TensorFlow global seed was set when it was made: every process "
+            f"{'mixes the datasets' if sampling else 'draws'} differently.",
+            f"pass seed= to {call}, or build it after keras.utils.set_random_seed(seed).",
+        )
     listing = [s for s in unseeded if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:
         return Hint(

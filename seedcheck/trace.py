@@ -51,13 +51,13 @@ TRACE_FORMAT = 1
 #      Init events and weights snapshots carry each variable's `uid` (which tells variables of one
 #      name apart: compare._mark_superseded).
 #   4: the data `model.predict` reads is `data/predict#<n>` (before: a partial `data/loop@<its
-#      line>/pass-<n>`, recorded at the exit).
+#      line>/pass-<n>`, recorded at the exit); `tf.data.Dataset.random` calls (sample_from_datasets').
 CAPTURE_VERSION = 4
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
-    4: ("data/predict#*", "data/loop@*", "weights/loop@*"),
+    4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

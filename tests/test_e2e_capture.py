@@ -438,3 +438,17 @@ def test_the_data_predict_reads_is_its_own_stage_at_its_line(tmp_path):
     assert (first["key"], first["rule"]) == ("data/predict#1", "unseeded-dataset-shuffle")
     assert f"{script}:37" in first["cause"]
     assert "data     predict" in result.stdout or "data predict" in " ".join(result.stdout.split())
+
+
+def test_an_unseeded_sample_from_datasets_is_named_as_the_cause(tmp_path):
+    """sample_from_datasets built before the global seed, with no seed= of its own: its Dataset.random
+    mixes the sources differently in each process. Before, the hint blamed hash order."""
+    script = "tests/scripts/sampled_sources.py"
+    result = seedcheck_json("run", script, "--jobs", "2", "--repeats", "2", "--", "--when", "before", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    stream = result.stage(f"shuffle/tf.data.Dataset.random@{script}:26#1")
+    assert stream["verdict"] == "reproducible" and stream["detail"]["unseeded"] is True  # the call repeats, not its draws
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "unseeded-dataset-shuffle")
+    assert f"Dataset.sample_from_datasets at {script}:26" in first["cause"]
+    assert "same call, no seed" in result.stdout

@@ -4,7 +4,8 @@ off the dataset a training reads (fit's `x`, a custom loop's iterator) when it s
 
 Kept with the data stage, so that a hint can name the line at fault instead of listing every
 possible cause, and blame no shuffle that feeds other data (a validation set's):
-- its shuffles, with the script's line and whether they had a seed;
+- its shuffles, with the script's line and whether they had a seed (and so its `Dataset.random`
+  streams, which `sample_from_datasets` draws from);
 - maps and interleaves that run in parallel with deterministic=False, or under
   `Options().deterministic = False`: elements come out in the order they finish;
 - parallel maps whose function draws from random state (stateful random ops, or stateless ones
@@ -115,6 +116,9 @@ def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
         op, site = made.get("op") or type(node).__name__.strip("_"), made.get("site")
         if made.get("op") == "shuffle":
             found["shuffles"].append({"site": site, "unseeded": bool(made.get("unseeded"))})
+        elif made.get("op") == "random":  # Dataset.random, or the one sample_from_datasets draws from
+            found["shuffles"].append({"site": site, "unseeded": bool(made.get("unseeded")),
+                                      "api": made.get("called_by") or "tf.data.Dataset.random"})
         if hasattr(node, "_num_parallel_calls"):  # a parallel map or interleave
             given = made.get("deterministic")  # an interleave keeps it only in its op
             flag = getattr(node, "_deterministic", None) or ("default" if given is None else str(bool(given)).lower())

@@ -28,6 +28,7 @@ class TFRandomCapture:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
         self._listing = threading.local()  # .depth: inside Dataset.list_files (whose shuffle is its own), per thread
+        self._sampling = threading.local()  # .depth: inside Dataset.sample_from_datasets (its Dataset.random), per thread
         self._creation_lock = threading.Lock()
         self.pipeline: PipelineSites | None = None
 
@@ -42,6 +43,8 @@ class TFRandomCapture:
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
         dataset.list_files = staticmethod(self._wrap_list_files(dataset.list_files))
+        dataset.random = staticmethod(self._wrap_dataset_random(dataset.random))
+        dataset.sample_from_datasets = staticmethod(self._wrap_sampling(dataset.sample_from_datasets))
         self._install_generators(tf.random.Generator)
 
     def _install_generators(self, generator_class: type) -> None:
@@ -160,6 +163,50 @@ class TFRandomCapture:
             return result
 
         return shuffle
+
+    def _wrap_sampling(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """`Dataset.sample_from_datasets` draws which dataset each element comes from through a
+        `Dataset.random` it makes: that call is recorded at the script's line, as sample_from_datasets'."""
+        @functools.wraps(original)
+        def sample_from_datasets(*args: Any, **kwargs: Any) -> Any:
+            self._sampling.depth = getattr(self._sampling, "depth", 0) + 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._sampling.depth -= 1
+
+        return sample_from_datasets
+
+    def _wrap_dataset_random(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """`Dataset.random`: a stream of random numbers, seeded like a shuffle (op seed, or the global
+        seed when it is made). Recorded as a shuffle is, and noted on the pipeline it feeds."""
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def random(*args: Any, **kwargs: Any) -> Any:
+            unseeded: list[bool] = []
+            self._recorder.guarded("tf.data.Dataset.random", lambda: unseeded.append(
+                self._record_dataset_random(signature, args, kwargs)))
+            result = original(*args, **kwargs)
+            if self.pipeline is not None and unseeded:
+                called_by = "tf.data.Dataset.sample_from_datasets" if getattr(self._sampling, "depth", 0) else None
+                self._recorder.guarded("data", lambda: self.pipeline.tag(  # type: ignore[union-attr]
+                    result, "random", unseeded=unseeded[0], called_by=called_by))
+            return result
+
+        return random
+
+    def _record_dataset_random(self, signature: inspect.Signature, args: tuple, kwargs: dict) -> bool:
+        bound = signature.bind(*args, **kwargs)
+        seed = _int_or_none(bound.arguments.get("seed"))
+        global_seed = self._context.global_seed()
+        config = {"seed": seed, "rerandomize_each_iteration": bound.arguments.get("rerandomize_each_iteration"),
+                  "global_seed": global_seed}
+        detail = {"api": "tf.data.Dataset.random", **config, "unseeded": seed is None and global_seed is None}
+        if getattr(self._sampling, "depth", 0):
+            detail["called_by"] = "tf.data.Dataset.sample_from_datasets"
+        self._recorder.record_draw("shuffle", "tf.data.Dataset.random", config, detail)
+        return bool(detail["unseeded"])
 
     def _record_dataset_shuffle(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> bool:
         """Record the call; whether it shuffles with neither an op seed nor a global seed."""
