@@ -41,7 +41,7 @@ class DataChain:
     """One epoch's batch order, chained in-graph: state = fp(state ‖ fp(batch)), a batch count,
     and the first few batch fingerprints. Few ops: each is built twice while fit traces its step
     (~0.5 ms an op here) and run on every step, so reads are `value()` (no Identity), and the count
-    has shape [1] to be the scatter's index as it is (no Reshape): 12 kernels a step for (x, y)."""
+    has shape [1] to be the scatter's index as it is (no Reshape): 14 kernels a step for (x, y)."""
 
     def __init__(self) -> None:
         tf = _tf()
