@@ -370,13 +370,19 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
     if streams:
         sampling = _detail(streams[0]).get("called_by") == "tf.data.Dataset.sample_from_datasets"
         call = "Dataset.sample_from_datasets" if sampling else "Dataset.random"
+        # Shuffles on the same line (`sample_from_datasets([a.shuffle(n), b.shuffle(n)])`): a seed=
+        # for the mix alone would leave them as they are.
+        shuffles = sum(1 for s in unseeded if s.site == site and _detail(s).get("api") == "tf.data.Dataset.shuffle")
+        also = f", and the {shuffles} Dataset.shuffle call{'s' if shuffles > 1 else ''} on that line have none" \
+            if shuffles else ""
         return Hint(
             "unseeded-dataset-shuffle",
             f"{call}{f' at {site}' if site else ''} draws "
-            f"{'which dataset each element comes from' if sampling else 'its numbers'} with no seed, and no "
+            f"{'which dataset each element comes from' if sampling else 'its numbers'} with no seed{also}; no "
             "TensorFlow global seed was set when it was made: every process "
             f"{'mixes the datasets' if sampling else 'draws'} differently.",
-            f"pass seed= to {call}, or build it after keras.utils.set_random_seed(seed).",
+            f"build the pipeline after keras.utils.set_random_seed(seed), or pass seed= to {call}"
+            + (" and to each Dataset.shuffle." if shuffles else "."),
         )
     listing = [s for s in unseeded if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:

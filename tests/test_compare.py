@@ -976,6 +976,33 @@ def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
     assert name == "unseeded-dataset-shuffle" and "train.py:14" in cause
 
 
+def test_an_unseeded_sample_from_datasets_is_named_with_the_shuffles_on_its_line():
+    """sample_from_datasets' Dataset.random and the shuffles it mixes, all unseeded on one line:
+    the hint names the mix and the shuffles, and its fix seeds them all (a seed= for the mix alone
+    would leave the shuffles as they are)."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    unseeded = {"seed": None, "unseeded": True}
+    mix = [ev(f"shuffle/tf.data.Dataset.shuffle@train.py:9#{n}", {"buffer": 48}, site="train.py:9",
+              detail={"api": "tf.data.Dataset.shuffle", **unseeded}) for n in (1, 2)]
+    stream = ev("shuffle/tf.data.Dataset.random@train.py:9#1", {"seed": None}, site="train.py:9",
+                detail={"api": "tf.data.Dataset.random", "called_by": "tf.data.Dataset.sample_from_datasets", **unseeded})
+    pipeline = {"shuffles": [{"site": "train.py:9", "unseeded": True, "api": "tf.data.Dataset.sample_from_datasets"}],
+                "nondeterministic": [], "parallel_random": []}
+
+    def events(fp: str, with_shuffles: bool) -> list[Event]:
+        return [*(mix if with_shuffles else []), stream, seeded,
+                ev("data/fit#1/epoch-1", fp, detail={"batches": 4, "pipeline": pipeline})]
+    for with_shuffles in (True, False):
+        comparison = compare(runs_for(s1_1=events("d1", with_shuffles), s1_2=events("d2", with_shuffles)))
+        divergence = explain(comparison).first_divergence
+        assert divergence.rule == "unseeded-dataset-shuffle"
+        assert "Dataset.sample_from_datasets at train.py:9 draws which dataset each element comes from" in divergence.cause
+        assert ("2 Dataset.shuffle calls on that line" in divergence.cause) is with_shuffles
+        assert divergence.fix.endswith("to Dataset.sample_from_datasets and to each Dataset.shuffle." if with_shuffles
+                                       else "to Dataset.sample_from_datasets.")
+        assert stage(comparison, "shuffle/tf.data.Dataset.random@train.py:9#1").unseeded_call
+
+
 # -- initial values no result carries ---------------------------------------------------------------
 
 def _init(name: str, fp: str, uid: int = 1) -> Event:

@@ -43,7 +43,12 @@ class TFRandomCapture:
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
         dataset.list_files = staticmethod(self._wrap_list_files(dataset.list_files))
-        dataset.random = staticmethod(self._wrap_dataset_random(dataset.random))
+        from tensorflow.python.data.ops import random_op  # Dataset.random's, and the deprecated RandomDataset's
+
+        random_op._RandomDataset.__init__ = self._wrap_dataset_random(random_op._RandomDataset.__init__)
+        deprecated = getattr(getattr(tf.data, "experimental", None), "RandomDataset", None)
+        if isinstance(deprecated, type) and "__init__" in deprecated.__dict__:  # its deprecation wrapper holds the original
+            deprecated.__init__ = self._wrap_dataset_random(deprecated.__init__)
         dataset.sample_from_datasets = staticmethod(self._wrap_sampling(dataset.sample_from_datasets))
         self._install_generators(tf.random.Generator)
 
@@ -177,27 +182,28 @@ class TFRandomCapture:
 
         return sample_from_datasets
 
-    def _wrap_dataset_random(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """`Dataset.random`: a stream of random numbers, seeded like a shuffle (op seed, or the global
-        seed when it is made). Recorded as a shuffle is, and noted on the pipeline it feeds."""
-        signature = inspect.signature(original)
+    def _wrap_dataset_random(self, original_init: Callable[..., Any]) -> Callable[..., Any]:
+        """The dataset `Dataset.random` makes (and `tf.data.experimental.RandomDataset`, and the one
+        `sample_from_datasets` draws from): a stream of random numbers, seeded like a shuffle (op
+        seed, or the global seed when it is made). Recorded as a shuffle is, and noted on the
+        pipeline it feeds."""
+        signature = inspect.signature(original_init)
 
-        @functools.wraps(original)
-        def random(*args: Any, **kwargs: Any) -> Any:
+        @functools.wraps(original_init)
+        def __init__(dataset: Any, *args: Any, **kwargs: Any) -> None:
             unseeded: list[bool] = []
             self._recorder.guarded("tf.data.Dataset.random", lambda: unseeded.append(
-                self._record_dataset_random(signature, args, kwargs)))
-            result = original(*args, **kwargs)
+                self._record_dataset_random(signature, dataset, args, kwargs)))
+            original_init(dataset, *args, **kwargs)
             if self.pipeline is not None and unseeded:
                 called_by = "tf.data.Dataset.sample_from_datasets" if getattr(self._sampling, "depth", 0) else None
                 self._recorder.guarded("data", lambda: self.pipeline.tag(  # type: ignore[union-attr]
-                    result, "random", unseeded=unseeded[0], called_by=called_by))
-            return result
+                    dataset, "random", unseeded=unseeded[0], called_by=called_by))
 
-        return random
+        return __init__
 
-    def _record_dataset_random(self, signature: inspect.Signature, args: tuple, kwargs: dict) -> bool:
-        bound = signature.bind(*args, **kwargs)
+    def _record_dataset_random(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> bool:
+        bound = signature.bind(dataset, *args, **kwargs)
         seed = _int_or_none(bound.arguments.get("seed"))
         global_seed = self._context.global_seed()
         config = {"seed": seed, "rerandomize_each_iteration": bound.arguments.get("rerandomize_each_iteration"),

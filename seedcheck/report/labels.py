@@ -85,6 +85,10 @@ def stage_label(stage: Stage) -> tuple[str, str]:
     if stage.kind == "rng" and isinstance(stage.recorded("layer"), str):
         # A Keras layer's SeedGenerator is made at fit's line, not the layer's: name the layer.
         return kind, f"{_drop_first_occurrence(rest)} · {stage.recorded('layer').split(' (')[0]}"
+    called_by = stage.recorded("called_by")
+    if stage.kind == "shuffle" and isinstance(called_by, str):
+        # The call TF makes for the script's own (sample_from_datasets' Dataset.random): name that one.
+        return kind, f"{_drop_first_occurrence(rest)} · {called_by.rsplit('.', 1)[-1]}"
     if stage.kind in ("seed", "init", "shuffle", "rng"):
         return kind, _drop_first_occurrence(rest)
     parts = rest.split("/")
