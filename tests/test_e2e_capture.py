@@ -452,3 +452,11 @@ def test_an_unseeded_sample_from_datasets_is_named_as_the_cause(tmp_path):
     assert (first["key"], first["rule"]) == ("data/fit#1/epoch-1", "unseeded-dataset-shuffle")
     assert f"Dataset.sample_from_datasets at {script}:26" in first["cause"]
     assert "tf.data.Dataset.random · sample_from_datasets" in result.stdout and "same call, no seed" in result.stdout
+
+
+def test_fit_under_a_mirrored_strategy_keeps_working_and_its_data_is_recorded(tmp_path):
+    result = seedcheck_json("run", "tests/scripts/mirrored_fit.py", "--jobs", "2", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    for epoch in (1, 2):
+        assert result.stage(f"data/fit#1/epoch-{epoch}")["verdict"] == "reproducible"
+    assert not result.stages("note/hook-error")
