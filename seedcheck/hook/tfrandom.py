@@ -43,14 +43,19 @@ class TFRandomCapture:
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
         dataset.list_files = staticmethod(self._wrap_list_files(dataset.list_files))
+        self._install_generators(tf.random.Generator)
+        # Last: it reaches into a private module, and if a TF version moved it, the rest is in place.
+        self._recorder.guarded("tf.data.Dataset.random", lambda: self._install_dataset_random(tf))
+
+    def _install_dataset_random(self, tf: Any) -> None:
+        """`Dataset.random` streams, made by the script or by `sample_from_datasets` for it."""
         from tensorflow.python.data.ops import random_op  # Dataset.random's, and the deprecated RandomDataset's
 
         random_op._RandomDataset.__init__ = self._wrap_dataset_random(random_op._RandomDataset.__init__)
         deprecated = getattr(getattr(tf.data, "experimental", None), "RandomDataset", None)
         if isinstance(deprecated, type) and "__init__" in deprecated.__dict__:  # its deprecation wrapper holds the original
             deprecated.__init__ = self._wrap_dataset_random(deprecated.__init__)
-        dataset.sample_from_datasets = staticmethod(self._wrap_sampling(dataset.sample_from_datasets))
-        self._install_generators(tf.random.Generator)
+        tf.data.Dataset.sample_from_datasets = staticmethod(self._wrap_sampling(tf.data.Dataset.sample_from_datasets))
 
     def _install_generators(self, generator_class: type) -> None:
         """tf.random.Generator: its creation (seeded by `from_seed`, or from OS entropy by
