@@ -24,6 +24,7 @@ Run: `make bench` or `.venv/bin/python benchmarks/overhead.py --rounds 5`.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import statistics
@@ -196,6 +197,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
+    # seedcheck as a pip install leaves it, compiled: an editable install where PYTHONDONTWRITEBYTECODE
+    # is set (this VM) would compile the hook's modules again in every run (`make bytecode`).
+    compileall.compile_dir(REPO / "seedcheck", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print(f"seedcheck overhead, {args.rounds} rounds in lockstep, {os.cpu_count()} CPUs")
