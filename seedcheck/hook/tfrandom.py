@@ -42,7 +42,9 @@ class TFRandomCapture:
             replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
-        dataset.list_files = staticmethod(self._wrap_list_files(dataset.list_files))
+        # Dataset.list_files shuffles the names it lists by default, through Dataset.shuffle: that
+        # call is recorded at the script's line, marked as list_files' (whose own arguments fix it).
+        dataset.list_files = staticmethod(_inside(self._listing, dataset.list_files))
         self._install_generators(tf.random.Generator)
         # Last: it reaches into a private module, and if a TF version moved it, the rest is in place.
         self._recorder.guarded("tf.data.Dataset.random", lambda: self._install_dataset_random(tf))
@@ -55,7 +57,9 @@ class TFRandomCapture:
         deprecated = getattr(getattr(tf.data, "experimental", None), "RandomDataset", None)
         if isinstance(deprecated, type) and "__init__" in deprecated.__dict__:  # its deprecation wrapper holds the original
             deprecated.__init__ = self._wrap_dataset_random(deprecated.__init__)
-        tf.data.Dataset.sample_from_datasets = staticmethod(self._wrap_sampling(tf.data.Dataset.sample_from_datasets))
+        # sample_from_datasets draws which dataset each element comes from through a Dataset.random
+        # it makes: that one is recorded at the script's line, marked as sample_from_datasets'.
+        tf.data.Dataset.sample_from_datasets = staticmethod(_inside(self._sampling, tf.data.Dataset.sample_from_datasets))
 
     def _install_generators(self, generator_class: type) -> None:
         """tf.random.Generator: its creation (seeded by `from_seed`, or from OS entropy by
@@ -146,19 +150,6 @@ class TFRandomCapture:
                   "shape": list(result.shape), "dtype": result.dtype.name}
         self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
 
-    def _wrap_list_files(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """`Dataset.list_files` shuffles the names it lists by default, through Dataset.shuffle: that
-        call is recorded at the script's line, marked as list_files' (whose own arguments fix it)."""
-        @functools.wraps(original)
-        def list_files(*args: Any, **kwargs: Any) -> Any:
-            self._listing.depth = getattr(self._listing, "depth", 0) + 1
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self._listing.depth -= 1
-
-        return list_files
-
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
 
@@ -173,19 +164,6 @@ class TFRandomCapture:
             return result
 
         return shuffle
-
-    def _wrap_sampling(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """`Dataset.sample_from_datasets` draws which dataset each element comes from through a
-        `Dataset.random` it makes: that call is recorded at the script's line, as sample_from_datasets'."""
-        @functools.wraps(original)
-        def sample_from_datasets(*args: Any, **kwargs: Any) -> Any:
-            self._sampling.depth = getattr(self._sampling, "depth", 0) + 1
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self._sampling.depth -= 1
-
-        return sample_from_datasets
 
     def _wrap_dataset_random(self, original_init: Callable[..., Any]) -> Callable[..., Any]:
         """The dataset `Dataset.random` makes (and `tf.data.experimental.RandomDataset`, and the one
@@ -236,6 +214,20 @@ class TFRandomCapture:
             detail["called_by"] = "tf.data.Dataset.list_files"
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
         return bool(detail["unseeded"])
+
+
+def _inside(calls: threading.local, original: Callable[..., Any]) -> Callable[..., Any]:
+    """`original`, counting in `calls.depth` (per thread) the calls of it under way: what it calls
+    for the script is told apart from the script's own calls."""
+    @functools.wraps(original)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.depth = getattr(calls, "depth", 0) + 1
+        try:
+            return original(*args, **kwargs)
+        finally:
+            calls.depth -= 1
+
+    return counted
 
 
 def _int_or_none(value: Any) -> int | None:
