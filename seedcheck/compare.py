@@ -24,9 +24,9 @@ CLOSE = "close"  # bitwise different, equal within --rtol/--atol: a pass
 IGNORED = "ignored"  # left out of the verdict by --ignore
 DIFFERS = "differs"  # an environment stage whose values differ: a fact that may explain, not a failure
 
-# Kinds that describe the run rather than what it computed: shown, never a verdict.
 # Dataset calls whose recorded value is the call (seed, buffer), not what they draw.
 DATASET_DRAWS = ("tf.data.Dataset.shuffle", "tf.data.Dataset.random")
+# Kinds that describe the run rather than what it computed: shown, never a verdict.
 INFORMATIONAL_KINDS = ("note",)
 # Kinds whose stage is shown with a verdict but never fails the check (the environment).
 CONTEXT_KINDS = ("env",)
