@@ -366,13 +366,14 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
         site = unseeded[0].site
     else:
         return None
-    streams = [s for s in unseeded if s.site == site and _detail(s).get("api") == "tf.data.Dataset.random"]
+    here = [s for s in unseeded if s.site == site]  # the unseeded calls on the line at fault
+    streams = [s for s in here if _detail(s).get("api") == "tf.data.Dataset.random"]
     if streams:
         sampling = _detail(streams[0]).get("called_by") == "tf.data.Dataset.sample_from_datasets"
         call = "Dataset.sample_from_datasets" if sampling else "Dataset.random"
         # Shuffles on the same line (`sample_from_datasets([a.shuffle(n), b.shuffle(n)])`): a seed=
         # for the mix alone would leave them as they are.
-        shuffles = sum(1 for s in unseeded if s.site == site and _detail(s).get("api") == "tf.data.Dataset.shuffle")
+        shuffles = sum(1 for s in here if _detail(s).get("api") == "tf.data.Dataset.shuffle")
         also = f", and the {shuffles} Dataset.shuffle call{'s' if shuffles > 1 else ''} on that line have none" \
             if shuffles else ""
         return Hint(
@@ -384,7 +385,7 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
             f"build the pipeline after keras.utils.set_random_seed(seed), or pass seed= to {call}"
             + (" and to each Dataset.shuffle." if shuffles else "."),
         )
-    listing = [s for s in unseeded if s.site == site and _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
+    listing = [s for s in here if _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:
         return Hint(
             "unseeded-dataset-shuffle",

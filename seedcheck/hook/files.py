@@ -44,8 +44,7 @@ class SharedFiles:
         if self._check_started is None or not isinstance(path, (str, os.PathLike)):
             return
         absolute = os.path.abspath(os.fspath(path))
-        run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
-        if absolute in self._noted or (run_dir and absolute.startswith(os.path.abspath(run_dir) + os.sep)):
+        if absolute in self._noted or in_run_directory(absolute):
             return
         # A checkpoint is named by its prefix: `ckpt-2` stands for `ckpt-2.index` and its data files.
         times = [os.path.getmtime(p) for p in (absolute, absolute + ".index") if os.path.exists(p)]
@@ -60,3 +59,9 @@ class SharedFiles:
             "starts from that run's state and the runs are not independent; write such files under "
             "$SEEDCHECK_RUN_DIR, or remove them before each run",
             site=site, detail={"warning": True, "path": os.fspath(path)})
+
+
+def in_run_directory(path: str) -> bool:
+    """Whether `path` lies under this run's own directory ($SEEDCHECK_RUN_DIR): no other run reads it."""
+    run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
+    return bool(run_dir) and os.path.abspath(path).startswith(os.path.abspath(run_dir) + os.sep)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from typing import Any, Callable
 
+from seedcheck.hook.files import in_run_directory
 from seedcheck.hook.recorder import Recorder
 
 # Random ops that draw from per-op or per-generator state.
@@ -76,8 +76,7 @@ class PipelineSites:
         return cache
 
     def _warn_file_cache(self, filename: str) -> None:
-        run_dir = os.environ.get("SEEDCHECK_RUN_DIR")
-        if run_dir and os.path.abspath(filename).startswith(os.path.abspath(run_dir) + os.sep):
+        if in_run_directory(filename):
             return  # the run's own file: no other run reads it
         site = self._recorder.user_site()
         key = f"note/dataset-file-cache@{site or '?'}"

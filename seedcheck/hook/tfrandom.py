@@ -174,26 +174,27 @@ class TFRandomCapture:
 
         @functools.wraps(original_init)
         def __init__(dataset: Any, *args: Any, **kwargs: Any) -> None:
+            called_by = "tf.data.Dataset.sample_from_datasets" if getattr(self._sampling, "depth", 0) else None
             unseeded: list[bool] = []
             self._recorder.guarded("tf.data.Dataset.random", lambda: unseeded.append(
-                self._record_dataset_random(signature, dataset, args, kwargs)))
+                self._record_dataset_random(signature, dataset, args, kwargs, called_by)))
             original_init(dataset, *args, **kwargs)
             if self.pipeline is not None and unseeded:
-                called_by = "tf.data.Dataset.sample_from_datasets" if getattr(self._sampling, "depth", 0) else None
                 self._recorder.guarded("data", lambda: self.pipeline.tag(  # type: ignore[union-attr]
                     dataset, "random", unseeded=unseeded[0], called_by=called_by))
 
         return __init__
 
-    def _record_dataset_random(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict) -> bool:
+    def _record_dataset_random(self, signature: inspect.Signature, dataset: Any, args: tuple, kwargs: dict,
+                               called_by: str | None) -> bool:
         bound = signature.bind(dataset, *args, **kwargs)
         seed = _int_or_none(bound.arguments.get("seed"))
         global_seed = self._context.global_seed()
         config = {"seed": seed, "rerandomize_each_iteration": bound.arguments.get("rerandomize_each_iteration"),
                   "global_seed": global_seed}
         detail = {"api": "tf.data.Dataset.random", **config, "unseeded": seed is None and global_seed is None}
-        if getattr(self._sampling, "depth", 0):
-            detail["called_by"] = "tf.data.Dataset.sample_from_datasets"
+        if called_by is not None:
+            detail["called_by"] = called_by
         self._recorder.record_draw("shuffle", "tf.data.Dataset.random", config, detail)
         return bool(detail["unseeded"])
 
