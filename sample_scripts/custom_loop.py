@@ -4,8 +4,8 @@
   reproducible (exit 0): initial values, the Dropout seed, each pass's data order and weights.
 --seeding initializers: tf.random.set_seed, and every initializer given an explicit seed, but the
   Dropout layer none. seedcheck is expected to find the initial weights and the data order
-  reproducible and the first divergence at the Dropout's seed generator (first used at the
-  train_step call), with the Keras 3 hint: Dropout does not follow tf.random.set_seed. Exit 1.
+  reproducible and the first divergence at the Dropout's seed generator (at the line that made
+  it), with the Keras 3 hint: Dropout does not follow tf.random.set_seed. Exit 1.
 """
 
 import argparse

@@ -30,6 +30,7 @@ class SeedingCall:
     site: str | None
     asked: object
     applied: object
+    via: str | None = None  # the library that made the call for the script (keras.utils.split_dataset)
 
     def seeds(self, rng: str) -> bool:
         """Whether this call seeded `rng` (python, numpy, tf): a call that asked for no seed did not."""
@@ -52,13 +53,14 @@ def seeding_calls(comparison: Comparison, after: str | None = None, before: str 
     for event in events:
         if event.kind == "seed":
             detail = event.detail or {}
+            via = detail.get("via")
             calls.append(SeedingCall(str(detail.get("api", event.key)), event.site, detail.get("asked"),
-                                     detail.get("applied")))
+                                     detail.get("applied"), via if isinstance(via, str) else None))
     return calls
 
 
 def _where(call: SeedingCall) -> str:
-    return f" at {call.site}" if call.site else ""
+    return (f" at {call.site}" if call.site else "") + (f" (called by {call.via})" if call.via else "")
 
 
 def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -725,8 +727,11 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _numpy_not_seeded,
     _hash_order,
     _logged_value_only,
-    _training_nondeterminism,
+    # Before the training rule: with no TF seed, a random op in the step (a custom layer's
+    # tf.random.normal) is the likelier cause, and that rule's fix, enable_op_determinism(), makes
+    # such an op raise ("Random ops require a seed to be set when determinism is enabled").
     _tf_never_seeded,
+    _training_nondeterminism,
     _output_only,
     _no_seed_here,
 )

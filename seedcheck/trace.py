@@ -52,12 +52,17 @@ TRACE_FORMAT = 1
 #      name apart: compare._mark_superseded).
 #   4: the data `model.predict` reads is `data/predict#<n>` (before: a partial `data/loop@<its
 #      line>/pass-<n>`, recorded at the exit); `tf.data.Dataset.random` calls (sample_from_datasets').
-CAPTURE_VERSION = 4
+#   5: a Keras SeedGenerator is recorded at the line that made it (before: its first use), one
+#      row each (before: past 8 at one line, folded into `…#rest` at the exit). Not a stage but a
+#      value: a seeding call a library makes for the script (keras.utils.split_dataset's
+#      random.seed) is passed through, no longer overridden by the run's seed.
+CAPTURE_VERSION = 5
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
     4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
+    5: ("rng/keras.random.SeedGenerator@*",),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -393,6 +393,20 @@ def test_identical_init_and_data_but_diverging_training_is_training_nondetermini
     assert "enable_op_determinism" in divergence.fix
 
 
+def test_diverging_training_with_nothing_seeding_tensorflow_is_tf_not_seeded():
+    """Python and numpy seeded, init and data agree, weights part in training: with no TF seed a
+    random op in the step is the likelier cause, and enable_op_determinism() would make it raise."""
+    seeded = [seed_call("random.seed", 1, 1), seed_call("numpy.random.seed", 1, 1)]
+    init = weights("weights/fit#1/init", ("dense/kernel", "k", [0.1]))
+
+    def events(w1: tuple[str, list[float]]) -> list[Event]:
+        return [*seeded, init, ev("data/fit#1/epoch-1", "d"), weights("weights/fit#1/epoch-1", ("dense/kernel", *w1))]
+    divergence = explain(compare(runs_for(s1_1=events(("e1", [0.5])), s1_2=events(("e2", [0.52]))))).first_divergence
+    assert divergence.stage.key == "weights/fit#1/epoch-1"
+    assert divergence.rule == "tf-not-seeded"
+    assert "set_random_seed" in divergence.fix and "enable_op_determinism" not in divergence.fix
+
+
 def test_diverging_data_order_is_not_training_nondeterminism():
     divergence = explain(compare(_training_runs(data_b="other order"))).first_divergence
     assert divergence.stage.key == "data/fit#1/epoch-1"
@@ -830,8 +844,10 @@ def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weigh
     shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", {"buffer": 64}, site="train.py:9",
                  detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})
 
+    tf_seeded = seed_call("tf.random.set_seed", 1, 1)
+
     def events(fp: str, with_shuffle: bool = True) -> list[Event]:
-        return [seeded, *([shuffle] if with_shuffle else []), init,
+        return [seeded, *([shuffle] if with_shuffle else [tf_seeded]), init,
                 weights("weights/final/sequential#1", ("dense/kernel", fp, [0.2 if fp == "a" else 0.3]))]
     divergence = explain(compare(runs_for(s1_1=events("a"), s1_2=events("b")))).first_divergence
     assert divergence.rule == "unseeded-dataset-shuffle" and "train.py:9" in divergence.cause

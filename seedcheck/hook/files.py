@@ -2,7 +2,12 @@
 a model loaded from a path outside the run's own directory, written since the check began. The
 second run then resumes from the first one's state (its training, its RNG state): the runs are not
 independent, and a difference shows as a divergence with no cause of the script's own. Said as a
-warning, once per path, like a file cache the runs share (pipeline.py)."""
+warning, once per path, like a file cache the runs share (pipeline.py).
+
+A file the run wrote itself and reads back as it left it (ModelCheckpoint's best model, loaded
+after fit) is its own: the saving APIs are wrapped to remember what each write left (modification
+time in ns and size), and a read of a file that still matches is not a shared one. A file another
+run has written since (runs in parallel, one path) no longer matches, and is."""
 
 from __future__ import annotations
 
@@ -19,22 +24,45 @@ class SharedFiles:
         self._recorder = recorder
         self._check_started = check_started
         self._noted: set[str] = set()
+        self._written: dict[str, tuple[int, int]] = {}  # absolute path -> (mtime_ns, size) this run's write left
 
     def install_tensorflow(self, tf: Any) -> None:
         checkpoint = tf.train.Checkpoint
+        # save, write and CheckpointManager.save all write through `_write`, which returns the
+        # prefix written (save's with its `-<n>`); the public two where it is missing.
+        for name in ("_write",) if hasattr(checkpoint, "_write") else ("save", "write"):
+            setattr(checkpoint, name, self._writing(getattr(checkpoint, name), bound=True))
         for name in ("restore", "read"):
             setattr(checkpoint, name, self._wrap(f"tf.train.Checkpoint.{name}", getattr(checkpoint, name), bound=True))
 
     def install_keras(self, keras: Any) -> None:
+        for name in ("save", "save_weights"):  # ModelCheckpoint saves through these
+            setattr(keras.Model, name, self._writing(getattr(keras.Model, name), bound=True))
         keras.Model.load_weights = self._wrap("Model.load_weights", keras.Model.load_weights, bound=True)
         original = keras.models.load_model
         replace_everywhere(("keras",), "load_model", original, self._wrap("keras.models.load_model", original))
 
+    def _writing(self, original: Callable[..., Any], bound: bool = False) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def writing(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            path = result if isinstance(result, str) else _path_argument(args, kwargs, bound)
+            self._recorder.guarded("files", lambda: self._remember(path))
+            return result
+
+        return writing
+
+    def _remember(self, path: Any) -> None:
+        if self._check_started is None or not isinstance(path, (str, os.PathLike)):
+            return
+        for written in _files_of(os.path.abspath(os.fspath(path))):
+            stat = os.stat(written)
+            self._written[written] = (stat.st_mtime_ns, stat.st_size)
+
     def _wrap(self, api: str, original: Callable[..., Any], bound: bool = False) -> Callable[..., Any]:
         @functools.wraps(original)
         def reading(*args: Any, **kwargs: Any) -> Any:
-            path = args[1 if bound else 0] if len(args) > (1 if bound else 0) else \
-                kwargs.get("save_path", kwargs.get("filepath"))
+            path = _path_argument(args, kwargs, bound)
             self._recorder.guarded("files", lambda: self._check(api, path))
             return original(*args, **kwargs)
 
@@ -46,10 +74,12 @@ class SharedFiles:
         absolute = os.path.abspath(os.fspath(path))
         if absolute in self._noted or in_run_directory(absolute):
             return
-        # A checkpoint is named by its prefix: `ckpt-2` stands for `ckpt-2.index` and its data files.
-        times = [os.path.getmtime(p) for p in (absolute, absolute + ".index") if os.path.exists(p)]
+        files = _files_of(absolute)
+        times = [os.path.getmtime(p) for p in files]
         if not times or max(times) < self._check_started:
             return  # written before this check: a pretrained file every run reads alike
+        if all(self._written.get(p) == ((stat := os.stat(p)).st_mtime_ns, stat.st_size) for p in files):
+            return  # as this run's own write left it
         self._noted.add(absolute)
         site = self._recorder.user_site()
         self._recorder.record(
@@ -59,6 +89,20 @@ class SharedFiles:
             "starts from that run's state and the runs are not independent; write such files under "
             "$SEEDCHECK_RUN_DIR, or remove them before each run",
             site=site, detail={"warning": True, "path": os.fspath(path)})
+
+
+def _path_argument(args: tuple, kwargs: dict[str, Any], bound: bool) -> Any:
+    """The path a saving or loading call names: its first argument after `self`, or by keyword."""
+    first = 1 if bound else 0
+    if len(args) > first:
+        return args[first]
+    return kwargs.get("save_path", kwargs.get("filepath", kwargs.get("file_prefix")))
+
+
+def _files_of(path: str) -> list[str]:
+    """The files a path names that exist: a checkpoint is named by its prefix (`ckpt-2` stands for
+    `ckpt-2.index` and its data files), a Keras file by itself."""
+    return [p for p in (path, path + ".index") if os.path.exists(p)]
 
 
 def in_run_directory(path: str) -> bool:

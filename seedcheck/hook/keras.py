@@ -190,10 +190,12 @@ class KerasInstrumentation:
         detail = {"api": "keras.random.SeedGenerator", "name": generator.name, "seed_arg": seed_arg,
                   "unseeded": seed_arg is None}
         made = generator.__dict__.get("_seedcheck_made")
+        made_at = None
         if made is not None:
             layer, made_at, python_seeded = made
             detail.update({"layer": layer, "made_at": made_at, "python_seeded_when_made": python_seeded})
-        self._recorder.record_draw("rng", "keras.random.SeedGenerator", initial, detail)
+        # At the line that made it (where seed= goes), in the order of first use, one row each.
+        self._recorder.record_draw("rng", "keras.random.SeedGenerator", initial, detail, site=made_at, fold=False)
 
     # -- fit -------------------------------------------------------------------------------------
     def _instrumented_fit(self, original_fit: Any, model: Any, args: tuple, kwargs: dict) -> Any:

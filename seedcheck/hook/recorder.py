@@ -96,7 +96,7 @@ class Recorder:
         self._writer.write(Event(kind=kind, key=key, value=value, site=site, detail=detail))
 
     def record_draw(self, kind: str, api: str, value: Any, detail: dict[str, Any], site: str | None = None,
-                    counted_when_folded: bool = False) -> None:
+                    counted_when_folded: bool = False, fold: bool = True) -> None:
         """A random draw or shuffle at the user's call site: `<kind>/<api>@<site>#n`. A hot loop
         cannot flood the trace: past `DRAWS_PER_SITE` a site's draws fold into one running
         fingerprint, written by `finish_draws`. A draw off the main thread carries its thread's
@@ -107,7 +107,9 @@ class Recorder:
         2nd, 4th, 8th, … and every 256th, the others are counted: a draw in a per-example loop
         costs a counter, not a state read (numpy's takes ~33 µs). An RNG that differs from the
         start shows in the fold; one that comes to differ in the last 255 draws of a site shows
-        only in what it changes."""
+        only in what it changes. `fold=False`: one event per draw however many (a draw per object
+        made, not per call in a loop: each Keras SeedGenerator, so that a model's ninth Dropout is a
+        row of its own, in its place, and can be the first divergence)."""
         site = site or self.user_site()
         base = f"{kind}/{api}@{site or '?'}"
         with self._draw_lock:
@@ -119,7 +121,7 @@ class Recorder:
                 caller = library_site()  # a library drew on its own (Keras shuffling a PyDataset): name it
                 if caller is not None:
                     detail = {**detail, "caller": caller}
-            if self._counts[base] < self.DRAWS_PER_SITE:
+            if self._counts[base] < self.DRAWS_PER_SITE or not fold:
                 self.record(kind, self.next_key(base), value() if counted_when_folded else value, site=site,
                             detail=detail)
                 return

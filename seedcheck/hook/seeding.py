@@ -4,7 +4,10 @@ Every global seeding call the script makes is recorded (API, call site, value as
 applied). With override on, the run's seed is applied instead of the literal: `--seed` then works
 on any script while keeping *which* seeding calls it makes, the thing under test. A call that
 asks for no seed (`random.seed()`, meaning fresh entropy) is passed through: replacing it would
-make an unseeded script look seeded.
+make an unseeded script look seeded. So is a call a library makes (recorded with `via`):
+`keras.utils.split_dataset` with no seed does `random.seed(random.randint(...))`, and replacing
+that made an unseeded split look seeded; given `seed=42` it resets `random` for the models made
+after it, whatever the run's seed, which the runs must show.
 
 The override shifts every integer seed by one amount, the one that turns the script's first seed
 into the run's seed: `np.random.seed(seed + epoch)` stays a different seed each epoch, as under
@@ -71,13 +74,16 @@ class SeedingOverride:
                 return original(*args, **kwargs)
             asked = args[0] if args else kwargs.get(keyword)
             applied = asked
-            if self._override and asked is not None:
+            # A library's own call (keras.utils.split_dataset reseeds `random`) is what the script
+            # does: passed through, and never the shift's origin.
+            via = self._recorder.calling_library()
+            if self._override and asked is not None and via is None:
                 applied = self._shifted(asked)
                 if args:
                     args = (applied, *args[1:])
                 else:
                     kwargs[keyword] = applied
-            self._record(api, asked, applied)
+            self._record(api, asked, applied, via)
             if applied is not None:
                 self.mark_seeded(api)
             else:  # no seed: fresh entropy from here on, whatever seeded the RNG before
@@ -100,12 +106,11 @@ class SeedingOverride:
             self._first_asked = value
         return (self._run_seed + value - self._first_asked) % SEED_RANGE
 
-    def _record(self, api: str, asked: Any, applied: Any) -> None:
+    def _record(self, api: str, asked: Any, applied: Any, via: str | None) -> None:
         site = self._recorder.user_site()
         detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied),
-                  "overridden": self._override and asked is not None}
-        via = self._recorder.calling_library()  # a library seeding for the script (keras.utils.split_dataset)
-        if via is not None:
+                  "overridden": self._override and asked is not None and via is None}
+        if via is not None:  # a library seeding for the script (keras.utils.split_dataset)
             detail["via"] = via
         self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,
                               detail=detail)
