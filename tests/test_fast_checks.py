@@ -111,6 +111,16 @@ def test_max_steps_with_two_optimizers_keeps_every_snapshot_and_ends_cleanly(tmp
     assert trace.find("exit").detail["stopped"] is True
 
 
+def test_two_optimizers_in_one_function_get_their_snapshots_in_graph(tmp_path):
+    """A GAN's step: both optimizers in one tf.function. The second one's weights layout replaced the
+    first's, so a retrace made new snapshot variables, which TF refuses (a hook error, no steps)."""
+    result = seedcheck_json("run", "tests/scripts/two_optimizers.py", "--repeats", "2", "--every", "5",
+                            "--", "--together", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    assert not result.stages("note/hook-error")
+    assert [s["key"] for s in result.stages("weights/step-")] == [f"weights/step-{n}" for n in range(5, 33, 5)]
+
+
 def test_steps_of_a_function_called_from_python_are_counted_without_graph_ops(tmp_path):
     """One call of a tf.function step is one step: the hook adds nothing to its graph (same op count
     as a plain run), yet snapshots land on the right global step, also once the step is called from

@@ -101,8 +101,10 @@ class StepCapture:
         self._xla_noted = False
         self._eager_tensor: type | None = None  # tf's EagerTensor, once the iterator is instrumented
         self._batch_prefixes: dict[tuple[str, tuple[int, ...]], Any] | None = None
-        self._layout: WeightLayout | None = None
-        self._layout_of: list[Any] = []
+        # One layout per list of variables an optimizer updates (a GAN's two in one step), each
+        # with its variables: a layout made again would make a new snapshot buffer, whose
+        # variables TF refuses when a function is traced a second time.
+        self._layouts: dict[tuple[int, ...], tuple[WeightLayout, list[Any]]] = {}
         self._buffers: dict[int, _SnapshotBuffer] = {}  # id(layout) -> its buffer
         # Steps counted in Python: eager steps, and calls of a function whose graph holds them.
         self._python_steps = 0
@@ -343,10 +345,11 @@ class StepCapture:
     def _layout_for(self, variables: list[Any]) -> WeightLayout:
         from seedcheck.hook.ingraph import WeightLayout
 
-        if self._layout is None or len(variables) != len(self._layout_of) or \
-                any(a is not b for a, b in zip(variables, self._layout_of)):
-            self._layout, self._layout_of = WeightLayout(variables), variables
-        return self._layout
+        key = tuple(map(id, variables))
+        known = self._layouts.get(key)
+        if known is None or any(a is not b for a, b in zip(variables, known[1])):  # ids reused after a free
+            known = self._layouts[key] = (WeightLayout(variables), list(variables))
+        return known[0]
 
     def _step_counter(self) -> Any:
         if self._counter is None:

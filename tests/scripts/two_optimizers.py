@@ -1,5 +1,7 @@
 """Two optimizers taking turns, as a GAN's generator and discriminator do: odd steps update one
-model, even steps the other, each in its own tf.function."""
+model, even steps the other, each in its own tf.function (--together: both in one tf.function)."""
+import sys
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -22,7 +24,18 @@ def train(model, optimizer):
 
 
 step_first, step_second = train(first, opt_first), train(second, opt_second)
-for batch in dataset:
-    step_first(batch)
-    step_second(batch)
+if "--together" in sys.argv:
+    @tf.function
+    def both(batch):
+        for model, optimizer in ((first, opt_first), (second, opt_second)):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(model(batch)))
+            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+
+    for batch in dataset:
+        both(batch)
+else:
+    for batch in dataset:
+        step_first(batch)
+        step_second(batch)
 print("trained")
