@@ -166,8 +166,11 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
         "training-nondeterminism",
         f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
         + ("" if data_recorded else ", or the data order (a random op in the input "
-           "pipeline, a tf.data shuffle seeded from a varying state)") + ".",
-        "call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
+           "pipeline, a tf.data shuffle seeded from a varying state)")
+        + "; or a seed computed while the script runs (the clock, the process id) given to a stateless random op "
+        "or a tf.random.Generator inside the step, where seedcheck does not see each draw.",
+        "look for seeds computed at run time in the training step and fix them; then call "
+        "tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
     )
 
@@ -221,8 +224,10 @@ def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | No
     if stage.kind in ("shuffle", "rng"):
         threaded = [s for s in threaded if s is stage]
     else:
+        # An unseeded Dataset.shuffle, or Dataset.random (sample_from_datasets' choice of source):
+        # draws in tf.data's threads taking turns in a fixed order are no cause beside it.
         better_cause = any(not _is_seeded_draw(s) and (s.verdict == DIVERGED or _detail(s).get("api")
-                                                       == "tf.data.Dataset.shuffle") for s in draws)
+                                                       in DATASET_DRAWS) for s in draws)
         if stage.kind != "data" or better_cause:
             return None
     if not threaded:
