@@ -72,6 +72,7 @@ class Stage:
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
     not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
     other_capture: bool = False  # absent only from traces another seedcheck recorded (capture version)
+    other_every: bool = False  # a step or loop-pass snapshot absent only from runs taken with another --every
     superseded: bool = False  # diverged initial values that no later weight carries (_mark_superseded)
 
     def recorded(self, name: str) -> Any:
@@ -262,6 +263,14 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
             f"{len(other_capture)} stage(s) ({other_capture[0].key}{', …' if len(other_capture) > 1 else ''}) are "
             f"recorded by the seedcheck of only some of these traces (capture versions {versions}): compared where "
             "present; record the baseline again with this seedcheck to hold them to it")
+    other_every = [stage for stage in stages if stage.other_every]
+    if other_every:
+        taken = " and ".join(sorted({"the default" if _every_of(run) is None else f"--every {_every_of(run)}"
+                                     for run in traced}))
+        comparison.warnings.append(
+            f"{len(other_every)} weight snapshot(s) ({other_every[0].key}{', …' if len(other_every) > 1 else ''}) "
+            f"exist only in some runs: the runs were taken with different snapshot intervals ({taken}); "
+            "compared where present. Take the runs (and the baseline) with the same --every to compare them all")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
@@ -391,6 +400,8 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         missing_from = {capture_version(run) for run in lacking}
         if having.isdisjoint(missing_from) and _changed_between(key, having | missing_from):
             stage.other_capture = True  # what one seedcheck records and another does not (a baseline's)
+        elif _every_differs(key, [run for run in runs if run.name in events], lacking):
+            stage.other_every = True  # a baseline taken with --every 40, a run with the default
         else:
             stage.verdict = MISSING
             return stage
@@ -413,6 +424,25 @@ def _changed_between(key: str, versions: set[int]) -> bool:
     low, high = min(versions), max(versions)
     return any(fnmatchcase(key, pattern) for version, patterns in CAPTURE_CHANGES.items()
                if low < version <= high for pattern in patterns)
+
+
+# Snapshots whose steps follow --every: a loop pass's weights are skipped when a step snapshot was
+# just taken at its last step (steps.py), so they follow it too.
+EVERY_STAGES = ("weights/step-*", "weights/loop@*")
+
+
+def _every_differs(key: str, having: list[RunResult], lacking: list[RunResult]) -> bool:
+    """Whether `key` follows --every and the runs that lack it were all taken with another --every
+    than those that have it (as their trace headers say: a trace that does not say is no evidence)."""
+    if not any(fnmatchcase(key, pattern) for pattern in EVERY_STAGES):
+        return False
+    settings = [{_every_of(run) for run in group} for group in (having, lacking)]
+    return "unknown" not in settings[0] | settings[1] and settings[0].isdisjoint(settings[1])
+
+
+def _every_of(run: RunResult) -> Any:
+    header = run.trace.header if run.trace is not None else {}
+    return header.get("every", "unknown")
 
 
 def capture_version(run: RunResult) -> int:

@@ -965,6 +965,27 @@ def test_a_stage_only_a_newer_seedcheck_records_does_not_fail_an_older_baseline(
     assert stage(compare([base, *new]), "weights/fit#2/epoch-1").verdict == C.MISSING
 
 
+def test_step_snapshots_of_runs_taken_with_another_every_are_compared_where_present():
+    """A baseline taken with the default snapshot interval (a step-100 snapshot, no loop-pass weights)
+    against a run with --every 40 (step-40, step-80 and the pass's weights): seedcheck's own setting
+    differs, not the script's code path. Traces that do not say their --every are no evidence."""
+    default = [ev("data/loop@t.py:9/pass-1", "d"), weights("weights/step-100", ("k", "w", [1.0]))]
+    every40 = [weights("weights/step-40", ("k", "a", [1.0])), weights("weights/step-80", ("k", "b", [1.0])),
+               ev("data/loop@t.py:9/pass-1", "d"), weights("weights/loop@t.py:9/pass-1", ("k", "w", [1.0]))]
+    base = run("base:s1#1", 1, default)
+    base.baseline = True
+    new = run("s1#1", 1, every40)
+    base.trace.header["every"], new.trace.header["every"] = None, 40
+    comparison = explain(compare([base, new]))
+    assert comparison.exit_code == 0, [(s.key, s.verdict) for s in comparison.stages]
+    assert stage(comparison, "weights/step-40").other_every and stage(comparison, "weights/step-100").other_every
+    assert any("--every 40 and the default" in w for w in comparison.warnings)
+    new.trace.header["every"] = None  # the same setting: a snapshot one run lacks is another code path
+    assert stage(compare([base, new]), "weights/step-40").verdict == C.MISSING
+    del base.trace.header["every"], new.trace.header["every"]
+    assert stage(compare([base, new]), "weights/step-40").verdict == C.MISSING
+
+
 def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
     """The data stage carries the order-relevant parts of its tf.data pipeline: a map with
     deterministic=False, a parallel map drawing random values, the shuffles that feed it. The hint

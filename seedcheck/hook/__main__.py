@@ -37,6 +37,7 @@ class Session:
             "target": settings.script or f"-m {settings.module}",
             "override": settings.override,
             "force_seed": settings.force_seed,
+            "every": settings.every,  # which step snapshots to expect (compare: another --every is no divergence)
             "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),  # no datetime import
         }
         site_root = settings.variation.get("site_root")
