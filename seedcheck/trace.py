@@ -56,13 +56,15 @@ TRACE_FORMAT = 1
 #      row each (before: past 8 at one line, folded into `…#rest` at the exit). Not a stage but a
 #      value: a seeding call a library makes for the script (keras.utils.split_dataset's
 #      random.seed) is passed through, no longer overridden by the run's seed.
+#      `weights/final/script-variables` (tf.Variables the script's lines made, that no model or
+#      optimizer step holds: a loop that updates them by hand).
 CAPTURE_VERSION = 5
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
     4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
-    5: ("rng/keras.random.SeedGenerator@*",),
+    5: ("rng/keras.random.SeedGenerator@*", "weights/final/script-variables"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -394,6 +394,18 @@ def test_variables_of_the_scripts_own_trained_in_a_short_loop_are_recorded_at_th
         assert result.code == 1 and final["verdict"] == "diverged", result.stdout + result.stderr
         first = result.report["first_divergence"]
         assert (first["key"], first["rule"]) == ("weights/final/trained-variables", "tf-not-seeded")
+    assert not result.stages("weights/final/script-variables")  # the optimizer's: recorded once
+
+
+def test_variables_of_the_scripts_own_updated_by_hand_are_recorded_at_the_end(tmp_path):
+    """No optimizer: the step assigns to the variables itself. Before, no stage held them, and an
+    unseeded TensorFlow passed on the seeding calls alone (exit 0)."""
+    result = seedcheck_json("run", "tests/scripts/raw_variables.py", "--jobs", "2", "--repeats", "2",
+                            "--", "--seeding", "numpy", "--by-hand", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert (first["key"], first["rule"]) == ("weights/final/script-variables", "tf-not-seeded")
+    assert not result.stages("weights/final/trained-variables")
 
 
 def test_files_listed_in_a_shuffled_order_are_named_at_list_files(tmp_path):

@@ -126,6 +126,9 @@ class Session:
         from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
 
         self.recorder.guarded("steps", lambda: self.steps.install_function_calls(ConcreteFunction))
+        from tensorflow.python.ops.variables import VariableMetaclass
+
+        self.recorder.guarded("weights", lambda: self.steps.install_variable_creation(VariableMetaclass))
         if self.settings.variation:
             from seedcheck.hook import variations
 

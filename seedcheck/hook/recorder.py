@@ -153,7 +153,7 @@ class Recorder:
         """`file:line` of the innermost frame in the user's code (not seedcheck, not a library)."""
         frame = sys._getframe(1)
         while frame is not None:
-            if self._is_user_file(frame.f_code.co_filename):
+            if self.is_user_file(frame.f_code.co_filename):
                 return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
             frame = frame.f_back
         return None
@@ -163,7 +163,7 @@ class Recorder:
         draw the user's code makes itself, not one a library makes for its own ends (tempfile's
         names, Keras's seeds) with user code further up the stack."""
         frame = _first_frame_outside_seedcheck(sys._getframe(1))
-        if frame is not None and self._is_user_file(frame.f_code.co_filename):
+        if frame is not None and self.is_user_file(frame.f_code.co_filename):
             return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
         return None
 
@@ -172,12 +172,12 @@ class Recorder:
         code: the library that called a recorded API for the script (Keras's directory loaders
         calling Dataset.shuffle), which the user's call site alone does not show."""
         frame = _first_frame_outside_seedcheck(sys._getframe(1))
-        if frame is None or self._is_user_file(frame.f_code.co_filename):
+        if frame is None or self.is_user_file(frame.f_code.co_filename):
             return None
         path = frame.f_code.co_filename
         return f"{_in_package(path) or os.path.basename(path)}:{frame.f_lineno}"
 
-    def _is_user_file(self, filename: str) -> bool:
+    def is_user_file(self, filename: str) -> bool:
         known = self._user_files.get(filename)
         if known is None:
             known = self._user_files[filename] = _is_user_file(filename)

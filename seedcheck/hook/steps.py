@@ -113,6 +113,8 @@ class StepCapture:
         # graph, (n, variables, buffers)). Read after every call of every function, so a plain dict
         # (a WeakKeyDictionary lookup makes a weak reference each time); an entry goes with its graph.
         self._counted_graphs: dict[int, tuple[Any, tuple[int, list[Any], tuple[_SnapshotBuffer, ...]]]] = {}
+        # tf.Variables the script's own lines make (not Keras's, not seedcheck's): weak references.
+        self._script_variables: list[weakref.ref] = []
 
     @property
     def steps(self) -> int:
@@ -393,14 +395,38 @@ class StepCapture:
         self._last_snapshot = step
         self._recorder.record("weights", f"weights/step-{step}", value, detail={"step": step, **detail})
 
+    def install_variable_creation(self, variable_metaclass: type) -> None:
+        """Note each tf.Variable a line of the script makes itself (`W = tf.Variable(...)`): a loop
+        that updates such variables by hand (`W.assign_sub(lr * g)`) has no optimizer step and no
+        model, so without them its result would go unrecorded and the check pass on seeding alone."""
+        original_call = variable_metaclass.__call__
+        capture = self
+
+        @functools.wraps(original_call)
+        def __call__(cls: type, *args: Any, **kwargs: Any) -> Any:
+            variable = original_call(cls, *args, **kwargs)
+            if capture._recorder.is_user_file(sys._getframe(1).f_code.co_filename):
+                try:
+                    capture._script_variables.append(weakref.ref(variable))
+                except TypeError:  # not weak-referenceable: not kept alive by seedcheck either
+                    pass
+            return variable
+
+        variable_metaclass.__call__ = __call__  # type: ignore[method-assign]
+
     def record_final_variables(self, covered: set[int]) -> None:
         """`weights/final/trained-variables`: the variables optimizers updated that no model's final
         weights hold (tf.Variables of the script's own, trained in a custom loop; a model dropped
         before the end). A loop of fewer steps than its snapshot interval would otherwise leave no
-        result."""
+        result. Then `weights/final/script-variables`: the tf.Variables the script's own lines made
+        that neither holds (updated by hand, with no optimizer)."""
         uncovered = {id(v): v for variables in self._trained.values() for v in variables if id(v) not in covered}
         if uncovered and self.steps > 0:
             self.record_weights("weights/final/trained-variables", variables=list(uncovered.values()))
+            covered = covered | set(uncovered)
+        alive = [v for v in (ref() for ref in self._script_variables) if v is not None and id(v) not in covered]
+        if alive:
+            self.record_weights("weights/final/script-variables", variables=list({id(v): v for v in alive}.values()))
 
     def record_weights(self, key: str, site: str | None = None, variables: list[Any] | None = None) -> None:
         """A snapshot of `variables` (by default those the last optimizer step updated)."""

@@ -4,7 +4,8 @@ tf.random.uniform given no seed=.
 
 --seeding numpy: only numpy is seeded, not TensorFlow, so the noise, and the trained variables,
 differ from run to run; --seeding tf: tf.random.set_seed makes them repeat. seedcheck is expected to record the
-variables at the end (no Keras model holds them) and to say so.
+variables at the end (no Keras model holds them) and to say so. --by-hand: no optimizer, the step
+updates the variables itself (assign_sub); they are recorded all the same.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import tensorflow as tf
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--seeding", choices=["numpy", "tf"], default="numpy")
+parser.add_argument("--by-hand", action="store_true")
 args = parser.parse_args()
 if args.seeding == "tf":
     tf.random.set_seed(5)
@@ -32,7 +34,12 @@ def step(features, labels):
     features = features + tf.random.uniform(tf.shape(features), -0.1, 0.1)
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean((features @ weight + bias - labels) ** 2)
-    optimizer.apply_gradients(zip(tape.gradient(loss, [weight, bias]), [weight, bias]))
+    gradients = tape.gradient(loss, [weight, bias])
+    if args.by_hand:
+        for variable, gradient in zip([weight, bias], gradients):
+            variable.assign_sub(0.05 * gradient)
+    else:
+        optimizer.apply_gradients(zip(gradients, [weight, bias]))
 
 
 for epoch in range(4):
