@@ -101,6 +101,22 @@ def test_parallel_runs_write_to_their_own_directories(tmp_path):
     assert all(run["duration_s"] > 2 for run in result.report["runs"])
 
 
+def test_max_steps_in_an_epoch_traced_into_one_function_takes_exactly_n_steps(tmp_path):
+    """The epoch's loop runs in the graph: the stop raised at step 7 left it while step 8 was taken
+    (the trace said 8 steps, and the final weights were those of 8). The same script trained on 7
+    batches without --max-steps ends with the same weights, bit for bit."""
+    script = "tests/scripts/epoch_in_graph.py"
+    stopped = seedcheck("run", script, "--repeats", "1", "--max-steps", "7", "--save", tmp_path / "stopped", "-q")
+    assert stopped.code == 0, stopped.stdout + stopped.stderr
+    seven = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "seven", "-q", "--", "--take", "7",
+                      "--epochs", "1")
+    assert seven.code == 0, seven.stdout + seven.stderr
+    trace, plain = read_trace(tmp_path / "stopped" / "own-1.jsonl"), read_trace(tmp_path / "seven" / "own-1.jsonl")
+    assert trace.find("exit").detail["steps"] == 7 and trace.find("exit").detail["stopped"] is True
+    assert trace.find("weights/step-7") is not None
+    assert trace.find("weights/final/sequential#1").value == plain.find("weights/final/sequential#1").value
+
+
 def test_max_steps_with_two_optimizers_keeps_every_snapshot_and_ends_cleanly(tmp_path):
     result = seedcheck_json("run", "tests/scripts/two_optimizers.py", "--repeats", "2", "--every", "1",
                             "--max-steps", "7", tmp_path=tmp_path)

@@ -133,11 +133,28 @@ class StepCapture:
 
         @functools.wraps(original_apply)
         def apply(optimizer: Any, grads: Any, trainable_variables: Any = None) -> Any:
+            if self.max_steps is not None and not self.in_fit:
+                grads = self._held_at_the_limit(grads)
             result = original_apply(optimizer, grads, trainable_variables)
             self._recorder.guarded("steps", lambda: self._after_apply(optimizer, trainable_variables))
             return result
 
         base_optimizer.apply = apply
+
+    def _held_at_the_limit(self, grads: Any) -> Any:
+        """In a graph, with --max-steps: the gradients, passed through an assertion that fewer than
+        N steps were taken, so that no update of a step past N can run. A loop inside one
+        tf.function (`for batch in dataset` in the function) otherwise took step N+1 while the stop
+        raised at step N was on its way out (the trace said N, the weights were N+1's). Only the
+        gradients wait for it: the optimizer's own variables, made on the first call, must not."""
+        tf = _tf()
+        if tf.executing_eagerly():
+            return grads
+        grads = list(grads)
+        limit = tf.debugging.assert_less(self._step_counter().read_value(), tf.constant(self.max_steps, tf.int64),
+                                         message=f"{_StopInGraph.__name__}: --max-steps reached")
+        with tf.control_dependencies([limit]):
+            return [g if g is None else tf.nest.map_structure(tf.identity, g, expand_composites=True) for g in grads]
 
     def install_function_calls(self, concrete_function_class: type) -> None:
         """After each call of a function whose graph holds optimizer steps counted in Python."""
