@@ -76,10 +76,12 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         return None
     what = ("a layer's random state (Dropout, noise, augmentation) given no seed draws its seed" if layer_rng
             else "Keras 3 initializers (and Dropout) take their seeds")
+    seeds_numpy = any(c.seeds("numpy") for c in calls)
+    seeded = f"the script seeds {'TensorFlow and numpy' if seeds_numpy else 'only TensorFlow'}" \
+             f"{_where(tf_calls[0])}{', not Python' if seeds_numpy else ''}"
     return Hint(
         "keras3-initializers",
-        f"{what[0].upper()}{what[1:]} from Python's `random`, not from tf.random.set_seed "
-        f"(the script seeds only TensorFlow{_where(tf_calls[0])}).",
+        f"{what[0].upper()}{what[1:]} from Python's `random`, not from tf.random.set_seed ({seeded}).",
         "call keras.utils.set_random_seed(seed) instead of (or besides) tf.random.set_seed: it seeds "
         "Python, NumPy and TensorFlow at once" + (f" (or pass seed= to {_layer(stage)})." if layer_rng else "."),
     )
@@ -392,19 +394,22 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
             f"build the pipeline after keras.utils.set_random_seed(seed), or pass seed= to {call}"
             + (" and to each Dataset.shuffle." if shuffles else "."),
         )
+    # A TF seeding call after the shuffle was made is too late for it: said, as the fix's first half.
+    later = [c for c in seeding_calls(comparison, after=here[0].key) if c.seeds("tf")] if here else []
+    no_global = (f"no TensorFlow global seed was set when it was made ({later[0].api}{_where(later[0])} comes "
+                 "after it)") if later else "no TensorFlow global seed is set"
     listing = [s for s in here if _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:
         return Hint(
             "unseeded-dataset-shuffle",
             f"Dataset.list_files{f' at {site}' if site else ''} shuffles the file names (shuffle=True is its "
-            "default) with no seed, and no TensorFlow global seed is set: every process reads the files in a "
-            "different order.",
+            f"default) with no seed, and {no_global}: every process reads the files in a different order.",
             "pass shuffle=False (the names in sorted order) or seed= to Dataset.list_files, or call "
             "keras.utils.set_random_seed(seed) before building the pipeline.",
         )
     return Hint(
         "unseeded-dataset-shuffle",
-        f"Dataset.shuffle{f' at {site}' if site else ''} has no seed and no TensorFlow global seed is set: "
+        f"Dataset.shuffle{f' at {site}' if site else ''} has no seed and {no_global}: "
         "every process shuffles the data differently.",
         "pass seed= to Dataset.shuffle, or call keras.utils.set_random_seed(seed) before building the pipeline.",
     )
@@ -432,13 +437,17 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
         return None
     unordered = [p for p in pipeline.get("nondeterministic") or [] if isinstance(p, dict)]
     if unordered:
+        by_options = all(p.get("by_options") for p in unordered[:2])
         return Hint(
             "nondeterministic-pipeline",
-            f"the {', '.join(_at(p) for p in unordered[:2])} runs in parallel with deterministic=False (given to "
-            "the call, or by tf.data.Options().deterministic = False): elements come out in the order their "
-            "threads finish, which changes from run to run.",
-            "keep deterministic=True (the default) on that call and in the dataset's Options: the work stays "
-            "parallel, only the order is kept.",
+            f"the {', '.join(_at(p) for p in unordered[:2])} runs in parallel with deterministic=False ("
+            + ("its own default, which the dataset's tf.data.Options().deterministic = False turns off"
+               if by_options else "given to the call, or by tf.data.Options().deterministic = False")
+            + "): elements come out in the order their threads finish, which changes from run to run.",
+            ("drop Options().deterministic = False (or set it to True) where the options are set with "
+             "with_options, or pass deterministic=True to that call" if by_options else
+             "keep deterministic=True (the default) on that call and in the dataset's Options")
+            + ": the work stays parallel, only the order is kept.",
         )
     drawing = [p for p in pipeline.get("parallel_random") or [] if isinstance(p, dict)]
     if drawing and any(c.seeds("tf") for c in seeding_calls(comparison)):  # unseeded ops differ even serially

@@ -81,7 +81,7 @@ def _detail_summary(kind: str, detail: dict[str, Any]) -> str:
         parts = []  # the key names the API already
         if detail.get("api") == "keras.random.SeedGenerator":  # its `unseeded` means "no seed= argument"
             parts.append(f"seed={detail['seed_arg']}" if detail.get("seed_arg") is not None
-                         else "no seed= (its seed comes from the global seed, or from entropy if none is set)")
+                         else "no seed= (its seed is drawn from Python's `random`: fixed once that is seeded)")
         elif detail.get("unseeded") or detail.get("seeded") is False:
             parts.append("UNSEEDED")
         if "count" in detail:

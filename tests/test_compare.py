@@ -356,6 +356,21 @@ def test_tf_seed_only_at_init_is_the_keras3_initializers_rule(stage_key):
     assert divergence.rule == "keras3-initializers"
     assert "keras.utils.set_random_seed" in divergence.fix
     assert "train.py:4" in divergence.cause  # where the script seeded TensorFlow
+    assert "seeds only TensorFlow" in divergence.cause
+    with_numpy = init_divergence_runs(seed_call("tf.random.set_seed", 1, 1),
+                                      seed_call("numpy.random.seed", 1, 1, site="train.py:5"), stage_key=stage_key)
+    cause = explain(compare(with_numpy)).first_divergence.cause
+    assert "seeds TensorFlow and numpy at train.py:4, not Python" in cause and "only" not in cause
+
+
+def test_a_tf_seed_set_after_an_unseeded_shuffle_is_named_as_too_late_for_it():
+    shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", {"buffer": 64}, site="train.py:9",
+                 detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})
+    late = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:11")
+    runs = runs_for(s1_1=[shuffle, late, ev("data/fit#1/epoch-1", "d1")], s1_2=[shuffle, late, ev("data/fit#1/epoch-1", "d2")])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.rule == "unseeded-dataset-shuffle"
+    assert "(keras.utils.set_random_seed at train.py:11 comes after it)" in divergence.cause
 
 
 @pytest.mark.parametrize("python_seeding", ["keras.utils.set_random_seed", "random.seed"])
@@ -1002,6 +1017,9 @@ def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
     empty = {"shuffles": [], "nondeterministic": [], "parallel_random": []}
     name, cause, fix = rule({**empty, "nondeterministic": [{"op": "map", "site": "train.py:13"}]})
     assert name == "nondeterministic-pipeline" and "map at train.py:13" in cause and "deterministic=True" in fix
+    name, cause, fix = rule({**empty, "nondeterministic": [{"op": "map", "site": "train.py:13", "by_options": True}]})
+    assert name == "nondeterministic-pipeline" and "Options().deterministic = False turns off" in cause
+    assert fix.startswith("drop Options().deterministic = False")
     name, cause, fix = rule({**empty, "parallel_random": [{"op": "map", "site": "train.py:20", "random": ["RandomUniform"]}]})
     assert name == "parallel-random-map" and "map at train.py:20 draws random values (RandomUniform)" in cause
     assert "stateless" in fix and "num_parallel_calls=None" in fix

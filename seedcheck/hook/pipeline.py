@@ -121,8 +121,10 @@ def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
         if hasattr(node, "_num_parallel_calls"):  # a parallel map or interleave
             given = made.get("deterministic")  # an interleave keeps it only in its op
             flag = getattr(node, "_deterministic", None) or ("default" if given is None else str(bool(given)).lower())
-            if flag == "false" or (flag == "default" and allows_nondeterminism):
+            if flag == "false":
                 found["nondeterministic"].append({"op": op, "site": site})
+            elif flag == "default" and allows_nondeterminism:  # the call left it to the Options
+                found["nondeterministic"].append({"op": op, "site": site, "by_options": True})
             random = _random_state_ops(node)
             if random:
                 found["parallel_random"].append({"op": op, "site": site, "random": random})
