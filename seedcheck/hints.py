@@ -14,7 +14,7 @@ from typing import Callable
 
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
                                Divergence, Stage)
-from seedcheck.hook.seeding import RNGS_SEEDED_BY
+from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 
 
 @dataclass(frozen=True)
@@ -788,6 +788,15 @@ def _seed_ignored(comparison: Comparison) -> list[str]:
     because = f"; the script seeds with hard-coded values: {where}" if hardcoded else ""
     reference = comparison.reference
     overridden = bool(reference and reference.trace and reference.trace.header.get("override"))
+    reseeds = [c for c in hardcoded if c.via and c.via.startswith(RESEEDING_LIBRARIES)]
+    if overridden and reseeds and len(reseeds) == len(hardcoded):
+        # The script's own seeding calls got each run's seed; a Keras utility reseeded after them.
+        return [
+            f"{len(insensitive)} weight stages are the same for every seed (first: {insensitive[0].key}) although "
+            f"seedcheck gave each seed to the script's seeding calls: {where} reseeds with a fixed seed after them, "
+            "so whatever is made after it starts the same in every run. Give that call a seed derived from the run's "
+            "seed ($SEEDCHECK_SEED, or {seed} in the script's arguments), or make the model before it."
+        ]
     if overridden and not hardcoded:
         fixed = sorted({f"{_layer(s)} with seed={_detail(s).get('seed_arg')!r}"
                         for s in comparison.stages if s.kind == "rng" and _detail(s).get("api") == "keras.random.SeedGenerator"

@@ -51,6 +51,26 @@ def test_override_replaces_literal_seeds_and_records_them(tmp_path):
                                               "--repeats", "2", "--save", tmp_path / "again", "-q").stdout
 
 
+def test_a_seeding_helper_from_an_installed_package_is_overridden_like_the_scripts_own(tmp_path):
+    """`seed_everything(42)` from a package in site-packages seeds for the script: --seed must reach it
+    (only Keras reseeding inside one of its utilities, split_dataset's, is passed through)."""
+    package = tmp_path / "site-packages" / "seedhelper"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("import random\n\nimport numpy as np\n\n\n"
+                                         "def seed_everything(seed):\n    random.seed(seed)\n    np.random.seed(seed)\n")
+    script = tmp_path / "train.py"
+    script.write_text("import random\n\nfrom seedhelper import seed_everything\n\nseed_everything(42)\n"
+                      "print(random.random())\n")
+    result = seedcheck("run", script, "--seed", "1", "--seed", "2", "--repeats", "1", "--save", tmp_path / "runs",
+                       "-q", env={"PYTHONPATH": str(tmp_path / "site-packages")})
+    assert result.code == 0, result.stdout + result.stderr
+    for seed in (1, 2):
+        trace = read_trace(tmp_path / "runs" / f"s{seed}-1.jsonl")
+        calls = [(e.detail["api"], e.detail["asked"], e.value, e.detail.get("via")) for e in trace.events if e.kind == "seed"]
+        assert calls == [("random.seed", 42, seed, "seedhelper/__init__.py:7"),
+                         ("numpy.random.seed", 42, seed, "seedhelper/__init__.py:8")], calls
+
+
 def test_override_keeps_the_distance_between_seeds(tmp_path):
     """`np.random.seed(seed + epoch)`: each epoch keeps its own seed. Handed its seed through `{seed}`,
     the script computes what plain python computes; with another literal, the shift is the same for

@@ -4,10 +4,12 @@ Every global seeding call the script makes is recorded (API, call site, value as
 applied). With override on, the run's seed is applied instead of the literal: `--seed` then works
 on any script while keeping *which* seeding calls it makes, the thing under test. A call that
 asks for no seed (`random.seed()`, meaning fresh entropy) is passed through: replacing it would
-make an unseeded script look seeded. So is a call a library makes (recorded with `via`):
-`keras.utils.split_dataset` with no seed does `random.seed(random.randint(...))`, and replacing
-that made an unseeded split look seeded; given `seed=42` it resets `random` for the models made
-after it, whatever the run's seed, which the runs must show.
+make an unseeded script look seeded. So is a call Keras makes inside one of its utilities, as a
+side effect (recorded with `via`): `keras.utils.split_dataset` with no seed does
+`random.seed(random.randint(...))`, and replacing that made an unseeded split look seeded; given
+`seed=42` it resets `random` for the models made after it, whatever the run's seed, which the runs
+must show. A helper whose job is seeding (`seed_everything(42)` from an installed package) seeds
+for the script: overridden like the script's own calls, as are calls AutoGraph runs for it.
 
 The override shifts every integer seed by one amount, the one that turns the script's first seed
 into the run's seed: `np.random.seed(seed + epoch)` stays a different seed each epoch, as under
@@ -32,6 +34,9 @@ NUMPY_SEED = "numpy.random.seed"
 TF_SEED = "tf.random.set_seed"
 KERAS_SEED = "keras.utils.set_random_seed"
 FORCE_SEED = "seedcheck --force-seed"
+# Libraries whose own seeding calls reseed a global RNG as a side effect of a utility (Keras's
+# split_dataset, its legacy image and sequence preprocessing): `via` starts with one of these.
+RESEEDING_LIBRARIES = ("keras/", "tf_keras/")
 SEED_RANGE = 2**32  # numpy's seeds: applied seeds stay valid for every seeding API
 RNGS_SEEDED_BY = {PYTHON_SEED: ("python",), NUMPY_SEED: ("numpy",), TF_SEED: ("tf",),
                   KERAS_SEED: ("python", "numpy", "tf"), FORCE_SEED: ("python", "numpy", "tf")}
@@ -74,16 +79,18 @@ class SeedingOverride:
                 return original(*args, **kwargs)
             asked = args[0] if args else kwargs.get(keyword)
             applied = asked
-            # A library's own call (keras.utils.split_dataset reseeds `random`) is what the script
-            # does: passed through, and never the shift's origin.
+            # Keras reseeding inside a utility (split_dataset) is what the script does: passed
+            # through, and never the shift's origin.
             via = self._recorder.calling_library()
-            if self._override and asked is not None and via is None:
+            side_effect = via is not None and via.startswith(RESEEDING_LIBRARIES)
+            overridden = self._override and asked is not None and not side_effect
+            if overridden:
                 applied = self._shifted(asked)
                 if args:
                     args = (applied, *args[1:])
                 else:
                     kwargs[keyword] = applied
-            self._record(api, asked, applied, via)
+            self._record(api, asked, applied, via, overridden)
             if applied is not None:
                 self.mark_seeded(api)
             else:  # no seed: fresh entropy from here on, whatever seeded the RNG before
@@ -106,10 +113,9 @@ class SeedingOverride:
             self._first_asked = value
         return (self._run_seed + value - self._first_asked) % SEED_RANGE
 
-    def _record(self, api: str, asked: Any, applied: Any, via: str | None) -> None:
+    def _record(self, api: str, asked: Any, applied: Any, via: str | None, overridden: bool) -> None:
         site = self._recorder.user_site()
-        detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied),
-                  "overridden": self._override and asked is not None and via is None}
+        detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied), "overridden": overridden}
         if via is not None:  # a library seeding for the script (keras.utils.split_dataset)
             detail["via"] = via
         self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,

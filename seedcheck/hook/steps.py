@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import weakref
 from collections import Counter
@@ -57,6 +58,23 @@ class _StopInGraph(StopIteration):
     py_function as a warning, with its Python traceback, into the script's stderr (twice: the
     kernel and the rendezvous); a StopIteration becomes an OutOfRangeError, which it does not log.
     The function's eager call raises MaxStepsReached again (StepCapture.install_function_calls)."""
+
+
+_AUTOGRAPH = os.path.join("tensorflow", "python", "autograph", "")
+_LAST_DUE = "_seedcheck_last_due"  # a graph's attribute: the output of its last step's due-check
+
+
+def _note_due(output: Any) -> None:
+    from tensorflow.python.framework import ops
+
+    try:
+        setattr(ops.get_default_graph(), _LAST_DUE, output)
+    except AttributeError:
+        pass
+
+
+def _raise_stop() -> None:
+    raise _StopInGraph("--max-steps reached")
 
 
 def is_stop(error: BaseException) -> bool:
@@ -148,11 +166,25 @@ class StepCapture:
         raised at step N was on its way out (the trace said N, the weights were N+1's). Only the
         gradients wait for it: the optimizer's own variables, made on the first call, must not."""
         tf = _tf()
-        if tf.executing_eagerly():
-            return grads
+        from tensorflow.python.framework import ops
+        from tensorflow.python.ops import control_flow_util
+
+        if tf.executing_eagerly() or control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()):
+            return grads  # XLA ignores (and logs) an assertion; a compiled step is counted in Python
         grads = list(grads)
-        limit = tf.debugging.assert_less(self._step_counter().read_value(), tf.constant(self.max_steps, tf.int64),
-                                         message=f"{_StopInGraph.__name__}: --max-steps reached")
+
+        def stop() -> Any:
+            # A StopIteration leaves a py_function as an OutOfRangeError, which TF does not log
+            # (an assertion's InvalidArgumentError it does, into the script's stderr).
+            tf.py_function(_raise_stop, [], Tout=[])
+            return tf.constant(False)
+
+        # After the last step's own stop in this graph (a GAN's first optimizer, step N): this
+        # check must not end the call before that step's weights are recorded.
+        earlier = getattr(ops.get_default_graph(), _LAST_DUE, None)
+        with tf.control_dependencies([earlier] if earlier is not None else []):
+            past = tf.greater_equal(self._step_counter().read_value(), self.max_steps)
+            limit = tf.cond(past, stop, lambda: tf.constant(True))
         with tf.control_dependencies([limit]):
             return [g if g is None else tf.nest.map_structure(tf.identity, g, expand_composites=True) for g in grads]
 
@@ -315,7 +347,7 @@ class StepCapture:
             if every == 1 and self.max_steps is None:
                 keep()  # every step is due: no cond around it
             else:
-                tf.cond(due, keep, lambda: tf.constant(False))
+                _note_due(tf.cond(due, keep, lambda: tf.constant(False)))
             return
 
         def record() -> Any:
@@ -323,7 +355,7 @@ class StepCapture:
                            [step, *layout.summarize(reads)], Tout=[])
             return tf.constant(True)
 
-        tf.cond(due, record, lambda: tf.constant(False))
+        _note_due(tf.cond(due, record, lambda: tf.constant(False)))
 
     def _read_then_count(self, variables: list[Any], applies: int) -> tuple[list[Any], Any]:
         """Graph ops: each variable read after its update (auto control dependencies order ops on
@@ -422,7 +454,12 @@ class StepCapture:
         @functools.wraps(original_call)
         def __call__(cls: type, *args: Any, **kwargs: Any) -> Any:
             variable = original_call(cls, *args, **kwargs)
-            if capture._recorder.is_user_file(sys._getframe(1).f_code.co_filename):
+            caller = sys._getframe(1)
+            while caller is not None and _AUTOGRAPH in caller.f_code.co_filename:  # converted_call's frames
+                caller = caller.f_back
+            filename = caller.f_code.co_filename if caller is not None else "<none>"
+            # The script's own line, or AutoGraph's rewrite of it (a variable made on a function's first call).
+            if capture._recorder.is_user_file(filename) or "__autograph_generated_file" in filename:
                 try:
                     capture._script_variables.append(weakref.ref(variable))
                 except TypeError:  # not weak-referenceable: not kept alive by seedcheck either

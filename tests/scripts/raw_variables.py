@@ -5,7 +5,8 @@ tf.random.uniform given no seed=.
 --seeding numpy: only numpy is seeded, not TensorFlow, so the noise, and the trained variables,
 differ from run to run; --seeding tf: tf.random.set_seed makes them repeat. seedcheck is expected to record the
 variables at the end (no Keras model holds them) and to say so. --by-hand: no optimizer, the step
-updates the variables itself (assign_sub); they are recorded all the same.
+updates the variables itself (assign_sub); they are recorded all the same. --lazy: the step makes
+the variables on its first call (AutoGraph's rewrite of the script's line makes them).
 """
 
 import argparse
@@ -17,6 +18,7 @@ import tensorflow as tf
 parser = argparse.ArgumentParser()
 parser.add_argument("--seeding", choices=["numpy", "tf"], default="numpy")
 parser.add_argument("--by-hand", action="store_true")
+parser.add_argument("--lazy", action="store_true")
 args = parser.parse_args()
 if args.seeding == "tf":
     tf.random.set_seed(5)
@@ -25,12 +27,15 @@ else:
 data = np.random.default_rng(0)
 x = data.normal(size=(320, 4)).astype("float32")
 y = x.sum(axis=1, keepdims=True)
-weight, bias = tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")
+made = [] if args.lazy else [tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")]
 optimizer = keras.optimizers.SGD(0.05)
 
 
 @tf.function
 def step(features, labels):
+    if not made:
+        made.extend([tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")])
+    weight, bias = made
     features = features + tf.random.uniform(tf.shape(features), -0.1, 0.1)
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean((features @ weight + bias - labels) ** 2)
