@@ -31,6 +31,7 @@ class SeedingCall:
     asked: object
     applied: object
     via: str | None = None  # the library that made the call for the script (keras.utils.split_dataset)
+    overridden: bool | None = None  # the run's seed applied in its place (None: a trace that does not say)
 
     def seeds(self, rng: str) -> bool:
         """Whether this call seeded `rng` (python, numpy, tf): a call that asked for no seed did not."""
@@ -53,9 +54,10 @@ def seeding_calls(comparison: Comparison, after: str | None = None, before: str 
     for event in events:
         if event.kind == "seed":
             detail = event.detail or {}
-            via = detail.get("via")
+            via, overridden = detail.get("via"), detail.get("overridden")
             calls.append(SeedingCall(str(detail.get("api", event.key)), event.site, detail.get("asked"),
-                                     detail.get("applied"), via if isinstance(via, str) else None))
+                                     detail.get("applied"), via if isinstance(via, str) else None,
+                                     overridden if isinstance(overridden, bool) else None))
     return calls
 
 
@@ -779,11 +781,16 @@ def _no_result_recorded(comparison: Comparison) -> list[str]:
 
 def _seed_ignored(comparison: Comparison) -> list[str]:
     """Weights or data the same for every seed: the script does not use the seed it is given."""
-    # Whole-model weights only: one variable may rightly ignore the seed (a zero-initialized bias).
-    insensitive: list[Stage] = [s for s in comparison.stages if s.verdict == SEED_INSENSITIVE and s.kind == "weights"]
+    # Whole-model weights only: one variable may rightly ignore the seed (a zero-initialized bias),
+    # and so may the script's own variables (a step counter).
+    insensitive: list[Stage] = [s for s in comparison.stages if s.verdict == SEED_INSENSITIVE and s.kind == "weights"
+                                and s.key != "weights/final/script-variables"]
     if not insensitive:
         return []
-    hardcoded = [c for c in seeding_calls(comparison) if c.applied is not None and c.asked == c.applied]
+    # Hard-coded: not overridden (as the trace says; an older one, by the seed it got being the one
+    # asked for, which a run whose seed is the script's own literal also gives).
+    hardcoded = [c for c in seeding_calls(comparison) if c.applied is not None
+                 and (not c.overridden if c.overridden is not None else c.asked == c.applied)]
     where = ", ".join(f"{c.api}({c.asked!r}){_where(c)}" for c in hardcoded[:3])
     because = f"; the script seeds with hard-coded values: {where}" if hardcoded else ""
     reference = comparison.reference

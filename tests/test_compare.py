@@ -442,6 +442,29 @@ def test_seed_insensitive_weights_warn_and_name_the_hard_coded_call():
     assert "weights/fit#1/init" in warning
 
 
+def test_a_keras_reseed_after_the_scripts_seed_is_named_even_when_a_run_seed_equals_the_literal():
+    """The script's set_random_seed(7) took each run's seed (overridden, though under --seed 7 it got 7
+    back); split_dataset's random.seed(42) after it did not. The script's own variables (a step
+    counter) may rightly be the same for every seed: no warning of their own."""
+    def events(seed: int) -> list[Event]:
+        own = ev("seed/keras.utils.set_random_seed#1", seed, site="train.py:3",
+                 detail={"api": "keras.utils.set_random_seed", "asked": 7, "applied": seed, "overridden": True})
+        split = ev("seed/random.seed#1", 42, site="train.py:5",
+                   detail={"api": "random.seed", "asked": 42, "applied": 42, "overridden": False,
+                           "via": "keras/src/utils/dataset_utils.py:140"})
+        return [own, split, weights("weights/fit#1/init", ("w", "k", [0.1]))]
+    runs = runs_for(s7_1=events(7), s8_1=events(8))
+    for r in runs:
+        r.trace.header["override"] = True
+    warnings = explain(compare(runs)).warnings
+    assert len(warnings) == 1 and "random.seed(42)" in warnings[0] and "reseeds with a fixed seed after them" in warnings[0]
+    assert "set_random_seed(7)" not in warnings[0]
+    counter = [weights("weights/final/script-variables", ("step", "c", [40.0]))]
+    quiet = explain(compare(runs_for(s1_1=counter, s2_1=counter)))
+    assert stage(quiet, "weights/final/script-variables").verdict == C.SEED_INSENSITIVE
+    assert not any("same for every seed" in w for w in quiet.warnings)
+
+
 def test_seed_insensitive_env_alone_is_not_a_warning():
     events = [ev("env", {"tf": "2.21.0"})]
     comparison = explain(compare(runs_for(s1_1=events, s1_2=events, s2_1=events, s2_2=events)))

@@ -479,6 +479,26 @@ def test_fit_under_a_mirrored_strategy_keeps_working_and_its_data_is_recorded(tm
     assert not result.stages("note/hook-error")
 
 
+def test_variables_a_librarys_tf_function_makes_are_not_the_scripts(tmp_path):
+    """AutoGraph rewrites a library's tf.function as it does the script's: the module the rewrite
+    came from decides whose variable it makes on its first call."""
+    package = tmp_path / "site-packages" / "scaler"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import tensorflow as tf\n\nmade = []\n\n\n@tf.function\ndef scale(x):\n"
+        "    if not made:\n        made.append(tf.Variable(2.0, name='library_scale'))\n    return x * made[0]\n")
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import tensorflow as tf\n\nfrom scaler import scale\n\nmine = []\n\n\n@tf.function\ndef step(x):\n"
+        "    if not mine:\n        mine.append(tf.Variable(1.0, name='script_weight'))\n"
+        "    mine[0].assign_add(scale(x))\n\n\nstep(tf.constant(1.0))\n")
+    result = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "runs", "-q",
+                       env={"PYTHONPATH": str(tmp_path / "site-packages")})
+    assert result.code == 0, result.stdout + result.stderr
+    held = read_trace(tmp_path / "runs" / "own-1.jsonl").find("weights/final/script-variables")
+    assert held is not None and [v["name"] for v in held.detail["variables"]] == ["script_weight:0"]
+
+
 def test_a_library_seeding_call_is_passed_through_not_overridden(tmp_path):
     """keras.utils.split_dataset reseeds Python's `random` itself. Overriding that call with the run's
     seed made an unseeded split look seeded (exit 0); given seed=42, it made the models after it

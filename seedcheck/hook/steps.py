@@ -458,8 +458,11 @@ class StepCapture:
             while caller is not None and _AUTOGRAPH in caller.f_code.co_filename:  # converted_call's frames
                 caller = caller.f_back
             filename = caller.f_code.co_filename if caller is not None else "<none>"
-            # The script's own line, or AutoGraph's rewrite of it (a variable made on a function's first call).
-            if capture._recorder.is_user_file(filename) or "__autograph_generated_file" in filename:
+            # AutoGraph's rewrite of a function: the module it came from decides (a library's own
+            # tf.function making its variables on the first call is not the script).
+            if "__autograph_generated_file" in filename:
+                filename = str(caller.f_globals.get("__file__") or "<none>")
+            if capture._recorder.is_user_file(filename):
                 try:
                     capture._script_variables.append(weakref.ref(variable))
                 except TypeError:  # not weak-referenceable: not kept alive by seedcheck either
