@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,12 @@ SCREENSHOTS = Path(os.environ.get("SEEDCHECK_SCREENSHOTS", REPO / ".seedcheck" /
 
 @pytest.fixture(scope="module")
 def browser():
+    # A profile of its own, removed after: left to itself, Chromium leaves a /tmp/org.chromium.Chromium.* per run.
+    profile = tempfile.TemporaryDirectory(prefix="seedcheck-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,2400"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,2400",
+                 f"--user-data-dir={profile.name}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
@@ -32,6 +36,7 @@ def browser():
                            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
     yield driver
     driver.quit()
+    profile.cleanup()
 
 
 def html_report(tmp_path: Path, script: str, expected_exit: int) -> Path:
