@@ -73,6 +73,14 @@ def _note_due(output: Any) -> None:
         pass
 
 
+def _weak(value: Any) -> Callable[[], Any]:
+    """A weak reference to `value`, or a strong one where it cannot have a weak one."""
+    try:
+        return weakref.ref(value)
+    except TypeError:
+        return lambda: value
+
+
 def _raise_stop() -> None:
     raise _StopInGraph("--max-steps reached")
 
@@ -120,9 +128,10 @@ class StepCapture:
         self._eager_tensor: type | None = None  # tf's EagerTensor, once the iterator is instrumented
         self._batch_prefixes: dict[tuple[str, tuple[int, ...]], Any] | None = None
         # One layout per list of variables an optimizer updates (a GAN's two in one step), each
-        # with its variables: a layout made again would make a new snapshot buffer, whose
-        # variables TF refuses when a function is traced a second time.
-        self._layouts: dict[tuple[int, ...], tuple[WeightLayout, list[Any]]] = {}
+        # with weak references to its variables (a k-fold's dropped models must not stay alive): a
+        # layout made again would make a new snapshot buffer, whose variables TF refuses when a
+        # function is traced a second time.
+        self._layouts: dict[tuple[int, ...], tuple[WeightLayout, list[Callable[[], Any]]]] = {}
         self._buffers: dict[int, _SnapshotBuffer] = {}  # id(layout) -> its buffer
         # Steps counted in Python: eager steps, and calls of a function whose graph holds them.
         self._python_steps = 0
@@ -160,11 +169,12 @@ class StepCapture:
         base_optimizer.apply = apply
 
     def _held_at_the_limit(self, grads: Any) -> Any:
-        """In a graph, with --max-steps: the gradients, passed through an assertion that fewer than
-        N steps were taken, so that no update of a step past N can run. A loop inside one
-        tf.function (`for batch in dataset` in the function) otherwise took step N+1 while the stop
-        raised at step N was on its way out (the trace said N, the weights were N+1's). Only the
-        gradients wait for it: the optimizer's own variables, made on the first call, must not."""
+        """In a graph, with --max-steps: the gradients, made to wait on a check that fewer than N
+        steps were taken (at N it raises the stop), so that no update of a step past N can run. A
+        loop inside one tf.function (`for batch in dataset` in the function) otherwise took step
+        N+1 while the stop raised at step N was on its way out (the trace said N, the weights were
+        N+1's). Only the gradients wait for it: the optimizer's own variables, made on the first
+        call, must not."""
         tf = _tf()
         from tensorflow.python.framework import ops
         from tensorflow.python.ops import control_flow_util
@@ -398,8 +408,10 @@ class StepCapture:
 
         key = tuple(map(id, variables))
         known = self._layouts.get(key)
-        if known is None or any(a is not b for a, b in zip(variables, known[1])):  # ids reused after a free
-            known = self._layouts[key] = (WeightLayout(variables), list(variables))
+        if known is None or any(v is not ref() for v, ref in zip(variables, known[1])):  # ids reused after a free
+            for stale in [k for k, (_, refs) in self._layouts.items() if any(ref() is None for ref in refs)]:
+                del self._layouts[stale]
+            known = self._layouts[key] = (WeightLayout(variables), [_weak(v) for v in variables])
         return known[0]
 
     def _step_counter(self) -> Any:
