@@ -17,7 +17,7 @@ if "--split" in sys.argv:
     left, right = keras.utils.split_dataset(rows, left_size=0.8, shuffle=True)
     sys.exit(0)
 random.seed(1)
-root = tempfile.mkdtemp()
+root = tempfile.mkdtemp(dir=os.environ.get("SEEDCHECK_RUN_DIR"))  # the run's own directory: removed with it
 for label in ("neg", "pos"):
     os.makedirs(os.path.join(root, label))
     for i in range(12):
