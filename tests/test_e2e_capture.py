@@ -397,11 +397,12 @@ def test_variables_of_the_scripts_own_trained_in_a_short_loop_are_recorded_at_th
     assert not result.stages("weights/final/script-variables")  # the optimizer's: recorded once
 
 
-@pytest.mark.parametrize("made", [[], ["--lazy"]])
+@pytest.mark.parametrize("made", [[], ["--lazy"], ["--keras-variables"]])
 def test_variables_of_the_scripts_own_updated_by_hand_are_recorded_at_the_end(tmp_path, made):
     """No optimizer: the step assigns to the variables itself. Before, no stage held them, and an
     unseeded TensorFlow passed on the seeding calls alone (exit 0). Made on the step's first call,
-    they come from AutoGraph's rewrite of the script's line: the script's all the same."""
+    they come from AutoGraph's rewrite of the script's line; as keras.Variables, their tf.Variables
+    from Keras's code: the script's all the same."""
     result = seedcheck_json("run", "tests/scripts/raw_variables.py", "--jobs", "2", "--repeats", "2",
                             "--", "--seeding", "numpy", "--by-hand", *made, tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr

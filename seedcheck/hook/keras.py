@@ -114,6 +114,18 @@ class KerasInstrumentation:
             return variable
 
         layer_class.add_weight = add_weight
+        # A keras.Variable the script makes itself (its tf.Variable is made by Keras's code): kept
+        # for `weights/final/script-variables` when no model holds it.
+        variable_class = keras.Variable
+        original_variable_init = variable_class.__init__
+
+        @functools.wraps(original_variable_init)
+        def variable_init(variable: Any, *args: Any, **kwargs: Any) -> None:
+            original_variable_init(variable, *args, **kwargs)
+            caller = sys._getframe(1)
+            self._recorder.guarded("weights", lambda: self._steps.note_variable(variable, caller))
+
+        variable_class.__init__ = variable_init
         self._install_initializer_seeds(keras)
         self._install_seed_generators(keras.random.SeedGenerator)
 

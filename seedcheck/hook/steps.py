@@ -466,22 +466,26 @@ class StepCapture:
         @functools.wraps(original_call)
         def __call__(cls: type, *args: Any, **kwargs: Any) -> Any:
             variable = original_call(cls, *args, **kwargs)
-            caller = sys._getframe(1)
-            while caller is not None and _AUTOGRAPH in caller.f_code.co_filename:  # converted_call's frames
-                caller = caller.f_back
-            filename = caller.f_code.co_filename if caller is not None else "<none>"
-            # AutoGraph's rewrite of a function: the module it came from decides (a library's own
-            # tf.function making its variables on the first call is not the script).
-            if "__autograph_generated_file" in filename:
-                filename = str(caller.f_globals.get("__file__") or "<none>")
-            if capture._recorder.is_user_file(filename):
-                try:
-                    capture._script_variables.append(weakref.ref(variable))
-                except TypeError:  # not weak-referenceable: not kept alive by seedcheck either
-                    pass
+            capture.note_variable(variable, sys._getframe(1))
             return variable
 
         variable_metaclass.__call__ = __call__  # type: ignore[method-assign]
+
+    def note_variable(self, variable: Any, caller: Any) -> None:
+        """Keep (weakly) a variable just made, if `caller`, the frame that made it, is the script's
+        (a `tf.Variable`, or a `keras.Variable`: keras.py)."""
+        while caller is not None and _AUTOGRAPH in caller.f_code.co_filename:  # converted_call's frames
+            caller = caller.f_back
+        filename = caller.f_code.co_filename if caller is not None else "<none>"
+        # AutoGraph's rewrite of a function: the module it came from decides (a library's own
+        # tf.function making its variables on the first call is not the script).
+        if "__autograph_generated_file" in filename:
+            filename = str(caller.f_globals.get("__file__") or "<none>")
+        if self._recorder.is_user_file(filename):
+            try:
+                self._script_variables.append(weakref.ref(variable))
+            except TypeError:  # not weak-referenceable: not kept alive by seedcheck either
+                pass
 
     def record_final_variables(self, covered: set[int]) -> None:
         """`weights/final/trained-variables`: the variables optimizers updated that no model's final

@@ -7,6 +7,7 @@ differ from run to run; --seeding tf: tf.random.set_seed makes them repeat. seed
 variables at the end (no Keras model holds them) and to say so. --by-hand: no optimizer, the step
 updates the variables itself (assign_sub); they are recorded all the same. --lazy: the step makes
 the variables on its first call (AutoGraph's rewrite of the script's line makes them).
+--keras-variables: keras.Variable instead of tf.Variable (Keras's code makes the tf.Variable inside).
 """
 
 import argparse
@@ -19,6 +20,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--seeding", choices=["numpy", "tf"], default="numpy")
 parser.add_argument("--by-hand", action="store_true")
 parser.add_argument("--lazy", action="store_true")
+parser.add_argument("--keras-variables", action="store_true")
 args = parser.parse_args()
 if args.seeding == "tf":
     tf.random.set_seed(5)
@@ -27,7 +29,10 @@ else:
 data = np.random.default_rng(0)
 x = data.normal(size=(320, 4)).astype("float32")
 y = x.sum(axis=1, keepdims=True)
-made = [] if args.lazy else [tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")]
+if args.keras_variables:
+    made = [keras.Variable(np.zeros([4, 1], "float32"), name="weight"), keras.Variable(np.zeros([1], "float32"), name="bias")]
+else:
+    made = [] if args.lazy else [tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")]
 optimizer = keras.optimizers.SGD(0.05)
 
 
