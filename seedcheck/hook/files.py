@@ -56,8 +56,7 @@ class SharedFiles:
         if self._check_started is None or not isinstance(path, (str, os.PathLike)):
             return
         for written in _files_of(os.path.abspath(os.fspath(path))):
-            stat = os.stat(written)
-            self._written[written] = (stat.st_mtime_ns, stat.st_size)
+            self._written[written] = _left(os.stat(written))
 
     def _wrap(self, api: str, original: Callable[..., Any], bound: bool = False) -> Callable[..., Any]:
         @functools.wraps(original)
@@ -74,11 +73,10 @@ class SharedFiles:
         absolute = os.path.abspath(os.fspath(path))
         if absolute in self._noted or in_run_directory(absolute):
             return
-        files = _files_of(absolute)
-        times = [os.path.getmtime(p) for p in files]
-        if not times or max(times) < self._check_started:
+        stats = {p: os.stat(p) for p in _files_of(absolute)}
+        if not stats or max(stat.st_mtime for stat in stats.values()) < self._check_started:
             return  # written before this check: a pretrained file every run reads alike
-        if all(self._written.get(p) == ((stat := os.stat(p)).st_mtime_ns, stat.st_size) for p in files):
+        if all(self._written.get(p) == _left(stat) for p, stat in stats.items()):
             return  # as this run's own write left it
         self._noted.add(absolute)
         site = self._recorder.user_site()
@@ -103,6 +101,11 @@ def _files_of(path: str) -> list[str]:
     """The files a path names that exist: a checkpoint is named by its prefix (`ckpt-2` stands for
     `ckpt-2.index` and its data files), a Keras file by itself."""
     return [p for p in (path, path + ".index") if os.path.exists(p)]
+
+
+def _left(stat: os.stat_result) -> tuple[int, int]:
+    """What a write left of a file, to tell it later from another's: (mtime in ns, size)."""
+    return stat.st_mtime_ns, stat.st_size
 
 
 def in_run_directory(path: str) -> bool:
