@@ -54,10 +54,10 @@ TRACE_FORMAT = 1
 #      line>/pass-<n>`, recorded at the exit); `tf.data.Dataset.random` calls (sample_from_datasets').
 #   5: a Keras SeedGenerator is recorded at the line that made it (before: its first use), one
 #      row each (before: past 8 at one line, folded into `…#rest` at the exit). Not a stage but a
-#      value: a seeding call a library makes for the script (keras.utils.split_dataset's
+#      value: a seeding call Keras makes inside one of its utilities (keras.utils.split_dataset's
 #      random.seed) is passed through, no longer overridden by the run's seed.
-#      `weights/final/script-variables` (tf.Variables the script's lines made, that no model or
-#      optimizer step holds: a loop that updates them by hand).
+#      `weights/final/script-variables` (tf.Variables and keras.Variables the script's lines made,
+#      that no model or optimizer step holds: a loop that updates them by hand).
 CAPTURE_VERSION = 5
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {

@@ -180,7 +180,7 @@ class StepCapture:
         from tensorflow.python.ops import control_flow_util
 
         if tf.executing_eagerly() or control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()):
-            return grads  # XLA ignores (and logs) an assertion; a compiled step is counted in Python
+            return grads  # no py_function in a compiled step, which is counted in Python
         grads = list(grads)
 
         def stop() -> Any:
@@ -466,7 +466,8 @@ class StepCapture:
         @functools.wraps(original_call)
         def __call__(cls: type, *args: Any, **kwargs: Any) -> Any:
             variable = original_call(cls, *args, **kwargs)
-            capture.note_variable(variable, sys._getframe(1))
+            caller = sys._getframe(1)
+            capture._recorder.guarded("weights", lambda: capture.note_variable(variable, caller))
             return variable
 
         variable_metaclass.__call__ = __call__  # type: ignore[method-assign]

@@ -83,7 +83,7 @@ def stage_label(stage: Stage) -> tuple[str, str]:
     if stage.kind == "output":
         return kind, rest
     if stage.kind == "rng" and isinstance(stage.recorded("layer"), str):
-        # A Keras layer's SeedGenerator is made at fit's line, not the layer's: name the layer.
+        # A Keras layer's SeedGenerator: several share the line that made them (a list of layers): name the layer.
         return kind, f"{_drop_first_occurrence(rest)} · {stage.recorded('layer').split(' (')[0]}"
     called_by = stage.recorded("called_by")
     if stage.kind == "shuffle" and isinstance(called_by, str):
