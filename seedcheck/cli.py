@@ -513,22 +513,37 @@ def _report(comparison: Comparison, request: ReportRequest, target: str, save_di
 
 def _unwritable(path: Path) -> str | None:
     """Why a report file could not be written here, or None. Missing directories are made (as
-    pytest does for --junitxml); the file itself is not created, so a run that is interrupted
-    leaves no empty report behind."""
+    pytest does for --junitxml), and removed again when the file cannot be written there; the file
+    itself is not created, so a run that is interrupted leaves no empty report behind."""
     try:
         if path.is_dir():
             return "is a directory"
     except OSError as err:  # a name too long, a parent that cannot be searched
         return err.strerror or str(err)
     folder = path.parent
+    missing = [d for d in (folder, *folder.parents) if not d.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         return f"{folder} is not a directory"
     except OSError as err:
         return f"cannot make its directory {folder}: {err.strerror}"
-    if path.exists():
-        return None if os.access(path, os.W_OK) else "not writable"
+    problem = _unwritable_in(path, folder)
+    if problem is not None:
+        for made in missing:  # deepest first: each is empty, this call made it
+            try:
+                made.rmdir()
+            except OSError:
+                break
+    return problem
+
+
+def _unwritable_in(path: Path, folder: Path) -> str | None:
+    try:
+        if path.exists():
+            return None if os.access(path, os.W_OK) else "not writable"
+    except OSError as err:  # a name too long: asked only once its folder exists
+        return err.strerror or str(err)
     return None if os.access(folder, os.W_OK | os.X_OK) else f"cannot create files in {folder}"
 
 

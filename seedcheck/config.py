@@ -54,7 +54,9 @@ def _list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 RUN_AND_COMPARE = ("run", "compare")
 KEYS: dict[str, Key] = {
-    "seeds": Key(f"a list of whole numbers from 0 to {MAX_SEED}", _list_of(lambda v: _is_int(v) and 0 <= v <= MAX_SEED),
+    # Empty is refused: it would mean "no seed" (the script's own seeding), which leaving the key out says.
+    "seeds": Key(f"a non-empty list of whole numbers from 0 to {MAX_SEED}",
+                 lambda value: _list_of(lambda v: _is_int(v) and 0 <= v <= MAX_SEED)(value) and value != [],
                  ("run", "vary")),
     "repeats": Key("a whole number ≥ 1", lambda v: _is_int(v) and v >= 1, ("run",)),
     "timeout": Key("a number of seconds > 0", lambda v: _is_number(v) and v > 0, ("run", "vary")),
@@ -91,6 +93,8 @@ def load(start: Path | None = None) -> Config:
         raise ConfigError(f"cannot read {_shown(path)}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{_shown(path)} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:  # TOML is UTF-8; an editor may have saved UTF-16 or Latin-1
+        raise ConfigError(f"{_shown(path)} is not valid TOML: not UTF-8 text") from None
     section = document.get("tool", {}).get("seedcheck") if isinstance(document.get("tool"), dict) else None
     if section is None:
         return Config(path=path)

@@ -170,7 +170,8 @@ def test_config_sets_defaults_and_the_command_line_wins(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("setting", "message"), [
     ('repeats = "three"', 'pyproject.toml [tool.seedcheck] repeats: expected a whole number ≥ 1, got "three"'),
     ("repeat = 2", "pyproject.toml [tool.seedcheck]: unknown key 'repeat'; did you mean 'repeats'?"),
-    ("seeds = [1, -2]", "pyproject.toml [tool.seedcheck] seeds: expected a list of whole numbers from 0 to 4294967295"),
+    ("seeds = [1, -2]", "pyproject.toml [tool.seedcheck] seeds: expected a non-empty list of whole numbers from 0 to 4294967295"),
+    ("seeds = []", "pyproject.toml [tool.seedcheck] seeds: expected a non-empty list of whole numbers from 0 to 4294967295, got []"),
     ("rtol = -1", "pyproject.toml [tool.seedcheck] rtol: expected a number ≥ 0, got -1"),
     ("repeats = ", "pyproject.toml is not valid TOML"),
 ])
@@ -180,6 +181,12 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, setting: str, mes
     assert result.code == 2
     assert result.stderr.startswith(f"seedcheck: error: {message}"), result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_config_saved_as_utf16_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes("[tool.seedcheck]\nrepeats = 2\n".encode("utf-16"))
+    result = seedcheck("run", SCRIPTS / "py_shuffle.py", cwd=tmp_path)
+    assert result.code == 2 and result.stderr == "seedcheck: error: pyproject.toml is not valid TOML: not UTF-8 text\n"
 
 
 def test_config_baseline_can_be_switched_off(tmp_path: Path) -> None:

@@ -367,6 +367,11 @@ def test_a_report_file_that_cannot_be_written_is_refused_before_any_run(tmp_path
                      option, tmp_path / "reports" / "ci" / "report")
     assert made.code == 0, made.stderr
     assert (tmp_path / "reports" / "ci" / "report").is_file()
+    # A name the system refuses, in a directory still to be made: one line, and nothing left behind.
+    too_long = seedcheck("run", "tests/scripts/python_seeding.py", "-q", option,
+                         tmp_path / "new" / "deeper" / ("a" * 300 + ".report"))
+    assert_one_line_error(too_long, option, "File name too long")
+    assert not (tmp_path / "new").exists()
 
 
 def test_force_replaces_earlier_runs_files_and_nothing_else(tmp_path):
