@@ -271,6 +271,11 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
             f"{len(other_every)} weight snapshot(s) ({other_every[0].key}{', …' if len(other_every) > 1 else ''}) "
             f"exist only in some runs: the runs were taken with different snapshot intervals ({taken}); "
             "compared where present. Take the runs (and the baseline) with the same --every to compare them all")
+    differing = settings_differ(traced)
+    if differing:
+        comparison.warnings.append(
+            f"the runs were not taken with the same options: {'; '.join(differing)}. What differs because of "
+            "that is not the script's doing: take the runs (and the baseline) with the same options")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
@@ -642,6 +647,44 @@ def unwritten_by(stage: Stage) -> list[str]:
 
 def _not_written(event: Event) -> bool:
     return isinstance(event.detail, dict) and bool(event.detail.get("missing"))
+
+
+def run_settings(run: RunResult) -> dict[str, Any]:
+    """The options of `seedcheck run` that change what a script computes or how long it trains, as
+    the run's trace says them: --max-steps (its exit event; None: trained to the end), the seed
+    override (--no-override) and --force-seed (its header). "unknown" where the trace does not say
+    (no exit event: a crash, a kill), which is no evidence of another setting."""
+    trace = run.trace
+    if trace is None:
+        return {}
+    exit_event = trace.find("exit")
+    detail = exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else None
+    return {"--max-steps": detail.get("max_steps") if detail is not None else "unknown",
+            "--no-override": not trace.header.get("override", True),
+            "--force-seed": bool(trace.header.get("force_seed"))}
+
+
+def settings_differ(runs: list[RunResult]) -> list[str]:
+    """Each setting (run_settings) the runs were not all taken with, as `--max-steps (5 in s1#1;
+    none in base:s1#1)`: runs taken another way differ for that reason, not the script's."""
+    described = []
+    settings = {run.name: run_settings(run) for run in runs if run.trace is not None}
+    for option in ("--max-steps", "--no-override", "--force-seed"):
+        values: dict[Any, list[str]] = {}
+        for name, setting in settings.items():
+            if setting.get(option, "unknown") != "unknown":
+                values.setdefault(setting[option], []).append(name)
+        if len(values) > 1:
+            shown = "; ".join(f"{_setting_text(option, value)} in {', '.join(names[:3])}{', …' if len(names) > 3 else ''}"
+                              for value, names in values.items())
+            described.append(f"{option} ({shown})")
+    return described
+
+
+def _setting_text(option: str, value: Any) -> str:
+    if option == "--max-steps":
+        return "none" if value is None else str(value)
+    return "given" if value else "not given"
 
 
 def stopped_by_max_steps(run: RunResult) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
-                               Divergence, Stage)
+                               Divergence, Stage, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 
 
@@ -728,7 +728,26 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
     )
 
 
+def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """The two runs that differ were taken with other options of `seedcheck run` (a baseline
+    without --max-steps, a check with it): that explains the difference before any rule about the
+    script does."""
+    pair = [run for run in comparison.runs if run.name in divergence.runs]
+    differing = settings_differ(pair)
+    if not differing:
+        return None
+    return Hint(
+        "other-options",
+        f"the runs that differ were not taken with the same options of seedcheck run: {'; '.join(differing)}. "
+        "A run stopped by --max-steps trains less (fewer batches, other weights); without the override, the "
+        "script's own seeds apply instead of the run's; --force-seed seeds everything first.",
+        "take the runs and the baseline with the same options (record the baseline again with the options the "
+        "check uses), then check again.",
+    )
+
+
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
+    _other_options,  # first: a difference of options explains any stage it reaches
     _seeds_nothing,
     _varying_seed,
     _seeded_too_late,

@@ -1164,3 +1164,31 @@ def test_a_seed_a_library_passes_for_the_script_is_not_the_scripts_own():
                           detail={**shuffle, "seed": drawn}), ev("exit", 0)]
                for label, drawn in (("s1_1", 5817), ("s1_2", 9122))}
     assert explain(compare(runs_for(**per_run))).first_divergence.rule == "seeds-nothing"
+
+
+def test_runs_taken_with_other_options_are_explained_by_the_options():
+    """A baseline trained to the end against a check with --max-steps 5: the data count differs
+    (20 batches against 5) because of the option, not the script's data order (the hash-order hint
+    it got before). Likewise a baseline with the override and a check with --no-override. A trace
+    with no exit event (a crash) does not say its --max-steps: no evidence of another option."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    full = [seeded, data("data/fit#1/epoch-1", 20, ["a", "b"]), ev("exit", 0, detail={})]
+    stopped = [seeded, data("data/fit#1/epoch-1", 5, ["a", "b"]),
+               ev("exit", 0, detail={"max_steps": 5, "steps": 5, "stopped": True})]
+    base = run("base:s1#1", 1, full)
+    base.baseline = True
+    comparison = explain(compare([base, run("s1#1", 1, stopped)]))
+    divergence = comparison.first_divergence
+    assert comparison.exit_code == 1 and divergence.rule == "other-options", divergence.rule
+    assert "--max-steps (none in base:s1#1; 5 in s1#1)" in divergence.cause, divergence.cause
+    assert any("not taken with the same options: --max-steps" in w for w in comparison.warnings)
+
+    assert explain(compare([base, run("s1#1", 1, full)])).first_divergence is None  # the same options
+    crashed = explain(compare([run("s1#1", 1, full[:2]), run("s1#2", 1, stopped[:2] + [ev("exit", 0, detail={})])]))
+    assert crashed.first_divergence.rule != "other-options" and not any("same options" in w for w in crashed.warnings)
+
+    plain, no_override = run("base:s1#1", 1, [seed_call("random.seed", 7, 1)]), run("s1#1", 1, [seed_call("random.seed", 7, 7)])
+    plain.baseline, no_override.trace.header["override"] = True, False
+    plain.trace.header["override"] = True
+    divergence = explain(compare([plain, no_override])).first_divergence
+    assert divergence.rule == "other-options" and "--no-override (not given in base:s1#1; given in s1#1)" in divergence.cause

@@ -32,13 +32,35 @@ def header_line(comparison: Comparison, target: str) -> str:
         parts.append("TensorFlow not used")
     if comparison.jobs > 1:
         parts.append(f"{comparison.jobs} at a time (--jobs: runs shared the CPU cores)")
-    if exit_detail.get("stopped"):
-        parts.append(f"training stopped after {exit_detail.get('steps')} steps (--max-steps)")
+    stopped = _stops(comparison)
+    if stopped:
+        parts.append(stopped)
     forced = [run for run in runs if run.trace is not None and run.trace.header.get("force_seed")]
     if forced:  # a what-if: the verdict is about the script seeded by seedcheck, not as written
         parts.append("what-if: everything seeded first (--force-seed)" if len(forced) == len(runs)
                      else f"what-if: {len(forced)} of {len(runs)} runs seeded first (--force-seed)")
     return " · ".join(parts)
+
+
+def _stops(comparison: Comparison) -> str | None:
+    """Where --max-steps stopped training: in every run at one step (the usual), or in which runs
+    (a baseline taken without it: said, or the header would describe only the reference run)."""
+    traced = [run for run in comparison.runs if run.trace is not None]
+    steps: dict[str, Any] = {}
+    for run in traced:
+        exit_event = run.trace.find("exit")  # type: ignore[union-attr]
+        detail = exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else {}
+        if detail.get("stopped"):
+            steps[run.name] = detail.get("steps")
+    if not steps:
+        return None
+    if len(steps) == len(traced) and len(set(steps.values())) == 1:
+        return f"training stopped after {next(iter(steps.values()))} steps (--max-steps)"
+    by_steps: dict[Any, list[str]] = {}
+    for name, count in steps.items():
+        by_steps.setdefault(count, []).append(name)
+    shown = "; ".join(f"after {count} steps in {', '.join(names)}" for count, names in by_steps.items())
+    return f"training stopped by --max-steps {shown} ({len(steps)} of {len(traced)} runs)"
 
 
 def _count(number: int, noun: str) -> str:
