@@ -452,7 +452,11 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
             + ": the work stays parallel, only the order is kept.",
         )
     drawing = [p for p in pipeline.get("parallel_random") or [] if isinstance(p, dict)]
-    if drawing and any(c.seeds("tf") for c in seeding_calls(comparison)):  # unseeded ops differ even serially
+    # Unseeded stateful ops differ even serially: the hint holds when TensorFlow is seeded, or when
+    # the map draws only through stateless ops (a Keras random layer given seed=: its SeedGenerator's
+    # state, shared by the threads, is what they race on; an unseeded one differs at its own row first).
+    if drawing and (any(c.seeds("tf") for c in seeding_calls(comparison))
+                    or all(str(op).startswith("Stateless") for op in drawing[0].get("random") or ["?"])):
         part = drawing[0]
         ops = ", ".join(part.get("random") or [])
         return Hint(

@@ -1192,3 +1192,19 @@ def test_runs_taken_with_other_options_are_explained_by_the_options():
     plain.trace.header["override"] = True
     divergence = explain(compare([plain, no_override])).first_divergence
     assert divergence.rule == "other-options" and "--no-override (not given in base:s1#1; given in s1#1)" in divergence.cause
+
+
+def test_a_parallel_map_of_seeded_keras_layers_is_named_without_a_global_seed():
+    """Keras random layers given seed= in a parallel map, nothing seeded globally: their stateless
+    ops race on the layers' shared state (serially, the runs agree). The hint names the map, not
+    the hash-order text; a stateful op with no TF seed would differ serially too, so it is not."""
+    def first(random_ops: list[str]) -> str:
+        pipeline = {"shuffles": [], "nondeterministic": [],
+                    "parallel_random": [{"op": "map", "site": "aug.py:16", "random": random_ops}]}
+        layer = ev("rng/keras.random.SeedGenerator@aug.py:9#1", 5, site="aug.py:9",
+                   detail={"api": "keras.random.SeedGenerator", "seed_arg": 5})
+        def events(fp: str) -> list[Event]:
+            return [layer, ev("data/fit#1/epoch-1", fp, detail={"batches": 8, "pipeline": pipeline})]
+        return explain(compare(runs_for(s1_1=events("d1"), s1_2=events("d2")))).first_divergence.rule
+    assert first(["StatelessRandomGetKeyCounter", "StatelessRandomUniformV2"]) == "parallel-random-map"
+    assert first(["RandomUniform"]) != "parallel-random-map"
