@@ -601,8 +601,13 @@ def _evaluation_data(comparison: Comparison, name: str) -> Hint:
     ignore, but data evaluated differently (other examples, or the same in another order: a loss
     summed over batches in another order changes in its last bits)."""
     unseeded = _unseeded_dataset_shuffles(comparison)
-    suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and no TensorFlow global seed is set, "
-               "which shuffles the data it feeds differently in each process") if unseeded else ""
+    suspect = ""
+    if unseeded:  # a TF seeding call after the shuffle was made is too late for it: said so
+        later = [c for c in seeding_calls(comparison, after=unseeded[0].key) if c.seeds("tf")]
+        no_global = (f"no TensorFlow global seed was set when it was made ({later[0].api}{_where(later[0])} comes "
+                     "after it)") if later else "no TensorFlow global seed is set"
+        suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and {no_global}, which shuffles the data "
+                   "it feeds differently in each process")
     return Hint(
         "evaluation-data",
         f"every weight checkpoint is identical, yet the evaluation result {name} differs: the data it is "

@@ -872,6 +872,16 @@ def test_an_evaluation_result_alone_differing_points_at_its_data(key):
     divergence = explain(compare(runs_for(s1_1=events(0.5), s1_2=events(0.5000001)))).first_divergence
     assert divergence.rule == "evaluation-data" and key.rsplit("/", 1)[-1] in divergence.cause
     assert "Dataset.shuffle at train.py:12 has no seed" in divergence.cause and "--ignore" not in divergence.fix
+    assert "no TensorFlow global seed is set" in divergence.cause
+    # Seeded one line too late: said so, not "no global seed is set".
+    late = seed_call("keras.utils.set_random_seed", 1, 1, site="train.py:13")
+
+    def later(loss: float) -> list[Event]:
+        return [*events(loss)[:2], late, *events(loss)[2:]]
+    divergence = explain(compare(runs_for(s1_1=later(0.5), s1_2=later(0.5000001)))).first_divergence
+    assert divergence.rule == "evaluation-data"
+    assert ("no TensorFlow global seed was set when it was made (keras.utils.set_random_seed at train.py:13 "
+            "comes after it)") in divergence.cause, divergence.cause
 
 
 def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
