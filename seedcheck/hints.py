@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
-                               Divergence, Stage, settings_differ)
+                               Divergence, Stage, canonical, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 
 
@@ -156,7 +156,11 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
                "tf.function, or not through tf.data), yet training diverged"
     else:
         same = "initial weights and data order are identical, yet training diverged"
-    differences = [d for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS]
+    # Only what differs between the two runs named: `vary` compares a control with several
+    # variations, and another variation's setting (PYTHONHASHSEED) is not this pair's difference.
+    pair = set(divergence.runs)
+    differences = [d for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS
+                   and len({canonical(v) for run, v in d.values.items() if run in pair}) > 1]
     if differences:
         listed = ", ".join(d.label for d in differences[:5])
         return Hint(

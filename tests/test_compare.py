@@ -602,6 +602,12 @@ def test_identical_start_diverging_training_with_env_differences_is_the_environm
     divergence = explain(compare(runs)).first_divergence
     assert divergence is not None and divergence.rule == "environment-difference"
     assert "$OMP_NUM_THREADS" in divergence.cause
+    # A third run (vary's other variation) differs in another setting: not this pair's difference.
+    third = run("s1#3", 1, [ev("env", {"env": {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}}), seeded, init,
+                            weights("weights/fit#1/epoch-1", ("k", "a", [1.0]))])
+    divergence = explain(compare([*runs, third])).first_divergence
+    assert divergence.runs == ("s1#1", "s1#2") and "$OMP_NUM_THREADS" in divergence.cause
+    assert "PYTHONHASHSEED" not in divergence.cause, divergence.cause
 
 
 def test_baseline_runs_are_named_and_come_first(tmp_path: Path):
