@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -227,6 +228,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     if len(set(names)) < len(names):
         raise ValueError(f"runs share a name: {sorted({n for n in names if names.count(n) > 1})}")
     traced = [run for run in runs if run.trace is not None]
+    _align_absolute_sites(traced)
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []
     for key in _stage_order(traced):
@@ -318,6 +320,42 @@ def _snapshotted_later(init: Event, later: list[Stage], run: str) -> bool:
 def _exit_written_by_runner(trace: Trace) -> bool:
     exit_event = trace.find("exit")
     return exit_event is not None and isinstance(exit_event.detail, dict) and exit_event.detail.get("written_by") == "runner"
+
+
+# A stage key with a call site: `<kind>/<api>@<file>:<line><rest>` (`rest`: `#n`, `/pass-n`).
+_SITE_IN_KEY = re.compile(r"^(?P<head>[^@]*@)(?P<path>[^:]+)(?P<tail>:\d+.*)$", re.DOTALL)
+SITES_FROM_SCRIPT_DIR = 6  # the capture version that stopped naming files outside the cwd by absolute path
+
+
+def _align_absolute_sites(runs: list[RunResult]) -> None:
+    """Up to capture 5 the hook named a file outside the working directory by its absolute path;
+    since 6, from the script's directory or the file's sys.path entry (a key must not depend on
+    where a check runs). An older trace's key with an absolute path is read as a newer trace's key
+    for the same file (the absolute path ends with its path), so an older baseline is not failed
+    for the renaming. Changes the events in place (they are the comparison's own reading)."""
+    older = [run for run in runs if capture_version(run) < SITES_FROM_SCRIPT_DIR]
+    newer = [run for run in runs if capture_version(run) >= SITES_FROM_SCRIPT_DIR]
+    if not older or not newer:
+        return
+    relative: dict[tuple[str, str], list[str]] = {}
+    for run in newer:
+        for event in run.trace.events:  # type: ignore[union-attr]
+            match = _SITE_IN_KEY.match(event.key)
+            if match and not match["path"].startswith("/"):
+                paths = relative.setdefault((match["head"], match["tail"]), [])
+                if match["path"] not in paths:
+                    paths.append(match["path"])
+    for run in older:
+        for event in run.trace.events:  # type: ignore[union-attr]
+            match = _SITE_IN_KEY.match(event.key)
+            if not match or not match["path"].startswith("/"):
+                continue
+            ends = [path for path in relative.get((match["head"], match["tail"]), ())
+                    if match["path"].endswith("/" + path)]
+            if len(ends) == 1:  # one newer key names that file: the same stage
+                event.key = match["head"] + ends[0] + match["tail"]
+                if isinstance(event.site, str) and event.site.startswith(match["path"]):
+                    event.site = ends[0] + event.site[len(match["path"]):]
 
 
 def _index(trace: Trace) -> dict[str, Event]:

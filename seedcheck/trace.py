@@ -58,7 +58,11 @@ TRACE_FORMAT = 1
 #      random.seed) is passed through, no longer overridden by the run's seed.
 #      `weights/final/script-variables` (tf.Variables and keras.Variables the script's lines made,
 #      that no model or optimizer step holds: a loop that updates them by hand).
-CAPTURE_VERSION = 5
+#   6: a call site in a file outside the working directory is named from the script's directory,
+#      else from the file's sys.path entry (before: its absolute path), so keys do not depend on
+#      where a check runs; compare reads an older trace's absolute key as the newer one's
+#      (compare._align_absolute_sites). No stage begun or stopped.
+CAPTURE_VERSION = 6
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),

@@ -229,3 +229,28 @@ def test_show_prints_a_trace_and_refuses_a_directory(tmp_path: Path) -> None:
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def test_call_sites_do_not_depend_on_where_the_check_runs(tmp_path: Path) -> None:
+    """A stage's key holds its call site. A file outside the working directory was named by its
+    absolute path, so a baseline recorded in the project failed a check run from a subdirectory,
+    and traces of two machines whose helper module sits at other paths (on $PYTHONPATH) failed
+    each other: `missing` rows, exit 1. It is now named from the script's directory, else from its
+    sys.path entry."""
+    project = _mkdir(tmp_path / "project")
+    (project / "helper.py").write_text("import random\n\n\ndef draw():\n    return random.random()\n")
+    (project / "draw.py").write_text("import random\nimport helper\nimport noise\n\nrandom.seed(1)\n"
+                                     "print(helper.draw(), noise.draw())\n")
+    for machine in ("a", "b"):  # the same module at another path on each "machine"
+        (_mkdir(tmp_path / machine / "lib") / "noise.py").write_text(
+            "import random\n\n\ndef draw():\n    return random.random()\n")
+    sub = _mkdir(project / "sub")
+    recorded = seedcheck("run", "draw.py", "--repeats", "1", "--save", "base", "-q", cwd=project,
+                         env={"PYTHONPATH": str(tmp_path / "a" / "lib")})
+    assert recorded.code == 0, recorded.stderr
+    keys = [json.loads(line)["key"] for line in (project / "base" / "own-1.jsonl").read_text().splitlines()[1:]]
+    assert "rng/random.random@helper.py:5#1" in keys and "rng/random.random@noise.py:5#1" in keys, keys
+    held = seedcheck("run", "../draw.py", "--baseline", "../base", "--repeats", "1", "--save", "b", "-q", cwd=sub,
+                     env={"PYTHONPATH": str(tmp_path / "b" / "lib")})
+    assert held.code == 0, held.stdout + held.stderr
+    assert "missing" not in held.stdout

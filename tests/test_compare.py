@@ -1224,3 +1224,31 @@ def test_a_parallel_map_of_seeded_keras_layers_is_named_without_a_global_seed():
         return explain(compare(runs_for(s1_1=events("d1"), s1_2=events("d2")))).first_divergence.rule
     assert first(["StatelessRandomGetKeyCounter", "StatelessRandomUniformV2"]) == "parallel-random-map"
     assert first(["RandomUniform"]) != "parallel-random-map"
+
+
+def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():
+    """Capture 5 named a file outside the working directory by its absolute path; capture 6 names
+    it from the script's directory or its sys.path entry. An older baseline is not failed for the
+    renaming: its key is read as the newer key of the file its path ends with. Two files whose
+    paths both fit leave the key as it is (no guess)."""
+    def draw(path: str, value: float) -> Event:
+        return ev(f"rng/random.random@{path}:5#1", value, site=f"{path}:5", detail={"api": "random.random"})
+    base = run("base:s1#1", 1, [draw("/home/me/lib/noise.py", 0.5)])
+    base.baseline, base.trace.header["capture"] = True, 5
+    new = run("s1#1", 1, [draw("noise.py", 0.5)])
+    new.trace.header["capture"] = 6
+    comparison = compare([base, new])
+    assert keys(comparison) == ["rng/random.random@noise.py:5#1"] and comparison.exit_code == 0
+    assert base.trace.events[0].site == "noise.py:5"
+    # Two newer keys whose paths the old one ends with: no guess, the rows stay apart.
+    old = run("base:s1#1", 1, [draw("/home/me/a/noise.py", 0.5)])
+    old.baseline, old.trace.header["capture"] = True, 5
+    two = run("s1#1", 1, [draw("a/noise.py", 0.5), draw("noise.py", 0.5)])
+    two.trace.header["capture"] = 6
+    assert "rng/random.random@/home/me/a/noise.py:5#1" in keys(compare([old, two]))
+    # Traces of one version are left as they are.
+    same = run("s1#2", 1, [draw("/home/me/lib/noise.py", 0.5)])
+    same.trace.header["capture"] = 5
+    other = run("s1#1", 1, [draw("/home/me/lib/noise.py", 0.5)])
+    other.trace.header["capture"] = 5
+    assert keys(compare([other, same])) == ["rng/random.random@/home/me/lib/noise.py:5#1"]

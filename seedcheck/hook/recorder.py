@@ -67,10 +67,15 @@ class Recorder:
     # Draws recorded one by one per call site; the rest of a busy site are folded into one event.
     DRAWS_PER_SITE = 8
 
-    def __init__(self, writer: TraceWriter, base_dir: str, mirror_root: str | None = None) -> None:
+    def __init__(self, writer: TraceWriter, base_dir: str, mirror_root: str | None = None,
+                 script_dir: str | None = None) -> None:
         self._writer = writer
         self._counts: Counter[str] = Counter()
         self._base_dir = base_dir
+        # Files outside base_dir are named from the script's directory, else from their sys.path
+        # entry (a module path), never by an absolute path: a site is part of a stage's key, and a
+        # key must be the same from a subdirectory, or on another machine (a baseline's).
+        self._script_dir = script_dir
         # `seedcheck vary`'s cwd variation runs in a mirror whose `<mirror_root>/a/b` stands for
         # `/a/b`: call sites are named as in the control, or every stage with a site would look new.
         self._mirror_root = mirror_root
@@ -189,10 +194,18 @@ class Recorder:
             path = os.path.abspath(filename)
             if self._mirror_root and path.startswith(self._mirror_root + os.sep):
                 path = path[len(self._mirror_root):]
-            rel = os.path.relpath(path, self._base_dir)
-            cached = path if rel.startswith("..") else rel
-            self._site_cache[filename] = cached
+            cached = self._site_cache[filename] = self._named(path)
         return cached
+
+    def _named(self, path: str) -> str:
+        """`path` relative to the working directory; outside it, relative to the script's
+        directory, else to the longest sys.path entry holding it; else as it is."""
+        for root in (self._base_dir, self._script_dir):
+            if root and path.startswith(root.rstrip(os.sep) + os.sep):
+                return os.path.relpath(path, root)
+        entries = [os.path.abspath(entry) for entry in sys.path if entry and os.path.isabs(entry)]
+        holding = [entry for entry in entries if path.startswith(entry.rstrip(os.sep) + os.sep)]
+        return os.path.relpath(path, max(holding, key=len)) if holding else path
 
     def guarded(self, what: str, action: Callable[[], None]) -> None:
         try:
