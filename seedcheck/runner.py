@@ -251,6 +251,11 @@ class Runner:
             except KeyboardInterrupt as stop:
                 self.interrupted, self.terminated = True, isinstance(stop, Terminated)
                 self._end_all("interrupted", "terminated (SIGTERM)" if self.terminated else "interrupted", results)
+        if self.interrupted and threading.current_thread() is threading.main_thread():
+            # A user pressing Ctrl-C again and again: the partial report the first one asked for is
+            # written all the same (a second one used to end seedcheck with no report). SIGTERM,
+            # and SIGKILL, still end it.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
         for spec in pending:
             results[spec.name] = RunResult(spec.name, spec.seed, "skipped", problem=reason)

@@ -156,6 +156,11 @@ def test_ctrl_c_ends_the_runs_prints_a_partial_report_and_exits_130(tmp_path):
     while time.monotonic() < deadline and not (trace.exists() and "random.seed" in trace.read_text()):
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
+    for _ in range(40):  # a user pressing Ctrl-C again and again: the partial report is still printed
+        time.sleep(0.02)
+        if process.poll() is not None:
+            break
+        process.send_signal(signal.SIGINT)
     stdout, _ = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "Interrupted" in stdout
