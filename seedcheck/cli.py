@@ -304,6 +304,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                        variations=variations.names if variations is not None else None)
         prepare_save_dir(plan, force)
         runner = Runner(plan)
+        runner.hold_later_interrupts = True  # this process ends once the partial report is out
         if quiet or request.output_format != "table":
             results = runner.run_all()
         else:
@@ -524,17 +525,17 @@ def _unwritable(path: Path) -> str | None:
     missing = [d for d in (folder, *folder.parents) if not d.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        problem = _unwritable_in(path, folder)
     except FileExistsError:
-        return f"{folder} is not a directory"
-    except OSError as err:
-        return f"cannot make its directory {folder}: {err.strerror}"
-    problem = _unwritable_in(path, folder)
+        problem = f"{folder} is not a directory"
+    except OSError as err:  # a directory name too long: the ones above it may have been made
+        problem = f"cannot make its directory {folder}: {err.strerror}"
     if problem is not None:
         for made in missing:  # deepest first: each is empty, this call made it
             try:
                 made.rmdir()
             except OSError:
-                break
+                continue  # not made (mkdir stopped above it, its name too long): its parent may have been
     return problem
 
 

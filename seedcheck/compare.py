@@ -688,23 +688,24 @@ def _not_written(event: Event) -> bool:
 
 
 def run_settings(run: RunResult) -> dict[str, Any]:
-    """The options of `seedcheck run` that change what a script computes or how long it trains, as
-    the run's trace says them: --max-steps (its exit event; None: trained to the end), the seed
-    override (--no-override) and --force-seed (its header). "unknown" where the trace does not say
-    (no exit event: a crash, a kill), which is no evidence of another setting."""
+    """What the options of `seedcheck run` that change what a script computes did in this run, as
+    its trace says: where --max-steps stopped training (its exit event; None: it stopped nothing,
+    given or not), the seed override (--no-override) and --force-seed (its header). "unknown"
+    where the trace does not say (no exit event: a crash, a kill): no evidence of another setting."""
     trace = run.trace
     if trace is None:
         return {}
     exit_event = trace.find("exit")
     detail = exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else None
-    return {"--max-steps": detail.get("max_steps") if detail is not None else "unknown",
+    stopped_at = (detail.get("steps") if detail.get("stopped") else None) if detail is not None else "unknown"
+    return {"--max-steps": stopped_at,
             "--no-override": not trace.header.get("override", True),
             "--force-seed": bool(trace.header.get("force_seed"))}
 
 
 def settings_differ(runs: list[RunResult]) -> list[str]:
-    """Each setting (run_settings) the runs were not all taken with, as `--max-steps (5 in s1#1;
-    none in base:s1#1)`: runs taken another way differ for that reason, not the script's."""
+    """Each setting (run_settings) the runs were not all taken with, as `--max-steps (stopped after 5
+    steps in s1#1; not stopped in base:s1#1)`: runs taken another way differ for that reason."""
     described = []
     settings = {run.name: run_settings(run) for run in runs if run.trace is not None}
     for option in ("--max-steps", "--no-override", "--force-seed"):
@@ -721,7 +722,7 @@ def settings_differ(runs: list[RunResult]) -> list[str]:
 
 def _setting_text(option: str, value: Any) -> str:
     if option == "--max-steps":
-        return "none" if value is None else str(value)
+        return "not stopped" if value is None else f"stopped after {value} steps"
     return "given" if value else "not given"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
-                               Divergence, Stage, canonical, settings_differ)
+                               Divergence, Stage, canonical, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 
 
@@ -748,6 +748,14 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
     pair = [run for run in comparison.runs if run.name in divergence.runs]
     differing = settings_differ(pair)
     if not differing:
+        return None
+    # Runs taken the same way that differ there too: the options are not (all of) the cause.
+    values = divergence.stage.values
+    alike: dict[str, set[str]] = {}
+    for run in comparison.runs:
+        if run.name in values and run.trace is not None:
+            alike.setdefault(repr(sorted(run_settings(run).items())), set()).add(canonical(values[run.name]))
+    if any(len(seen) > 1 for seen in alike.values()):
         return None
     return Hint(
         "other-options",

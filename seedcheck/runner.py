@@ -221,6 +221,7 @@ class Runner:
         self.progress = progress
         self.interrupted = False
         self.terminated = False
+        self.hold_later_interrupts = False  # the CLI: after a Ctrl-C, ignore the next ones (run_all)
         self.watch = DivergenceWatch(plan.tolerance, plan.ignore) if plan.fail_fast else None
         self._running: dict[str, _Active] = {}
 
@@ -251,10 +252,10 @@ class Runner:
             except KeyboardInterrupt as stop:
                 self.interrupted, self.terminated = True, isinstance(stop, Terminated)
                 self._end_all("interrupted", "terminated (SIGTERM)" if self.terminated else "interrupted", results)
-        if self.interrupted and threading.current_thread() is threading.main_thread():
+        if self.interrupted and self.hold_later_interrupts and threading.current_thread() is threading.main_thread():
             # A user pressing Ctrl-C again and again: the partial report the first one asked for is
             # written all the same (a second one used to end seedcheck with no report). SIGTERM,
-            # and SIGKILL, still end it.
+            # and SIGKILL, still end it. Only the CLI asks for this: it exits once the report is out.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         reason = "not run: interrupted" if self.interrupted else "not run: --fail-fast found a divergence"
         for spec in pending:

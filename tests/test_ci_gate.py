@@ -254,3 +254,25 @@ def test_call_sites_do_not_depend_on_where_the_check_runs(tmp_path: Path) -> Non
                      env={"PYTHONPATH": str(tmp_path / "b" / "lib")})
     assert held.code == 0, held.stdout + held.stderr
     assert "missing" not in held.stdout
+
+
+def test_a_module_found_through_a_relative_sys_path_entry_has_one_key_on_every_machine(tmp_path: Path) -> None:
+    """`sys.path.append("../shared")`, a common pattern: the module's call sites are named from that
+    entry (resolved from the working directory, as imports resolve it), so two checkouts at other
+    paths give the same keys; and `vary`'s cwd mirror names them as the control does."""
+    for machine in ("a", "b"):
+        (_mkdir(tmp_path / machine / "shared") / "h.py").write_text(
+            "import random\n\n\ndef draw():\n    return random.random()\n")
+        (_mkdir(tmp_path / machine / "proj") / "train.py").write_text(
+            'import random\nimport sys\n\nsys.path.append("../shared")\nimport h  # noqa: E402\n\n'
+            "random.seed(1)\nprint(h.draw())\n")
+    recorded = seedcheck("run", "train.py", "--repeats", "1", "--save", tmp_path / "base", "-q", cwd=tmp_path / "a" / "proj")
+    assert recorded.code == 0, recorded.stderr
+    held = seedcheck("run", "train.py", "--baseline", tmp_path / "base", "--repeats", "1", "--save", tmp_path / "b-runs",
+                     "-q", cwd=tmp_path / "b" / "proj")
+    assert held.code == 0, held.stdout + held.stderr
+    keys = [json.loads(line)["key"] for line in (tmp_path / "b-runs" / "own-1.jsonl").read_text().splitlines()[1:]]
+    assert "rng/random.random@h.py:5#1" in keys, keys
+    varied = seedcheck("vary", "train.py", "--vary", "cwd", "--save", tmp_path / "varied", "-q",
+                       cwd=tmp_path / "a" / "proj", env={"PYTHONPATH": "../shared"})
+    assert varied.code == 0, varied.stdout + varied.stderr

@@ -1196,12 +1196,23 @@ def test_runs_taken_with_other_options_are_explained_by_the_options():
     comparison = explain(compare([base, run("s1#1", 1, stopped)]))
     divergence = comparison.first_divergence
     assert comparison.exit_code == 1 and divergence.rule == "other-options", divergence.rule
-    assert "--max-steps (none in base:s1#1; 5 in s1#1)" in divergence.cause, divergence.cause
+    assert "--max-steps (not stopped in base:s1#1; stopped after 5 steps in s1#1)" in divergence.cause, divergence.cause
     assert any("not taken with the same options: --max-steps" in w for w in comparison.warnings)
 
     assert explain(compare([base, run("s1#1", 1, full)])).first_divergence is None  # the same options
     crashed = explain(compare([run("s1#1", 1, full[:2]), run("s1#2", 1, stopped[:2] + [ev("exit", 0, detail={})])]))
     assert crashed.first_divergence.rule != "other-options" and not any("same options" in w for w in crashed.warnings)
+
+    # --max-steps given to a run it stopped nothing in (no training): not another option, and runs
+    # taken the same way that differ there too are not explained by the options.
+    unstopped = [ev("rng/random.random@s.py:1#1", 0.1), ev("exit", 0, detail={"max_steps": 100, "steps": 0,
+                                                                                "stopped": False})]
+    drawn = explain(compare([run("s1#1", 1, [ev("rng/random.random@s.py:1#1", 0.2), ev("exit", 0, detail={})]),
+                             run("s1#2", 1, unstopped)])).first_divergence
+    assert drawn.rule != "other-options", drawn.cause
+    mixed = explain(compare([base, run("s1#1", 1, stopped), run("s1#2", 1, [*stopped[:1], data("data/fit#1/epoch-1", 5, ["c"]),
+                                                                            stopped[2]])])).first_divergence
+    assert mixed.rule != "other-options", mixed.cause
 
     plain, no_override = run("base:s1#1", 1, [seed_call("random.seed", 7, 1)]), run("s1#1", 1, [seed_call("random.seed", 7, 7)])
     plain.baseline, no_override.trace.header["override"] = True, False

@@ -377,6 +377,10 @@ def test_a_report_file_that_cannot_be_written_is_refused_before_any_run(tmp_path
                          tmp_path / "new" / "deeper" / ("a" * 300 + ".report"))
     assert_one_line_error(too_long, option, "File name too long")
     assert not (tmp_path / "new").exists()
+    deep = seedcheck("run", "tests/scripts/python_seeding.py", "-q", option,
+                     tmp_path / "new" / "deeper" / ("d" * 300) / "report")  # the too-long name is a directory's
+    assert_one_line_error(deep, option, "File name too long")
+    assert not (tmp_path / "new").exists()
 
 
 def test_force_replaces_earlier_runs_files_and_nothing_else(tmp_path):

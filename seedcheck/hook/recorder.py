@@ -191,11 +191,14 @@ class Recorder:
     def _relative(self, filename: str) -> str:
         cached = self._site_cache.get(filename)
         if cached is None:
-            path = os.path.abspath(filename)
-            if self._mirror_root and path.startswith(self._mirror_root + os.sep):
-                path = path[len(self._mirror_root):]
-            cached = self._site_cache[filename] = self._named(path)
+            cached = self._site_cache[filename] = self._named(self._unmirrored(os.path.abspath(filename)))
         return cached
+
+    def _unmirrored(self, path: str) -> str:
+        """The real path `vary`'s cwd mirror (`<mirror_root>/a/b` for `/a/b`) stands for."""
+        if self._mirror_root and path.startswith(self._mirror_root + os.sep):
+            return path[len(self._mirror_root):]
+        return path
 
     def _named(self, path: str) -> str:
         """`path` relative to the working directory; outside it, relative to the script's
@@ -203,7 +206,8 @@ class Recorder:
         for root in (self._base_dir, self._script_dir):
             if root and path.startswith(root.rstrip(os.sep) + os.sep):
                 return os.path.relpath(path, root)
-        entries = [os.path.abspath(entry) for entry in sys.path if entry and os.path.isabs(entry)]
+        entries = [self._unmirrored(os.path.abspath(entry))  # a relative entry: from the cwd, as imports read it
+                   for entry in sys.path if entry and isinstance(entry, str)]
         holding = [entry for entry in entries if path.startswith(entry.rstrip(os.sep) + os.sep)]
         return os.path.relpath(path, max(holding, key=len)) if holding else path
 
