@@ -187,3 +187,26 @@ def test_a_layers_random_state_is_labelled_with_its_layer():
     generator = ev("rng/keras.random.SeedGenerator@train.py:20#2", 5, site="train.py:20", detail=detail)
     comparison = compare(runs_for(s1_1=[generator, ev("exit", 0)], s1_2=[generator, ev("exit", 0)]))
     assert labels.stage_label(comparison.stages[0]) == ("random", "keras.random.SeedGenerator #2 · dropout_1")
+
+
+def test_a_site_with_a_pipe_keeps_the_markdown_table_one_cell_per_column():
+    """A `|` in a script's name split the site's code span into two cells on GitHub, so the verdict
+    fell off the row (a table row's cells past the header's are dropped)."""
+    draw = [ev("rng/numpy.random.rand@d |<b>.py:5#1", "a", site="d |<b>.py:5")]
+    comparison = explain(compare(runs_for(s1_1=draw, s1_2=[ev("rng/numpy.random.rand@d |<b>.py:5#1", "b",
+                                                                site="d |<b>.py:5")])))
+    text = markdown.render(comparison, "d |<b>.py")
+    row = next(line for line in text.splitlines() if line.startswith("| random numpy.random.rand"))
+    assert "`d \\|<b>.py:5`" in row, row
+    assert row.replace("\\|", "").count("|") == 6 and row.endswith("| DIVERGED (2 values) |"), row
+
+
+def test_the_narrow_table_counts_values_across_seeds():
+    """Switched to counts (a narrow terminal), a stage reproducible by seed has one value per seed:
+    "2 values", not "same"; a seed-insensitive one has one: "same", not a blank."""
+    per_run = {f"s{seed}_{index}": [ev("rng/random.random@t.py:3#1", f"v{seed}"), ev("init/bias#1", "zero")]
+               for seed in (1, 2) for index in (1, 2)}
+    out = render(compare(runs_for(**per_run)), 50)
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("random", "init"))}
+    assert "2 values" in lines["random"] and "same" not in lines["random"], out
+    assert "same" in lines["init"], out

@@ -66,11 +66,20 @@ def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
             continue
         kind, description = stage_label(row)
         shown = site_text(row)
-        site = f"`{shown}`" if shown else ""
+        site = _code_cell(shown) if shown else ""
         cells = [_escape(value_text(row.values[name], width=10, precise=True)) if name in row.values else "—"
                  for name in names]
         out.append(f"| {kind} {_escape(description)} | {site} | " + " | ".join(cells) + f" | {_escape(verdict_text(row))} |")
     return out
+
+
+def _code_cell(text: str) -> str:
+    """Code in a table cell: GitHub splits cells at a `|` even inside backticks unless it is
+    written `\|` (its table parser takes the backslash off first); `<` needs nothing in a code span.
+    A backtick in the text gets a longer fence."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
 def _escape(text: str) -> str:

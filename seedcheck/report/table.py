@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
-                               Comparison, RunResult, Stage)
+                               Comparison, RunResult, Stage, canonical)
 from seedcheck.report.growth import divergence_growth, growth_story, sparkline
 from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, site_text,
                                      stage_label, summary_line, value_text, verdict_text)
@@ -117,7 +117,9 @@ def _distinct_summary(stage: Stage, runs: int) -> str:
         return f"{stage.distinct} values"
     if len(stage.values) < runs:
         return f"{len(stage.values)} of {runs}"
-    return "same" if stage.verdict in (REPRODUCIBLE, UNCHECKED) else ""
+    # Across every run: one value per seed (reproducible by seed, unchecked) is not "same".
+    distinct = len({canonical(value) for value in stage.values.values()})
+    return "same" if distinct == 1 else f"{distinct} values"
 
 
 def _verdict_style(stage: Stage) -> str:
