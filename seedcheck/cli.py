@@ -405,6 +405,7 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
     comparison = _compare(sources, request, interrupted=any(ended.interrupted for ended in checks))
     comparison.terminated = any(ended.terminated for ended in checks)
     comparison.fail_fast = any(ended.stopped_early for ended in checks)
+    comparison.jobs = max((ended.jobs for ended in checks), default=1)
     comparison.from_saved = True
     comparison.warnings[:0] = [note for source in sources for note in source.notes] + duplicates
     varied = sources[0].variations if len(sources) == 1 else None

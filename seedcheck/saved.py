@@ -34,6 +34,7 @@ class Ending:
     interrupted: bool = False
     terminated: bool = False
     stopped_early: bool = False  # --fail-fast stopped it at a divergence
+    jobs: int = 1  # runs at a time (--jobs): the report says the runs shared the cores
 
     @classmethod
     def of(cls, manifest: dict[str, Any] | None) -> Ending:
@@ -50,7 +51,9 @@ class Ending:
         stopped = manifest.get("stopped_early")
         if not isinstance(stopped, bool):
             stopped = not interrupted and any(entry.get("status") in ("stopped", "skipped") for entry in entries)
-        return cls(interrupted, terminated and interrupted, stopped)
+        jobs = manifest.get("jobs")
+        jobs = jobs if isinstance(jobs, int) and not isinstance(jobs, bool) and jobs >= 1 else 1
+        return cls(interrupted, terminated and interrupted, stopped, jobs)
 
 
 @dataclass

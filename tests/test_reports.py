@@ -210,3 +210,12 @@ def test_the_narrow_table_counts_values_across_seeds():
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("random", "init"))}
     assert "2 values" in lines["random"] and "same" not in lines["random"], out
     assert "same" in lines["init"], out
+
+
+def test_a_failing_summary_says_how_many_stages_were_ignored_as_a_passing_one_does():
+    from seedcheck.report.labels import summary_line
+
+    per_run = {f"s1_{index}": [ev("rng/random.random@t.py:3#1", f"v{index}"), ev("metrics/fit#1/epoch-1/time", index)]
+               for index in (1, 2)}
+    text, style = summary_line(compare(runs_for(**per_run), ignore=("metrics/*",)))
+    assert style == "bad" and text.endswith("1 of 1 stages diverged across 2 runs (1 ignored)."), text

@@ -206,6 +206,19 @@ def test_report_of_a_fail_fast_check_keeps_its_skipped_run_and_its_stop(tmp_path
     assert "stopped at the first divergence (--fail-fast)" in " ".join(seedcheck("report", runs).stdout.split())
 
 
+def test_report_of_a_parallel_check_says_the_runs_shared_the_cores(tmp_path):
+    """`report` gives the report `run` gave: with --jobs 2 it said "jobs": 2 and that the runs
+    shared the CPU cores; from the saved runs it said 1 and nothing."""
+    runs = tmp_path / "runs"
+    write_run(runs / "s1-1.jsonl", "s1#1", 1, weights="a")
+    write_run(runs / "s1-2.jsonl", "s1#2", 1, weights="a")
+    write_manifest(runs, [{"name": "s1#1", "seed": 1, "trace": "s1-1.jsonl"},
+                          {"name": "s1#2", "seed": 1, "trace": "s1-2.jsonl"}], jobs=2)
+    result, report = compare_json(runs, out=tmp_path / "r.json")
+    assert result.code == 0 and report["jobs"] == 2, result.stdout + result.stderr
+    assert "2 at a time (--jobs: runs shared the CPU cores)" in " ".join(seedcheck("report", runs).stdout.split())
+
+
 # -- 10. a closed stdout keeps the verdict's exit code ------------------------------------------------
 
 def closed_stdout(*args: str | Path) -> tuple[int, str]:

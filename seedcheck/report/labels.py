@@ -255,7 +255,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
             return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
                     f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
         how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
-        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}.", "bad"
+        ignored = sum(s.verdict == IGNORED for s in stages)  # said as the passing line says it
+        aside = f" ({ignored} ignored)" if ignored else ""
+        return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}{aside}.", "bad"
     if not judged:
         what = left_out or "the runs recorded no stage to compare (no seeding, draws, weights or data)"
         return f"Nothing checked: {what}.", "warn"
