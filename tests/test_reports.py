@@ -47,7 +47,9 @@ def test_the_table_keeps_each_stage_and_verdict_readable_at_any_width(width: int
     out = render(comparison, width)
     assert all(len(line) <= width for line in out.splitlines())
     rows = {line.split()[0]: line for line in out.splitlines() if line.split()[:1] in (["init"], ["metrics"], ["data"])}
-    assert "sequential/dens" in rows["init"] and "DIVERGED" in rows["init"]
+    # Cut in the middle if at all: the head, the last part and the first-divergence arrow stay.
+    assert "sequen" in rows["init"] and "kernel" in rows["init"] and "◀" in rows["init"], rows["init"]
+    assert "DIVERGED" in rows["init"]
     assert "DIVERGED" in rows["metrics"]
     assert "reproducible" in rows["data"]
     assert "Not reproducible" in out
@@ -219,3 +221,17 @@ def test_a_failing_summary_says_how_many_stages_were_ignored_as_a_passing_one_do
                for index in (1, 2)}
     text, style = summary_line(compare(runs_for(**per_run), ignore=("metrics/*",)))
     assert style == "bad" and text.endswith("1 of 1 stages diverged across 2 runs (1 ignored)."), text
+
+
+@pytest.mark.parametrize("width", [60, 80, 130])
+def test_long_stage_names_are_cut_in_the_middle_so_rows_stay_apart(width: int):
+    """Cut at the end, a long layer's kernel and bias rows both read `a_very_long_layer_name…`."""
+    layer = "a_very_long_layer_name_that_goes_on_and_on_for_quite_a_while_indeed_xyz"
+    per_run = {f"s1_{index}": [ev(f"init/{layer}/kernel#1", f"k{index}", site="train.py:8",
+                                  detail={"name": f"{layer}/kernel", "fp": f"k{index}", "sample": [0.1]}),
+                               ev(f"init/{layer}/bias#1", "b", site="train.py:8",
+                                  detail={"name": f"{layer}/bias", "fp": "b", "sample": [0.0]})]
+               for index in (1, 2)}
+    out = render(explain(compare(runs_for(**per_run))), width)
+    rows = [line for line in out.splitlines() if line.startswith("init")]
+    assert len(rows) == 2 and "/kernel" in rows[0] and "/bias" in rows[1] and "◀" in rows[0], out

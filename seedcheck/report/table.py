@@ -42,7 +42,7 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
                          Text("reproducible", style=VERDICT_STYLES[REPRODUCIBLE]), None))
             continue
         kind, description = stage_label(row)
-        marker = Text(" ◀ first", style="bold red") if row is first else Text("")
+        marker = Text(FIRST_MARKER, style="bold red") if row is first else Text("")
         rows.append((Text(kind), Text(description) + marker, Text(site_text(row)),
                      *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row)), row))
     layout = _layout(rows, names, width)
@@ -62,7 +62,7 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
     table.add_column("verdict", no_wrap=True, min_width=verdict_width)
     for row in rows:
         stage = row[-1]
-        cells = [row[0], row[1]]
+        cells = [row[0], _fitted(row[1], layout.description)]
         if layout.site:
             cells.append(row[2])
         if layout.values:
@@ -75,6 +75,29 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
         cells.append(verdict)
         table.add_row(*cells)
     return table
+
+
+FIRST_MARKER = " ◀ first"
+
+
+def _fitted(description: Text, width: int) -> Text:
+    """A stage name cut to `width` in the middle, so its last part (`…/kernel`, `…/bias`) and the
+    first-divergence marker stay: cut at the end, two rows of one layer read the same."""
+    plain = description.plain
+    marker = FIRST_MARKER if plain.endswith(FIRST_MARKER) else ""
+    name = plain[:len(plain) - len(marker)]
+    if len(plain) <= width:
+        return description
+    if marker and len(name) > width - len(marker):
+        marker = " ◀"  # the name is cut anyway: the arrow alone leaves it more room
+    room = max(width - len(marker), 4)
+    if len(name) > room:
+        parts = name.split("/")
+        tails = ["/" + "/".join(parts[-2:]), "/" + parts[-1]] if len(parts) > 2 else ["/" + parts[-1]] if len(parts) == 2 else []
+        tail = next((t for t in tails if len(t) + 4 <= room), None)  # keep at least 3 characters of the head
+        name = name[:room - len(tail) - 1] + "…" + tail if tail else name[:room - 1] + "…"
+    fitted = Text(name, style=description.style)
+    return fitted + Text(marker, style="bold red") if marker else fitted
 
 
 @dataclass
