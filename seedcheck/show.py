@@ -46,7 +46,7 @@ def _table(events: list[Event]) -> Table:
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("t (s)", justify="right", style="dim", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("key", no_wrap=True, overflow="fold")  # whole: --ignore patterns are written from it
+    table.add_column("key", overflow="fold")  # whole, folded if need be: --ignore patterns are written from it
     table.add_column("value", no_wrap=True)
     table.add_column("about", style="dim", overflow="fold", min_width=24)
     for event in events:
@@ -62,6 +62,8 @@ def _value(value: Any) -> str:
     """Short enough to scan: a fingerprint's first 12 digits, a dict's size (`--full` shows all)."""
     if isinstance(value, dict):
         return f"{{{len(value)} fields}}"
+    if isinstance(value, float):  # a metric: as the table rounds it, not cut mid-digit
+        return f"{value:.7g}"
     text = json.dumps(value) if isinstance(value, list) else str(value)
     return text if len(text) <= 14 else text[:12] + "…"
 

@@ -235,3 +235,35 @@ def test_long_stage_names_are_cut_in_the_middle_so_rows_stay_apart(width: int):
     out = render(explain(compare(runs_for(**per_run))), width)
     rows = [line for line in out.splitlines() if line.startswith("init")]
     assert len(rows) == 2 and "/kernel" in rows[0] and "/bias" in rows[1] and "◀" in rows[0], out
+
+
+def test_show_keeps_whole_keys_on_a_narrow_terminal_and_rounds_metrics():
+    """`seedcheck show` is where --ignore patterns are copied from: a key cut to the column's width
+    (two long init keys read alike at 60 columns) is folded instead; a metric reads as the table
+    rounds it, not cut mid-digit with an ellipsis."""
+    from pathlib import Path as _Path
+
+    from seedcheck import show
+    from seedcheck.trace import TRACE_FORMAT, Trace
+
+    key = "init/a_very_long_layer_name_that_goes_on_and_on_for_quite_a_while_indeed_xyz/kernel#1"
+    trace = Trace(path=_Path("t.jsonl"), header={"seedcheck_trace": TRACE_FORMAT, "run": "s1#1", "seed": 1},
+                  events=[ev(key, "cde3b6e1af6b00"), ev("metrics/fit#1/epoch-1/accuracy", 0.33906251192092896)])
+    buffer = io.StringIO()
+    show.render(trace, Console(file=buffer, width=60))
+    lines = buffer.getvalue().splitlines()
+    header = next(line for line in lines if line.startswith("t (s)"))
+    start, end = header.index("key"), header.index("value")
+    column = "".join(line[start:end].strip() for line in lines[lines.index(header) + 1:] if len(line) > start)
+    assert key in column, buffer.getvalue()
+    assert "0.3390625" in buffer.getvalue() and "0.3390625119" not in buffer.getvalue()
+
+
+def test_markdown_leaves_expected_seed_insensitive_stages_out_of_the_notable_ones():
+    """Exit code 0 for every seed is what a script should do: the table dims it, and the Markdown's
+    "not plainly reproducible" list no longer names it (whole-model weights the same for every seed
+    stay there: a hard-coded seed)."""
+    per_run = {f"s{seed}_1": [ev("weights/final/m", "w"), ev("exit", 0)] for seed in (1, 2)}
+    text = markdown.render(explain(compare(runs_for(**per_run))), "t.py")
+    notable = text.split("Stages that are not plainly reproducible", 1)[1].split("\n\n")[1]
+    assert "weights final" in notable and "exit" not in notable, text

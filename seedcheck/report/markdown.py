@@ -6,7 +6,7 @@ stages that did not agree follow; the full table is folded into a <details> bloc
 
 from __future__ import annotations
 
-from seedcheck.compare import REPRODUCIBLE, Comparison, Stage
+from seedcheck.compare import REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
 from seedcheck.report.labels import (env_value_text, folded_rows, header_line, site_text, stage_label,
                                      summary_line, value_text, verdict_text)
@@ -39,7 +39,10 @@ def render(comparison: Comparison, target: str) -> str:
     if comparison.failed_runs:
         lines.append("")
     names = [run.name for run in comparison.runs if run.trace is not None]
-    notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"]
+    # As the table dims them: env rows, and a seed-insensitive stage other than weights or data (an
+    # exit code of 0 for every seed) are expected, not notable.
+    notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"
+               and not (stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"))]
     if notable:
         lines += [f"Stages that are not plainly reproducible ({len(notable)}):", ""]  # the headline gives the total
         lines += _table(notable, names)
