@@ -77,6 +77,10 @@ def test_terminal_shows_growth_under_the_table_only_when_runs_came_apart():
     assert "···▄▅  identical until epoch 3; epoch 4: 1.0e-05" in line
     assert "Divergence growth" in out
     assert "Divergence growth" not in terminal(drifting_runs(apart_from=99))
+    # Every weights stage ignored: no growth line over a passing verdict.
+    ignored = drifting_runs(apart_from=3)
+    ignored = explain(compare(ignored.runs, ignore=("weights/*", "metrics/*")))
+    assert "Reproducible" in terminal(ignored) and "Divergence growth" not in terminal(ignored)
 
 
 def test_html_is_one_offline_file_with_table_panel_and_both_plots():

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from seedcheck.compare import Comparison, Stage, is_finite_number
+from seedcheck.compare import IGNORED, Comparison, Stage, is_finite_number
 
 UNRESOLVED = 1e-16  # different fingerprints, no difference visible in norms or samples
 ENTIRELY = 1.0  # a variable only one run has: as different as can be
@@ -42,10 +42,11 @@ def divergence_growth(comparison: Comparison) -> list[Checkpoint]:
     if not any(len(names) > 1 for names in seeds.values()):
         return []
     points: list[Checkpoint] = []
-    init_stages = [s for s in comparison.stages if s.kind == "init"]
+    # A stage the user ignores is left out: its growth would stand over a passing verdict.
+    init_stages = [s for s in comparison.stages if s.kind == "init" and s.verdict != IGNORED]
     if init_stages:
         points.append(_merged_point("init/*", "created", init_stages, seeds))
-    weights = [s for s in comparison.stages if s.kind == "weights"]
+    weights = [s for s in comparison.stages if s.kind == "weights" and s.verdict != IGNORED]
     several_fits = len({_fit_of(s.key) for s in weights if _fit_of(s.key)}) > 1
     for stage in weights:
         point = Checkpoint(stage.key, checkpoint_label(stage.key, several_fits))
