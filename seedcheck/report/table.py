@@ -189,7 +189,8 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
         where = f" ({divergence.stage.where})" if divergence.stage.where else ""
         lines = [Text.assemble(("First divergence: ", "bold"),
                                f"{kind} {description}{where} — {divergence.explanation}")]
-        if divergence.runs[0] != divergence.runs[1]:  # one run alone (an --artifact none wrote) has no pair
+        named = all(f" in {name}" in divergence.explanation for name in divergence.runs)  # "7801… in own#1, 071b… in own#2"
+        if divergence.runs[0] != divergence.runs[1] and not named:  # one run alone (an --artifact none wrote) has no pair
             lines.append(Text(f"  between {divergence.runs[0]} and {divergence.runs[1]}", style="dim"))
         if divergence.cause:
             lines.append(Text.assemble(("Likely cause: ", "bold"), divergence.cause))
