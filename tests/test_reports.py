@@ -267,3 +267,18 @@ def test_markdown_leaves_expected_seed_insensitive_stages_out_of_the_notable_one
     text = markdown.render(explain(compare(runs_for(**per_run))), "t.py")
     notable = text.split("Stages that are not plainly reproducible", 1)[1].split("\n\n")[1]
     assert "weights final" in notable and "exit" not in notable, text
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_wide_characters_and_no_sites_keep_the_verdict_whole(width: int):
+    """A layer named in CJK (two cells a character) and stages without a site: the site column's
+    header was not counted, so the table came out two cells too wide and Rich cut the verdict
+    ("DIVERGED (2 valu") and the arrow."""
+    layer = "层" * 30
+    per_run = {f"s1_{index}": [ev(f"init/{layer}/kernel#1", f"k{index}",
+                                  detail={"name": f"{layer}/kernel", "fp": f"k{index}", "sample": [0.1]}),
+                               ev(f"init/{layer}/bias#1", "b", detail={"name": f"{layer}/bias", "fp": "b", "sample": [0.0]})]
+               for index in (1, 2)}
+    rows = [line for line in render(explain(compare(runs_for(**per_run))), width).splitlines() if line.startswith("init")]
+    assert "/kernel ◀" in rows[0] and "/bias" in rows[1], rows
+    assert rows[0].rstrip().endswith(("DIVERGED", "DIVERGED (2 values)")), rows

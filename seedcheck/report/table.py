@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -81,23 +82,33 @@ FIRST_MARKER = " ◀ first"
 
 
 def _fitted(description: Text, width: int) -> Text:
-    """A stage name cut to `width` in the middle, so its last part (`…/kernel`, `…/bias`) and the
-    first-divergence marker stay: cut at the end, two rows of one layer read the same."""
+    """A stage name cut to `width` cells in the middle, so its last part (`…/kernel`, `…/bias`)
+    and the first-divergence marker stay: cut at the end, two rows of one layer read the same."""
     plain = description.plain
     marker = FIRST_MARKER if plain.endswith(FIRST_MARKER) else ""
     name = plain[:len(plain) - len(marker)]
-    if len(plain) <= width:
+    if cell_len(plain) <= width:
         return description
-    if marker and len(name) > width - len(marker):
+    if marker and cell_len(name) > width - cell_len(marker):
         marker = " ◀"  # the name is cut anyway: the arrow alone leaves it more room
-    room = max(width - len(marker), 4)
-    if len(name) > room:
+    room = max(width - cell_len(marker), 4)
+    if cell_len(name) > room:
         parts = name.split("/")
         tails = ["/" + "/".join(parts[-2:]), "/" + parts[-1]] if len(parts) > 2 else ["/" + parts[-1]] if len(parts) == 2 else []
-        tail = next((t for t in tails if len(t) + 4 <= room), None)  # keep at least 3 characters of the head
-        name = name[:room - len(tail) - 1] + "…" + tail if tail else name[:room - 1] + "…"
+        tail = next((t for t in tails if cell_len(t) + 4 <= room), None)  # keep at least 3 cells of the head
+        name = _head(name, room - cell_len(tail) - 1) + "…" + tail if tail else _head(name, room - 1) + "…"
     fitted = Text(name, style=description.style)
     return fitted + Text(marker, style="bold red") if marker else fitted
+
+
+def _head(text: str, cells: int) -> str:
+    """The longest start of `text` that takes at most `cells` terminal cells (a CJK character takes two)."""
+    taken = 0
+    for index, character in enumerate(text):
+        taken += cell_len(character)
+        if taken > cells:
+            return text[:index]
+    return text
 
 
 @dataclass
@@ -120,7 +131,7 @@ def _layout(rows: list[tuple], names: list[str], width: int | None) -> _Layout:
     values = sum(max([len(name), widest(index)]) for index, name in enumerate(names, start=3)) + gap * len(names)
     verdicts = max(widest(len(names) + 3), 7)
     short = max([len(row[-2].plain.split(" (")[0]) for row in rows] + [7])
-    site = widest(2) + gap
+    site = max(widest(2), len("site")) + gap  # the header is as wide as a short site
 
     def room(with_site: bool, with_values: bool, verdict_width: int) -> int:
         used = kind + gap + (site if with_site else 0) + (values if with_values else 9 + gap)
