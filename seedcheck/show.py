@@ -36,26 +36,39 @@ def render(trace: Trace, console: Console, kinds: tuple[str, ...] = (), full: bo
             whole = {"value": event.value, **({"detail": event.detail} if event.detail else {})}
             console.print(Text("           " + json.dumps(whole, sort_keys=True), style="dim"), soft_wrap=True)
     else:
-        console.print(_table(events))
+        table, with_about = _table(events, console.width)
+        console.print(table)
+        if not with_about:
+            console.print(Text("(the about column needs a wider terminal: --full shows every detail)", style="dim"))
     ending = _ending(trace)
     console.print(Text(f"{len(events)} of {len(trace.events)} events shown · {ending}",
                        style="yellow" if trace.torn_tail or trace.find("exit") is None else "dim"))
 
 
-def _table(events: list[Event]) -> Table:
+ABOUT_MIN = 24  # narrower, the `about` column is dropped (`--full` shows every detail)
+
+
+def _table(events: list[Event], width: int) -> tuple[Table, bool]:
+    """Keys whole on one line where the terminal allows (--ignore patterns are copied from them),
+    folded only when a key alone cannot fit; the `about` column gives way first: dropped when it
+    would be narrower than ABOUT_MIN (a cut `asked 12` reads as another number)."""
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("t (s)", justify="right", style="dim", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("key", overflow="fold")  # whole, folded if need be: --ignore patterns are written from it
+    fixed = max([5] + [len(f"{event.t:.3f}") for event in events]) + 8 + 14 + 3 * 2  # t, kind, value, their gaps
+    longest = max([3] + [len(event.key) for event in events])
+    with_about = width - fixed - longest - 2 * 2 >= ABOUT_MIN
+    table.add_column("key", overflow="fold", min_width=max(12, min(longest, width - fixed - 2)))
     table.add_column("value", no_wrap=True)
-    table.add_column("about", style="dim", overflow="fold", min_width=24)
+    if with_about:
+        table.add_column("about", style="dim", overflow="fold", min_width=ABOUT_MIN)
     for event in events:
         about = _detail_summary(event.kind, event.detail or {})
         if event.site and f"@{event.site}" not in event.key:
             about = f"{about} at {short_site(event.site)}" if about else f"at {short_site(event.site)}"
-        table.add_row(f"{event.t:.3f}", KIND_LABELS.get(event.kind, event.kind), escape(event.key),
-                      _value(event.value), about)
-    return table
+        cells = [f"{event.t:.3f}", KIND_LABELS.get(event.kind, event.kind), escape(event.key), _value(event.value)]
+        table.add_row(*cells, *([about] if with_about else []))
+    return table, with_about
 
 
 def _value(value: Any) -> str:

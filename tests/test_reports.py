@@ -267,6 +267,10 @@ def test_markdown_leaves_expected_seed_insensitive_stages_out_of_the_notable_one
     text = markdown.render(explain(compare(runs_for(**per_run))), "t.py")
     notable = text.split("Stages that are not plainly reproducible", 1)[1].split("\n\n")[1]
     assert "weights final" in notable and "exit" not in notable, text
+    # A seeding call the same for every seed stays notable: the seeds never reach the script.
+    per_run = {f"s{seed}_1": [seed_call("random.seed", 42, 42), ev("exit", 0)] for seed in (1, 2)}
+    text = markdown.render(explain(compare(runs_for(**per_run))), "t.py")
+    assert "seeding random.seed" in text.split("Stages that are not plainly reproducible", 1)[1].split("\n\n")[1]
 
 
 @pytest.mark.parametrize("width", [60, 80, 100])
@@ -282,3 +286,30 @@ def test_wide_characters_and_no_sites_keep_the_verdict_whole(width: int):
     rows = [line for line in render(explain(compare(runs_for(**per_run))), width).splitlines() if line.startswith("init")]
     assert "/kernel ◀" in rows[0] and "/bias" in rows[1], rows
     assert rows[0].rstrip().endswith(("DIVERGED", "DIVERGED (2 values)")), rows
+
+
+def test_names_cut_alike_are_cut_again_until_the_rows_differ():
+    """`seq/d0/kernel` … `seq/d11/kernel` at 50 columns all came out `seq/…/kernel`."""
+    per_run = {f"s{seed}_1": [ev(f"init/seq/d{layer}/kernel#1", f"k{layer}",  # seed-insensitive: not folded
+                                 detail={"name": f"seq/d{layer}/kernel", "fp": f"k{layer}", "sample": [0.1]})
+                              for layer in range(12)] + [ev("metrics/fit#1/epoch-1/loss", float(seed))]
+               for seed in (1, 2)}
+    rows = [line.split()[1] for line in render(explain(compare(runs_for(**per_run))), 50).splitlines()
+            if line.startswith("init")]
+    assert len(rows) == 12 and len(set(rows)) == 12, rows
+
+
+def test_show_on_an_80_column_terminal_keeps_keys_whole_and_says_where_the_details_went():
+    from pathlib import Path as _Path
+
+    from seedcheck import show
+    from seedcheck.trace import TRACE_FORMAT, Trace
+
+    keys = ["seed/tf.random.set_seed#1", "metrics/fit#1/epoch-3/val_sparse_categorical_accuracy"]
+    trace = Trace(path=_Path("t.jsonl"), header={"seedcheck_trace": TRACE_FORMAT, "run": "s1#1", "seed": 1},
+                  events=[seed_call("tf.random.set_seed", 123, 1), ev(keys[1], 0.5)])
+    buffer = io.StringIO()
+    show.render(trace, Console(file=buffer, width=80))
+    out = buffer.getvalue()
+    assert all(key in out for key in keys) and all(len(line) <= 80 for line in out.splitlines()), out
+    assert "--full shows every detail" in out

@@ -18,7 +18,7 @@ from typing import Any
 from seedcheck import __version__
 from seedcheck.compare import DIVERGED, Comparison, Stage, is_finite_number
 from seedcheck.report.growth import Checkpoint, divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, site_text, stage_label,
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, seed_name, site_text, stage_label,
                                      summary_line, value_text, verdict_text)
 
 INSTALL_HINT = "pip install 'seedcheck[html]'"
@@ -78,10 +78,10 @@ def _first_divergence(comparison: Comparison) -> str:
         return ""
     kind, description = stage_label(divergence.stage)
     where = f" <code>{_e(divergence.stage.where)}</code>" if divergence.stage.where else ""
+    between = between_text(divergence)
     parts = ['<section class="panel bad" id="first-divergence"><h2>First divergence</h2>',
              f"<p><b>{_e(kind)} {_e(description)}</b>{where} — {_e(divergence.explanation)}</p>",
-             f'<p class="dim">between {_e(divergence.runs[0])} and {_e(divergence.runs[1])}</p>'
-             if divergence.runs[0] != divergence.runs[1] else ""]
+             f'<p class="dim">{_e(between)}</p>' if between else ""]
     if divergence.cause:
         parts.append(f"<p><b>Likely cause:</b> {_e(divergence.cause)}</p>")
     if divergence.fix:

@@ -63,6 +63,16 @@ def _stops(comparison: Comparison) -> str | None:
     return f"training stopped by --max-steps {shown} ({len(steps)} of {len(traced)} runs)"
 
 
+def between_text(divergence: Any) -> str | None:
+    """`between A and B` for the first divergence, or None: one run alone (an --artifact none
+    wrote) has no pair, and an explanation that names both runs (`7801… in own#1, 071b… in
+    own#2`) already says it."""
+    first, second = divergence.runs
+    if first == second or all(f" in {name}" in divergence.explanation for name in divergence.runs):
+        return None
+    return f"between {first} and {second}"
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from seedcheck.compare import REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, site_text, stage_label,
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, site_text, stage_label,
                                      summary_line, value_text, verdict_text)
 
 
@@ -27,7 +27,8 @@ def render(comparison: Comparison, target: str) -> str:
     if divergence is not None:
         kind, description = stage_label(divergence.stage)
         where = f" at `{divergence.stage.where}`" if divergence.stage.where else ""
-        between = f" (between {_escape(divergence.runs[0])} and {_escape(divergence.runs[1])})" if divergence.runs[0] != divergence.runs[1] else ""
+        pair = between_text(divergence)
+        between = f" ({_escape(pair)})" if pair else ""
         lines.append(f"**First divergence:** {kind} `{description}`{where}: {_escape(divergence.explanation)}{between}")
         if divergence.cause:
             lines += ["", f"**Likely cause:** {_escape(divergence.cause)}"]
@@ -39,10 +40,10 @@ def render(comparison: Comparison, target: str) -> str:
     if comparison.failed_runs:
         lines.append("")
     names = [run.name for run in comparison.runs if run.trace is not None]
-    # As the table dims them: env rows, and a seed-insensitive stage other than weights or data (an
-    # exit code of 0 for every seed) are expected, not notable.
+    # Expected, not notable: env rows, and an exit code the same for every seed. A seeding call or a
+    # draw the same for every seed stays: the given seeds never reach the script (a hard-coded seed).
     notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"
-               and not (stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"))]
+               and not (stage.verdict == SEED_INSENSITIVE and stage.kind == "exit")]
     if notable:
         lines += [f"Stages that are not plainly reproducible ({len(notable)}):", ""]  # the headline gives the total
         lines += _table(notable, names)
@@ -77,7 +78,7 @@ def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
 
 
 def _code_cell(text: str) -> str:
-    """Code in a table cell: GitHub splits cells at a `|` even inside backticks unless it is
+    r"""Code in a table cell: GitHub splits cells at a `|` even inside backticks unless it is
     written `\|` (its table parser takes the backslash off first); `<` needs nothing in a code span.
     A backtick in the text gets a longer fence."""
     fence = "``" if "`" in text else "`"

@@ -15,7 +15,7 @@ from rich.text import Text
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
                                Comparison, RunResult, Stage, canonical)
 from seedcheck.report.growth import divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (env_value_text, folded_rows, header_line, seed_name, short_site, site_text,
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, seed_name, short_site, site_text,
                                      stage_label, summary_line, value_text, verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
@@ -61,9 +61,10 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
     verdict_width = max([7] + [len(row[-2].plain.split(" (")[0] if layout.short_verdicts else row[-2].plain)
                                for row in rows])
     table.add_column("verdict", no_wrap=True, min_width=verdict_width)
-    for row in rows:
+    descriptions = _fitted_apart([row[1] for row in rows], layout.description)
+    for row, description in zip(rows, descriptions):
         stage = row[-1]
-        cells = [row[0], _fitted(row[1], layout.description)]
+        cells = [row[0], description]
         if layout.site:
             cells.append(row[2])
         if layout.values:
@@ -99,6 +100,40 @@ def _fitted(description: Text, width: int) -> Text:
         name = _head(name, room - cell_len(tail) - 1) + "…" + tail if tail else _head(name, room - 1) + "…"
     fitted = Text(name, style=description.style)
     return fitted + Text(marker, style="bold red") if marker else fitted
+
+
+def _fitted_apart(descriptions: list[Text], width: int) -> list[Text]:
+    """`_fitted` for every row, then for names that came out alike though they differ (`seq/d0/kernel`
+    and `seq/d1/kernel` both `seq/…/kernel`), the cut that keeps the most of their end, and failing
+    that the start: the rows must stay told apart."""
+    fitted = [_fitted(description, width) for description in descriptions]
+    for cut in (_end_kept, _start_kept):
+        seen: dict[str, set[str]] = {}
+        for original, short in zip(descriptions, fitted):
+            seen.setdefault(short.plain, set()).add(original.plain)
+        clashing = {short for short, originals in seen.items() if len(originals) > 1}
+        if not clashing:
+            break
+        fitted = [cut(original, width) if short.plain in clashing else short
+                  for original, short in zip(descriptions, fitted)]
+    return fitted
+
+
+def _end_kept(description: Text, width: int) -> Text:
+    """The first 3 cells, `…`, and as much of the end as fits (the marker as `_fitted` keeps it)."""
+    plain = description.plain
+    marker = " ◀" if plain.endswith(FIRST_MARKER) else ""
+    name = plain[:len(plain) - len(FIRST_MARKER)] if marker else plain
+    room = max(width - cell_len(marker), 5)
+    tail = "".join(reversed(_head("".join(reversed(name)), room - 4)))
+    fitted = Text(_head(name, 3) + "…" + tail, style=description.style)
+    return fitted + Text(marker, style="bold red") if marker else fitted
+
+
+def _start_kept(description: Text, width: int) -> Text:
+    """Cut at the end, as Rich would."""
+    plain = description.plain
+    return Text(_head(plain, width - 1) + "…", style=description.style) if cell_len(plain) > width else description
 
 
 def _head(text: str, cells: int) -> str:
@@ -200,9 +235,9 @@ def _after_table(comparison: Comparison, save_dir: str | None) -> list[Any]:
         where = f" ({divergence.stage.where})" if divergence.stage.where else ""
         lines = [Text.assemble(("First divergence: ", "bold"),
                                f"{kind} {description}{where} — {divergence.explanation}")]
-        named = all(f" in {name}" in divergence.explanation for name in divergence.runs)  # "7801… in own#1, 071b… in own#2"
-        if divergence.runs[0] != divergence.runs[1] and not named:  # one run alone (an --artifact none wrote) has no pair
-            lines.append(Text(f"  between {divergence.runs[0]} and {divergence.runs[1]}", style="dim"))
+        between = between_text(divergence)
+        if between:
+            lines.append(Text(f"  {between}", style="dim"))
         if divergence.cause:
             lines.append(Text.assemble(("Likely cause: ", "bold"), divergence.cause))
         if divergence.fix:
