@@ -695,8 +695,7 @@ def run_settings(run: RunResult) -> dict[str, Any]:
     trace = run.trace
     if trace is None:
         return {}
-    exit_event = trace.find("exit")
-    detail = exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else None
+    detail = exit_detail(run)
     stopped_at = (detail.get("steps") if detail.get("stopped") else None) if detail is not None else "unknown"
     return {"--max-steps": stopped_at,
             "--no-override": not trace.header.get("override", True),
@@ -726,10 +725,16 @@ def _setting_text(option: str, value: Any) -> str:
     return "given" if value else "not given"
 
 
+def exit_detail(run: RunResult) -> dict[str, Any] | None:
+    """The detail of the run's `exit` event (steps, --max-steps, what the script imported), or None
+    where the trace has no exit event (a crash, a kill) or a hand-edited one holds no object."""
+    exit_event = run.trace.find("exit") if run.trace is not None else None
+    return exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else None
+
+
 def stopped_by_max_steps(run: RunResult) -> bool:
     """Whether --max-steps ended the run's training, and with it the script (its exit event says so)."""
-    exit_event = run.trace.find("exit") if run.trace is not None else None
-    return exit_event is not None and isinstance(exit_event.detail, dict) and exit_event.detail.get("stopped") is True
+    return (exit_detail(run) or {}).get("stopped") is True
 
 
 def _not_reached_warnings(stages: list[Stage]) -> list[str]:

@@ -400,10 +400,7 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
             f"build the pipeline after keras.utils.set_random_seed(seed), or pass seed= to {call}"
             + (" and to each Dataset.shuffle." if shuffles else "."),
         )
-    # A TF seeding call after the shuffle was made is too late for it: said, as the fix's first half.
-    later = [c for c in seeding_calls(comparison, after=here[0].key) if c.seeds("tf")] if here else []
-    no_global = (f"no TensorFlow global seed was set when it was made ({later[0].api}{_where(later[0])} comes "
-                 "after it)") if later else "no TensorFlow global seed is set"
+    no_global = _no_global_seed(comparison, here[0] if here else None)
     listing = [s for s in here if _detail(s).get("called_by") == "tf.data.Dataset.list_files"]
     if listing:
         return Hint(
@@ -419,6 +416,15 @@ def _unseeded_dataset_shuffle(comparison: Comparison, divergence: Divergence) ->
         "every process shuffles the data differently.",
         "pass seed= to Dataset.shuffle, or call keras.utils.set_random_seed(seed) before building the pipeline.",
     )
+
+
+def _no_global_seed(comparison: Comparison, shuffle: Stage | None) -> str:
+    """What the unseeded `shuffle` lacked: no TF global seed at all, or one set only after it was
+    made (too late for it: the call that came after is named)."""
+    later = [c for c in seeding_calls(comparison, after=shuffle.key) if c.seeds("tf")] if shuffle is not None else []
+    if later:
+        return f"no TensorFlow global seed was set when it was made ({later[0].api}{_where(later[0])} comes after it)"
+    return "no TensorFlow global seed is set"
 
 
 def _pipeline(stage: Stage) -> dict | None:
@@ -605,13 +611,8 @@ def _evaluation_data(comparison: Comparison, name: str) -> Hint:
     ignore, but data evaluated differently (other examples, or the same in another order: a loss
     summed over batches in another order changes in its last bits)."""
     unseeded = _unseeded_dataset_shuffles(comparison)
-    suspect = ""
-    if unseeded:  # a TF seeding call after the shuffle was made is too late for it: said so
-        later = [c for c in seeding_calls(comparison, after=unseeded[0].key) if c.seeds("tf")]
-        no_global = (f"no TensorFlow global seed was set when it was made ({later[0].api}{_where(later[0])} comes "
-                     "after it)") if later else "no TensorFlow global seed is set"
-        suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and {no_global}, which shuffles the data "
-                   "it feeds differently in each process")
+    suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and {_no_global_seed(comparison, unseeded[0])}, "
+               "which shuffles the data it feeds differently in each process") if unseeded else ""
     return Hint(
         "evaluation-data",
         f"every weight checkpoint is identical, yet the evaluation result {name} differs: the data it is "

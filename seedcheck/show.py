@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from seedcheck.report.labels import KIND_LABELS, short_site
+from seedcheck.report.labels import KIND_LABELS, short_site, value_text
 from seedcheck.trace import Event, Trace
 
 
@@ -75,8 +75,8 @@ def _value(value: Any) -> str:
     """Short enough to scan: a fingerprint's first 12 digits, a dict's size (`--full` shows all)."""
     if isinstance(value, dict):
         return f"{{{len(value)} fields}}"
-    if isinstance(value, float):  # a metric: as the table rounds it, not cut mid-digit
-        return f"{value:.7g}"
+    if isinstance(value, float):  # a metric: as the reports round it, not cut mid-digit
+        return value_text(value, precise=True)
     text = json.dumps(value) if isinstance(value, list) else str(value)
     return text if len(text) <= 14 else text[:12] + "…"
 

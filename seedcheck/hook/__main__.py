@@ -42,11 +42,8 @@ class Session:
         }
         site_root = settings.variation.get("site_root")
         script_dir = os.path.dirname(os.path.abspath(settings.script)) if settings.script else None
-        mirror_root = settings.variation.get("mirror_root")
-        if script_dir and mirror_root and script_dir.startswith(mirror_root + os.sep):
-            script_dir = script_dir[len(mirror_root):]  # vary's mirror `<mirror_root>/a/b` stands for `/a/b`
         self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=site_root or os.getcwd(),
-                                 mirror_root=mirror_root, script_dir=script_dir)
+                                 mirror_root=settings.variation.get("mirror_root"), script_dir=script_dir)
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
         self.finder = PostImportFinder()
         self.keras: Any = None

@@ -72,13 +72,13 @@ class Recorder:
         self._writer = writer
         self._counts: Counter[str] = Counter()
         self._base_dir = base_dir
-        # Files outside base_dir are named from the script's directory, else from their sys.path
-        # entry (a module path), never by an absolute path: a site is part of a stage's key, and a
-        # key must be the same from a subdirectory, or on another machine (a baseline's).
-        self._script_dir = script_dir
         # `seedcheck vary`'s cwd variation runs in a mirror whose `<mirror_root>/a/b` stands for
         # `/a/b`: call sites are named as in the control, or every stage with a site would look new.
         self._mirror_root = mirror_root
+        # Files outside base_dir are named from the script's directory, else from their sys.path
+        # entry (a module path), never by an absolute path: a site is part of a stage's key, and a
+        # key must be the same from a subdirectory, or on another machine (a baseline's).
+        self._script_dir = self._unmirrored(script_dir) if script_dir else None
         self._site_cache: dict[str, str] = {}
         self._user_files: dict[str, bool] = {}  # co_filename -> is it the user's code (a draw asks on every call)
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}

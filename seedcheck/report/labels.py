@@ -8,7 +8,7 @@ from typing import Any
 
 from seedcheck.fingerprint import bytes_fingerprint
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
-                               Comparison, RunResult, Stage)
+                               Comparison, RunResult, Stage, exit_detail)
 
 FOLD_AT = 6  # consecutive init rows of one verdict beyond this fold into one summary row
 
@@ -26,9 +26,8 @@ def header_line(comparison: Comparison, target: str) -> str:
         versions = _versions(comparison, field)
         if versions:
             parts.append(f"{name} {' / '.join(versions)}")
-    exit_event = comparison.reference.trace.find("exit") if comparison.reference and comparison.reference.trace else None
-    exit_detail = (exit_event.detail or {}) if exit_event else {}
-    if exit_event and not tf_env and not exit_detail.get("tensorflow_used", True):
+    detail = exit_detail(comparison.reference) if comparison.reference else None
+    if detail is not None and not tf_env and not detail.get("tensorflow_used", True):
         parts.append("TensorFlow not used")
     if comparison.jobs > 1:
         parts.append(f"{comparison.jobs} at a time (--jobs: runs shared the CPU cores)")
@@ -48,8 +47,7 @@ def _stops(comparison: Comparison) -> str | None:
     traced = [run for run in comparison.runs if run.trace is not None]
     steps: dict[str, Any] = {}
     for run in traced:
-        exit_event = run.trace.find("exit")  # type: ignore[union-attr]
-        detail = exit_event.detail if exit_event is not None and isinstance(exit_event.detail, dict) else {}
+        detail = exit_detail(run) or {}
         if detail.get("stopped"):
             steps[run.name] = detail.get("steps")
     if not steps:

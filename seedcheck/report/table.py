@@ -82,12 +82,16 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
 FIRST_MARKER = " ◀ first"
 
 
+def _name_and_marker(plain: str) -> tuple[str, str]:
+    """A row's stage name and its first-divergence marker (FIRST_MARKER, or "")."""
+    return (plain[:-len(FIRST_MARKER)], FIRST_MARKER) if plain.endswith(FIRST_MARKER) else (plain, "")
+
+
 def _fitted(description: Text, width: int) -> Text:
     """A stage name cut to `width` cells in the middle, so its last part (`…/kernel`, `…/bias`)
     and the first-divergence marker stay: cut at the end, two rows of one layer read the same."""
     plain = description.plain
-    marker = FIRST_MARKER if plain.endswith(FIRST_MARKER) else ""
-    name = plain[:len(plain) - len(marker)]
+    name, marker = _name_and_marker(plain)
     if cell_len(plain) <= width:
         return description
     if marker and cell_len(name) > width - cell_len(marker):
@@ -121,9 +125,8 @@ def _fitted_apart(descriptions: list[Text], width: int) -> list[Text]:
 
 def _end_kept(description: Text, width: int) -> Text:
     """The first 3 cells, `…`, and as much of the end as fits (the marker as `_fitted` keeps it)."""
-    plain = description.plain
-    marker = " ◀" if plain.endswith(FIRST_MARKER) else ""
-    name = plain[:len(plain) - len(FIRST_MARKER)] if marker else plain
+    name, marker = _name_and_marker(description.plain)
+    marker = " ◀" if marker else ""
     room = max(width - cell_len(marker), 5)
     tail = "".join(reversed(_head("".join(reversed(name)), room - 4)))
     fitted = Text(_head(name, 3) + "…" + tail, style=description.style)
