@@ -373,7 +373,7 @@ def compare_command(paths: tuple[str, ...], **report: Any) -> None:
 
 
 @cli.command(name="report")
-@click.argument("paths", nargs=-1, metavar="SAVE_DIR...")
+@click.argument("paths", nargs=-1, metavar="TRACE_OR_DIR...")
 @report_options
 @uses_config
 def report_command(paths: tuple[str, ...], **report: Any) -> None:

@@ -92,6 +92,12 @@ class Stage:
         return caller if isinstance(caller, str) and caller else None
 
     @property
+    def distinct_in_row(self) -> int:
+        """Distinct values across every run that reached the stage: what a row shows. `distinct` is
+        the worst seed's count, which decides the verdict but reads short of a row of four seeds."""
+        return len({canonical(value) for value in self.values.values()})
+
+    @property
     def unseeded_call(self) -> bool:
         """An unseeded `Dataset.shuffle` or `Dataset.random` (neither its own seed nor a global one).
         Its value is the call's arguments, which repeat, while what it draws need not; other draws

@@ -214,6 +214,44 @@ def test_the_narrow_table_counts_values_across_seeds():
     assert "same" in lines["init"], out
 
 
+def test_a_diverged_stage_counts_the_values_its_row_shows():
+    """Two seeds whose two runs each drew differently: four values in the row. The worst seed's count
+    ("2 values") decides the verdict but read as if two values were shown."""
+    per_run = {f"s{seed}_{index}": [ev("rng/random.random@t.py:3#1", f"v{seed}{index}")]
+               for seed in (1, 2) for index in (1, 2)}
+    comparison = compare(runs_for(**per_run))
+    assert labels.verdict_text(comparison.stages[0]) == "DIVERGED (4 values)"
+    narrow = [line for line in render(comparison, 50).splitlines() if line.startswith("random")]
+    assert narrow and "4 values" in narrow[0], narrow
+    assert json_report.document(comparison, "t.py")["stages"][0]["detail"]["distinct_values"] == 2  # the worst seed's
+
+
+def test_piped_reports_have_no_trailing_blanks():
+    """Rich pads the last column to its width; a CI log or a saved report should not carry that,
+    in colour (FORCE_COLOR in CI) or not."""
+    from seedcheck.report.terminal import ControlFilter, report_console
+
+    buffer = io.StringIO()
+    table.render(diverging_comparison(), report_console(buffer), "train.py", save_dir="runs/x")
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) > 5 and not [line for line in lines if line.endswith(" ")], lines
+    coloured = io.StringIO()
+    ControlFilter(coloured, colour=True).write("verdict \x1b[1m  \x1b[0m\n  row  \n")
+    assert coloured.getvalue() == "verdict\x1b[1m\x1b[0m\n  row\n"
+
+
+@pytest.mark.parametrize("width", [50, 70, 100])
+def test_the_header_wraps_between_its_parts_not_inside_one(width: int):
+    comparison = diverging_comparison()
+    comparison.jobs = 2
+    parts = labels.header_parts(comparison, "train.py")
+    assert len(parts) >= 4, parts
+    out = render(comparison, width).splitlines()
+    header = out[:out.index(next(line for line in out if line.startswith("stage")))]
+    assert [part for line in header for part in line.split(" · ")] == parts, header
+    assert all(len(line) <= width for line in header), header
+
+
 def test_a_failing_summary_says_how_many_stages_were_ignored_as_a_passing_one_does():
     from seedcheck.report.labels import summary_line
 
@@ -221,6 +259,11 @@ def test_a_failing_summary_says_how_many_stages_were_ignored_as_a_passing_one_do
                for index in (1, 2)}
     text, style = summary_line(compare(runs_for(**per_run), ignore=("metrics/*",)))
     assert style == "bad" and text.endswith("1 of 1 stages diverged across 2 runs (1 ignored)."), text
+    per_run["s1_2"] = per_run["s1_2"][:1]
+    failed = runs_for(**per_run)
+    failed[1].status, failed[1].exit_code = "failed", 1
+    text, style = summary_line(compare(failed, ignore=("metrics/*",)))
+    assert style == "bad" and text.endswith("runs failed; 1 of 1 stages diverged or missing (1 ignored)."), text
 
 
 @pytest.mark.parametrize("width", [60, 80, 130])

@@ -17,8 +17,12 @@ KIND_LABELS = {"seed": "seeding", "init": "init", "weights": "weights", "data": 
 
 
 def header_line(comparison: Comparison, target: str) -> str:
+    return " · ".join(header_parts(comparison, target))
+
+
+def header_parts(comparison: Comparison, target: str) -> list[str]:
     runs = [run for run in comparison.runs if not run.baseline]
-    parts = [f"seedcheck · {target} · {_runs_text(len(runs))} ({_per_seed(runs)})"]
+    parts = ["seedcheck", target, f"{_runs_text(len(runs))} ({_per_seed(runs)})"]
     if comparison.baseline_runs:
         parts.append(f"baseline: {_count(len(comparison.baseline_runs), 'saved run')} ({_per_seed(comparison.baseline_runs)})")
     tf_env = comparison.env_value("env/tensorflow")
@@ -38,7 +42,7 @@ def header_line(comparison: Comparison, target: str) -> str:
     if forced:  # a what-if: the verdict is about the script seeded by seedcheck, not as written
         parts.append("what-if: everything seeded first (--force-seed)" if len(forced) == len(runs)
                      else f"what-if: {len(forced)} of {len(runs)} runs seeded first (--force-seed)")
-    return " · ".join(parts)
+    return parts
 
 
 def _stops(comparison: Comparison) -> str | None:
@@ -164,7 +168,7 @@ def verdict_text(stage: Stage) -> str:
             return f"DIVERGED (max Δ {stage.max_delta:.2g})"
         if stage.superseded:
             return "differs, superseded"  # its values reached no later weight (compare._mark_superseded)
-        return f"DIVERGED ({stage.distinct} values)"
+        return f"DIVERGED ({stage.distinct_in_row} values)"
     if stage.verdict == MISSING:
         return "not reached (--max-steps)" if stage.not_reached else "missing"
     if stage.verdict == SEED_INSENSITIVE:
@@ -253,8 +257,10 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         from seedcheck.vary import verdict_sentence
 
         return verdict_sentence(*comparison.variations)
+    ignored = sum(s.verdict == IGNORED for s in stages)  # said alike by every line that counts stages
     if comparison.verdict == "failed":
-        stages_text = f"{failing} of {len(judged)} stages diverged or missing" if judged else \
+        aside = f" ({ignored} ignored)" if ignored and judged else ""
+        stages_text = f"{failing} of {len(judged)} stages diverged or missing{aside}" if judged else \
             (left_out or "no stage recorded")
         return f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; {stages_text}.", "bad"
     if comparison.verdict == "diverged":
@@ -263,7 +269,6 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
             return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
                     f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
         how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
-        ignored = sum(s.verdict == IGNORED for s in stages)  # said as the passing line says it
         aside = f" ({ignored} ignored)" if ignored else ""
         return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}{aside}.", "bad"
     if not judged:
@@ -277,7 +282,6 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         advice = "give two traces of a seed" if comparison.from_saved else "use --repeats 2 or more"
         return f"One run per seed: nothing to compare yet ({advice}){between}.", "warn"
     tolerance = comparison.tolerance
-    ignored = sum(s.verdict == IGNORED for s in stages)
     not_reached = sum(s.not_reached for s in stages)
     asides = [f"{ignored} ignored"] * bool(ignored) + [f"{not_reached} not reached: --max-steps"] * bool(not_reached)
     aside = f" ({', '.join(asides)})" if asides else ""

@@ -13,10 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
-                               Comparison, RunResult, Stage, canonical)
+                               Comparison, RunResult, Stage)
 from seedcheck.report.growth import divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, seed_name, short_site, site_text,
-                                     stage_label, summary_line, value_text, verdict_text)
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, header_parts, seed_name,
+                                     short_site, site_text, stage_label, summary_line, value_text, verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
                   UNCHECKED: "dim", CLOSE: "cyan", IGNORED: "dim", DIFFERS: "yellow"}
@@ -24,10 +24,24 @@ TONE_STYLES = {"ok": "bold green", "warn": "bold yellow", "bad": "bold red"}
 
 
 def render(comparison: Comparison, console: Console, target: str, save_dir: str | None = None) -> None:
-    console.print(Text(header_line(comparison, target), style="bold"))
+    for line in header_lines(comparison, target, console.width):
+        console.print(Text(line, style="bold"))
     console.print(stage_table(comparison, width=console.width))
     for renderable in _after_table(comparison, save_dir):
         console.print(renderable)
+
+
+def header_lines(comparison: Comparison, target: str, width: int) -> list[str]:
+    """The header cut into lines of `width` between its parts, so a narrow terminal does not wrap it
+    inside one ("TF" on one line, "2.21.0" on the next). A part longer than a line is left whole
+    for the console to wrap."""
+    lines: list[str] = []
+    for part in header_parts(comparison, target):
+        if lines and cell_len(lines[-1]) + 3 + cell_len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def stage_table(comparison: Comparison, width: int | None = None) -> Table:
@@ -185,12 +199,10 @@ def _layout(rows: list[tuple], names: list[str], width: int | None) -> _Layout:
 
 
 def _distinct_summary(stage: Stage, runs: int) -> str:
-    if stage.verdict == DIVERGED:
-        return f"{stage.distinct} values"
-    if len(stage.values) < runs:
+    if stage.verdict != DIVERGED and len(stage.values) < runs:
         return f"{len(stage.values)} of {runs}"
     # Across every run: one value per seed (reproducible by seed, unchecked) is not "same".
-    distinct = len({canonical(value) for value in stage.values.values()})
+    distinct = stage.distinct_in_row
     return "same" if distinct == 1 else f"{distinct} values"
 
 

@@ -4,7 +4,9 @@ Keys, call sites, script names and stderr lines come from traces and logs that s
 write itself (a saved trace can be anyone's). Rich escapes its own markup in them, but passes escape
 sequences through: an OSC sequence in a call site would retitle the terminal, `ESC [2J` clear it.
 Everything written goes through `ControlFilter`, which shows any control character as `\\xNN` text;
-only colour codes (SGR, `ESC [ … m`) pass, and only when the console itself is writing colour.
+only colour codes (SGR, `ESC [ … m`) pass, and only when the console itself is writing colour. It
+also drops the spaces Rich pads a table's last column with, so a CI log or a saved report has no
+trailing blanks (nothing the report draws has a background colour, so nothing visible is lost).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from rich.console import Console
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _ANY_CONTROL = re.compile(_CONTROL)
 _COLOUR_OR_CONTROL = re.compile(r"\x1b\[[0-9;]*m|" + _CONTROL)
+_TRAILING_SPACES = re.compile(r"(?:\x1b\[[0-9;]*m)*(?: (?:\x1b\[[0-9;]*m)*)+(?=\n)")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _colours_only(match: re.Match[str]) -> str:
+    return "".join(_COLOUR.findall(match.group()))
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -40,7 +48,7 @@ class ControlFilter:
         self.colour = colour
 
     def write(self, text: str) -> int:
-        return self._stream.write(self._pattern.sub(_visible, text))
+        return self._stream.write(_TRAILING_SPACES.sub(_colours_only, self._pattern.sub(_visible, text)))
 
     def flush(self) -> None:
         self._stream.flush()
