@@ -12,7 +12,7 @@ from rich.console import Console
 from seedcheck.compare import compare
 from seedcheck.hints import explain
 from seedcheck.report import html, table
-from seedcheck.report.growth import UNRESOLVED, checkpoint_label, divergence_growth, sparkline
+from seedcheck.report.growth import UNRESOLVED, checkpoint_label, divergence_growth, growth_story, sparkline
 from test_compare import ev, runs_for, weights
 
 
@@ -55,6 +55,13 @@ def test_a_variable_only_one_run_has_is_entirely_different():
     b = weights("weights/final/m#1", ("v", "fp-a", [1.0]))
     (point,) = divergence_growth(compare(runs_for(s1_1=[a], s1_2=[b])))
     assert point.by_seed[1] == 1.0
+
+
+def test_one_checkpoint_says_its_value_once():
+    a = weights("weights/final/m#1", ("v", "fp-a", [1.0]))
+    b = weights("weights/final/m#1", ("v", "fp-b", [2.0]))
+    points = divergence_growth(compare(runs_for(s1_1=[a], s1_2=[b])))
+    assert growth_story(points, [points[0].by_seed[1]]) == "final: 5.0e-01 (the only checkpoint compared)"
 
 
 def test_labels_and_sparkline_scale():

@@ -203,6 +203,26 @@ def test_a_site_with_a_pipe_keeps_the_markdown_table_one_cell_per_column():
     assert row.replace("\\|", "").count("|") == 6 and row.endswith("| DIVERGED (2 values) |"), row
 
 
+@pytest.mark.parametrize("site, cell", [("a`b.py:5", "``a`b.py:5``"), ("a``b.py:5", "```a``b.py:5```"),
+                                        ("`a.py:5", "`` `a.py:5 ``")])
+def test_a_site_with_backticks_gets_a_fence_longer_than_any_run_of_them(site: str, cell: str):
+    assert markdown._code_cell(site) == cell
+
+
+def test_an_overridden_seeding_call_names_the_seed_the_script_asked_for():
+    """The row shows the seed applied: 7 shifted as the run's seed shifted the script's first one
+    (4294967262 under --seed 1 after np.random.seed(42)). The script's literal is what a reader knows."""
+    def call(asked, applied, overridden=True):
+        event = seed_call("random.seed", asked, applied)
+        event.detail["overridden"] = overridden
+        return event
+
+    comparison = compare(runs_for(s1_1=[call(7, 4294967262)], s1_2=[call(7, 4294967262)]))
+    assert labels.stage_label(comparison.stages[0]) == ("seeding", "random.seed (asked 7)")
+    for same in (call(7, 7), call(7, 7, overridden=False)):
+        assert labels.stage_label(compare(runs_for(s1_1=[same], s1_2=[same])).stages[0]) == ("seeding", "random.seed")
+
+
 def test_the_narrow_table_counts_values_across_seeds():
     """Switched to counts (a narrow terminal), a stage reproducible by seed has one value per seed:
     "2 values", not "same"; a seed-insensitive one has one: "same", not a blank."""

@@ -72,10 +72,14 @@ def checkpoint_label(key: str, with_fit: bool = False) -> str:
 
 def growth_story(points: list[Checkpoint], values: list[float | None], digits: int = 1) -> str | None:
     """`identical until epoch 3; epoch 4: 1.0e-05`, `apart from created; final: 5.0e+00`,
-    `identical at every checkpoint`; None when the seed had one run."""
+    `identical at every checkpoint`, `final: 5.0e+00 (the only checkpoint compared)`; None when the
+    seed had one run."""
     compared = [(point, value) for point, value in zip(points, values) if value is not None]
     if not compared:
         return None
+    if len(compared) == 1:  # "apart from final; final: …" said one thing twice
+        only, value = compared[0]
+        return f"{only.label}: {growth_value(value, digits)} (the only checkpoint compared)"
     apart = next((point for point, value in compared if value), None)
     if apart is None:
         return "identical at every checkpoint"

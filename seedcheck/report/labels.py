@@ -123,11 +123,25 @@ def stage_label(stage: Stage) -> tuple[str, str]:
     if stage.kind == "shuffle" and isinstance(called_by, str):
         # The call TF makes for the script's own (sample_from_datasets' Dataset.random): name that one.
         return kind, f"{_drop_first_occurrence(rest)} · {called_by.rsplit('.', 1)[-1]}"
-    if stage.kind in ("seed", "init", "shuffle", "rng"):
+    if stage.kind == "seed":
+        return kind, _drop_first_occurrence(rest) + _asked(stage)
+    if stage.kind in ("init", "shuffle", "rng"):
         return kind, _drop_first_occurrence(rest)
     parts = rest.split("/")
     parts[-1] = _drop_first_occurrence(parts[-1])
     return kind, " ".join(p.replace("epoch-", "epoch ").replace("pass-", "pass ") for p in parts)
+
+
+def _asked(stage: Stage) -> str:
+    """` (asked 7)` for a seeding call seedcheck overrode with another value: the row shows what was
+    applied (`random.seed 4294967262`, 7 shifted as the run's seed shifted the first call), and the
+    script's own literal is what a reader looks for."""
+    details = [event.detail for event in stage.events.values() if isinstance(event.detail, dict)]
+    asked = {json.dumps(detail.get("asked"), sort_keys=True, default=str) for detail in details}
+    if len(asked) != 1 or not any(detail.get("overridden") and detail.get("asked") != detail.get("applied")
+                                  for detail in details):
+        return ""
+    return f" (asked {value_text(details[0].get('asked'), width=12)})"
 
 
 def _drop_first_occurrence(part: str) -> str:

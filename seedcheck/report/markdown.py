@@ -6,6 +6,8 @@ stages that did not agree follow; the full table is folded into a <details> bloc
 
 from __future__ import annotations
 
+import re
+
 from seedcheck.compare import REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
 from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, site_text, stage_label,
@@ -80,8 +82,8 @@ def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
 def _code_cell(text: str) -> str:
     r"""Code in a table cell: GitHub splits cells at a `|` even inside backticks unless it is
     written `\|` (its table parser takes the backslash off first); `<` needs nothing in a code span.
-    A backtick in the text gets a longer fence."""
-    fence = "``" if "`" in text else "`"
+    The fence is one backtick longer than the longest run of them in the text (CommonMark)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
