@@ -234,7 +234,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     if len(set(names)) < len(names):
         raise ValueError(f"runs share a name: {sorted({n for n in names if names.count(n) > 1})}")
     traced = [run for run in runs if run.trace is not None]
-    _align_absolute_sites(traced)
+    _align_sites(traced)
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []
     for key in _stage_order(traced):
@@ -330,38 +330,42 @@ def _exit_written_by_runner(trace: Trace) -> bool:
 
 # A stage key with a call site: `<kind>/<api>@<file>:<line><rest>` (`rest`: `#n`, `/pass-n`).
 _SITE_IN_KEY = re.compile(r"^(?P<head>[^@]*@)(?P<path>[^:]+)(?P<tail>:\d+.*)$", re.DOTALL)
-SITES_FROM_SCRIPT_DIR = 6  # the capture version that stopped naming files outside the cwd by absolute path
+SITES_FROM_PROJECT_ROOT = 7  # the capture version since which a key's file is named as now (trace.CAPTURE_VERSION)
 
 
-def _align_absolute_sites(runs: list[RunResult]) -> None:
-    """Up to capture 5 the hook named a file outside the working directory by its absolute path;
-    since 6, from the script's directory or the file's sys.path entry (a key must not depend on
-    where a check runs). An older trace's key with an absolute path is read as a newer trace's key
-    for the same file (the absolute path ends with its path), so an older baseline is not failed
-    for the renaming. Changes the events in place (they are the comparison's own reading)."""
-    older = [run for run in runs if capture_version(run) < SITES_FROM_SCRIPT_DIR]
-    newer = [run for run in runs if capture_version(run) >= SITES_FROM_SCRIPT_DIR]
+def _align_sites(runs: list[RunResult]) -> None:
+    """A stage's key holds its call site's file, and older hooks named it otherwise: up to capture 5
+    a file outside the working directory by its absolute path, up to 6 a file under it from the
+    working directory, not the project's root (`model.py` from `lib/`, now `lib/model.py`). An older
+    trace's key is read as the newer traces' key for the same file (one path ends with the other),
+    when exactly one newer key matches it and none is the older key as it is, so an older baseline
+    is not failed for the renaming. Changes the events in place (they are the comparison's own
+    reading)."""
+    older = [run for run in runs if capture_version(run) < SITES_FROM_PROJECT_ROOT]
+    newer = [run for run in runs if capture_version(run) >= SITES_FROM_PROJECT_ROOT]
     if not older or not newer:
         return
-    relative: dict[tuple[str, str], list[str]] = {}
+    paths_by_site: dict[tuple[str, str], list[str]] = {}
     for run in newer:
         for event in run.trace.events:  # type: ignore[union-attr]
             match = _SITE_IN_KEY.match(event.key)
-            if match and not match["path"].startswith("/"):
-                paths = relative.setdefault((match["head"], match["tail"]), [])
+            if match:
+                paths = paths_by_site.setdefault((match["head"], match["tail"]), [])
                 if match["path"] not in paths:
                     paths.append(match["path"])
     for run in older:
         for event in run.trace.events:  # type: ignore[union-attr]
             match = _SITE_IN_KEY.match(event.key)
-            if not match or not match["path"].startswith("/"):
+            if not match:
                 continue
-            ends = [path for path in relative.get((match["head"], match["tail"]), ())
-                    if match["path"].endswith("/" + path)]
-            if len(ends) == 1:  # one newer key names that file: the same stage
-                event.key = match["head"] + ends[0] + match["tail"]
-                if isinstance(event.site, str) and event.site.startswith(match["path"]):
-                    event.site = ends[0] + event.site[len(match["path"]):]
+            path, newer_paths = match["path"], paths_by_site.get((match["head"], match["tail"]), [])
+            if path in newer_paths:
+                continue
+            same_file = [other for other in newer_paths if path.endswith("/" + other) or other.endswith("/" + path)]
+            if len(same_file) == 1:
+                event.key = match["head"] + same_file[0] + match["tail"]
+                if isinstance(event.site, str) and event.site.startswith(path):
+                    event.site = same_file[0] + event.site[len(path):]
 
 
 def _index(trace: Trace) -> dict[str, Event]:

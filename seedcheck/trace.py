@@ -61,8 +61,13 @@ TRACE_FORMAT = 1
 #   6: a call site in a file outside the working directory is named from the script's directory,
 #      else from the file's sys.path entry (before: its absolute path), so keys do not depend on
 #      where a check runs; compare reads an older trace's absolute key as the newer one's
-#      (compare._align_absolute_sites). No stage begun or stopped.
-CAPTURE_VERSION = 6
+#      (compare._align_sites). No stage begun or stopped.
+#   7: a call site is named from the script's project root (its nearest directory holding
+#      pyproject.toml or .git; before: the working directory), so a check run from a subdirectory
+#      of the project has a baseline's keys; compare reads an older trace's key as the newer one
+#      whose path its own ends with, or that ends with its own (compare._align_sites). No stage
+#      begun or stopped.
+CAPTURE_VERSION = 7
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),

@@ -256,6 +256,26 @@ def test_call_sites_do_not_depend_on_where_the_check_runs(tmp_path: Path) -> Non
     assert "missing" not in held.stdout
 
 
+def test_a_check_from_a_subdirectory_or_from_above_the_project_has_the_baselines_keys(tmp_path: Path) -> None:
+    """Files under the working directory were named from it: a check run from the project's `lib/`
+    named `lib/noise.py` `noise.py`, and one run from above the project `project/draw.py`, so both
+    failed a baseline recorded at the root (`missing` rows, exit 1). Files are now named from the
+    script's project root (the nearest directory holding pyproject.toml or .git)."""
+    project = _mkdir(tmp_path / "project")
+    (project / "pyproject.toml").write_text("")
+    (project / "draw.py").write_text("import random\nfrom lib import noise\n\nrandom.seed(1)\nprint(noise.draw())\n")
+    (_mkdir(project / "lib") / "__init__.py").write_text("")
+    (project / "lib" / "noise.py").write_text("import random\n\n\ndef draw():\n    return random.random()\n")
+    recorded = seedcheck("run", "draw.py", "--repeats", "1", "--save", "base", "-q", cwd=project)
+    assert recorded.code == 0, recorded.stderr
+    keys = [json.loads(line)["key"] for line in (project / "base" / "own-1.jsonl").read_text().splitlines()[1:]]
+    assert "rng/random.random@lib/noise.py:5#1" in keys, keys
+    for cwd, script, baseline in ((project / "lib", "../draw.py", "../base"),
+                                  (tmp_path, "project/draw.py", "project/base")):
+        held = seedcheck("run", script, "--baseline", baseline, "--repeats", "1", "--save", cwd / "held", "-q", cwd=cwd)
+        assert held.code == 0 and "missing" not in held.stdout, held.stdout + held.stderr
+
+
 def test_a_module_found_through_a_relative_sys_path_entry_has_one_key_on_every_machine(tmp_path: Path) -> None:
     """`sys.path.append("../shared")`, a common pattern: the module's call sites are named from that
     entry (resolved from the working directory, as imports resolve it), so two checkouts at other

@@ -1247,7 +1247,7 @@ def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():
     base = run("base:s1#1", 1, [draw("/home/me/lib/noise.py", 0.5)])
     base.baseline, base.trace.header["capture"] = True, 5
     new = run("s1#1", 1, [draw("noise.py", 0.5)])
-    new.trace.header["capture"] = 6
+    new.trace.header["capture"] = 7
     comparison = compare([base, new])
     assert keys(comparison) == ["rng/random.random@noise.py:5#1"] and comparison.exit_code == 0
     assert base.trace.events[0].site == "noise.py:5"
@@ -1255,7 +1255,7 @@ def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():
     old = run("base:s1#1", 1, [draw("/home/me/a/noise.py", 0.5)])
     old.baseline, old.trace.header["capture"] = True, 5
     two = run("s1#1", 1, [draw("a/noise.py", 0.5), draw("noise.py", 0.5)])
-    two.trace.header["capture"] = 6
+    two.trace.header["capture"] = 7
     assert "rng/random.random@/home/me/a/noise.py:5#1" in keys(compare([old, two]))
     # Traces of one version are left as they are.
     same = run("s1#2", 1, [draw("/home/me/lib/noise.py", 0.5)])
@@ -1263,3 +1263,24 @@ def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():
     other = run("s1#1", 1, [draw("/home/me/lib/noise.py", 0.5)])
     other.trace.header["capture"] = 5
     assert keys(compare([other, same])) == ["rng/random.random@/home/me/lib/noise.py:5#1"]
+
+
+@pytest.mark.parametrize("older_path, newer_path", [("model.py", "lib/model.py"), ("proj/train.py", "train.py")])
+def test_an_older_traces_working_directory_relative_site_is_read_as_the_project_relative_one(older_path, newer_path):
+    """Capture 6 named a file under the working directory from it (`model.py`, recorded in `lib/`;
+    `proj/train.py`, recorded above the project); capture 7 from the project's root. An older
+    baseline's key is read as the newer key one of whose paths ends with the other."""
+    def draw(path: str) -> Event:
+        return ev(f"rng/random.random@{path}:5#1", 0.5, site=f"{path}:5", detail={"api": "random.random"})
+    base = run("base:s1#1", 1, [draw(older_path)])
+    base.baseline, base.trace.header["capture"] = True, 6
+    new = run("s1#1", 1, [draw(newer_path)])
+    new.trace.header["capture"] = 7
+    comparison = compare([base, new])
+    assert keys(comparison) == [f"rng/random.random@{newer_path}:5#1"] and comparison.exit_code == 0
+    # A newer trace that has the older key as it is keeps it: that is the file's key.
+    both = run("s1#1", 1, [draw(newer_path), draw(older_path)])
+    both.trace.header["capture"] = 7
+    base = run("base:s1#1", 1, [draw(older_path)])
+    base.baseline, base.trace.header["capture"] = True, 6
+    assert base.trace.events[0].key in keys(compare([base, both])) and base.trace.events[0].site == f"{older_path}:5"

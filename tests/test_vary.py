@@ -158,8 +158,9 @@ def test_the_cwd_mirror_resolves_paths_through_dotdot_and_is_removed(tmp_path):
     assert outcomes(result)["cwd"]["verdict"] == "reproducible"
     judged = [stage for stage in result.report["stages"] if stage["kind"] != "env"]
     assert {stage["kind"] for stage in judged} >= {"seed", "shuffle", "output"}
-    # One site in the control and the mirror; outside the working directory, named from the script's directory.
-    assert {stage["site"] for stage in judged if stage["kind"] == "shuffle"} == {"reads_parent_data.py:13"}
+    # One site in the control and the mirror: outside the working directory, named from the script's
+    # project root (this repository's, found from the real path, not the mirror's).
+    assert {stage["site"] for stage in judged if stage["kind"] == "shuffle"} == {"tests/scripts/reads_parent_data.py:13"}
     assert all(stage["verdict"] == "reproducible" for stage in judged), judged
     ran_in = (tmp_path / "runs" / "cwd-1.stdout.log").read_text().strip()
     assert ran_in.startswith(f"{temp.resolve()}/seedcheck-cwd-") and ran_in.endswith(str(work.resolve())), ran_in

@@ -18,6 +18,22 @@ _STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__))
 _PACKAGE_DIRS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
 
 
+# What marks a project's root, as pytest and ruff find theirs: a stage's call site is named from it.
+PROJECT_MARKERS = ("pyproject.toml", ".git")
+
+
+def project_root(start: str) -> str | None:
+    """The nearest directory from `start` upward holding a project marker, or None."""
+    folder = os.path.abspath(start)
+    while True:
+        if any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
 def _is_user_file(filename: str) -> bool:
     if filename.startswith("<") or os.path.basename(filename).startswith("__autograph_generated_file"):
         return False  # the user's function as AutoGraph rewrote it: its caller is the useful site
@@ -71,14 +87,17 @@ class Recorder:
                  script_dir: str | None = None) -> None:
         self._writer = writer
         self._counts: Counter[str] = Counter()
-        self._base_dir = base_dir
         # `seedcheck vary`'s cwd variation runs in a mirror whose `<mirror_root>/a/b` stands for
         # `/a/b`: call sites are named as in the control, or every stage with a site would look new.
         self._mirror_root = mirror_root
-        # Files outside base_dir are named from the script's directory, else from their sys.path
-        # entry (a module path), never by an absolute path: a site is part of a stage's key, and a
-        # key must be the same from a subdirectory, or on another machine (a baseline's).
+        # A site is part of a stage's key, and a key must be the same wherever the check runs (a
+        # subdirectory, the directory above, another machine's checkout: a baseline's). Files are
+        # named from the script's project root (its nearest directory holding pyproject.toml or
+        # .git); with none, from base_dir; a file outside those from the script's directory, else
+        # from its sys.path entry (a module path); never by an absolute path.
         self._script_dir = self._unmirrored(script_dir) if script_dir else None
+        anchor = project_root(self._script_dir or self._unmirrored(os.path.abspath(base_dir)))
+        self._roots = tuple(root for root in (anchor, base_dir, self._script_dir) if root)
         self._site_cache: dict[str, str] = {}
         self._user_files: dict[str, bool] = {}  # co_filename -> is it the user's code (a draw asks on every call)
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
@@ -201,9 +220,9 @@ class Recorder:
         return path
 
     def _named(self, path: str) -> str:
-        """`path` relative to the working directory; outside it, relative to the script's
-        directory, else to the longest sys.path entry holding it; else as it is."""
-        for root in (self._base_dir, self._script_dir):
+        """`path` relative to the project root, else to the working directory, else to the
+        script's directory, else to the longest sys.path entry holding it; else as it is."""
+        for root in self._roots:
             if root and path.startswith(root.rstrip(os.sep) + os.sep):
                 return os.path.relpath(path, root)
         entries = [self._unmirrored(os.path.abspath(entry))  # a relative entry: from the cwd, as imports read it
