@@ -345,9 +345,13 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
     cause = _given_varying_seeds("Dataset.shuffle", stage, [str(s) for s in dict.fromkeys(seeds)])
     fix = f"pass a fixed seed= to the call{where}"
     if via.startswith("keras/"):
-        cause += ("; Keras's dataset loaders (image_dataset_from_directory, text_dataset_from_directory, "
-                  "audio_dataset_from_directory) called without seed= draw one from numpy's global RNG"
-                  + ("" if any(c.seeds("numpy") for c in seeding_calls(comparison)) else ", which nothing seeds"))
+        unseeded = "" if any(c.seeds("numpy") for c in seeding_calls(comparison)) else ", which nothing seeds"
+        if "timeseries" in via:  # it also shuffles the windows' start positions with that seed
+            cause += ("; Keras's timeseries_dataset_from_array called with shuffle=True and no seed= draws one from "
+                      f"numpy's global RNG{unseeded}, and shuffles the windows' start positions with it too")
+        else:
+            cause += ("; Keras's dataset loaders (image_dataset_from_directory, text_dataset_from_directory, "
+                      f"audio_dataset_from_directory) called without seed= draw one from numpy's global RNG{unseeded}")
         fix += ", or seed numpy before it: keras.utils.set_random_seed(seed) seeds Python, NumPy and TensorFlow"
     return Hint("varying-shuffle-seed", cause + ".", fix + ".")
 
@@ -468,16 +472,28 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
     if drawing and (any(c.seeds("tf") for c in seeding_calls(comparison))
                     or all(str(op).startswith("Stateless") for op in drawing[0].get("random") or ["?"])):
         part = drawing[0]
-        ops = ", ".join(part.get("random") or [])
         return Hint(
             "parallel-random-map",
-            f"the {_at(part)} draws random values ({ops}) in parallel (num_parallel_calls): each draw advances "
-            "shared random state, so which element gets which draw follows the thread scheduling.",
-            "give each element its own seed with stateless ops (tf.random.stateless_uniform, "
-            "tf.image.stateless_random_* seeded from the element's index), or map serially "
-            "(num_parallel_calls=None); Keras random layers can go in the model instead of the map.",
+            f"the {_at(part)} {_parallel_draws(part)}, so which element gets which draw follows the thread scheduling.",
+            PARALLEL_DRAWS_FIX,
         )
     return None
+
+
+PARALLEL_DRAWS_FIX = ("give each element its own seed, derived from its index, not from state the threads share "
+                      "(tf.random.stateless_uniform, tf.image.stateless_random_* with seed=[index, 0]), or map "
+                      "serially (num_parallel_calls=None); Keras random layers can go in the model instead of the map.")
+
+
+def _parallel_draws(part: dict) -> str:
+    """What a parallel map's draws race on. Stateless ops listed are a Keras random layer's: their
+    seed comes from a SeedGenerator whose state each call advances (saying only "StatelessRandom…
+    draws" and then advising stateless ops read as a contradiction)."""
+    ops = [str(op) for op in part.get("random") or []]
+    if ops and all(op.startswith("Stateless") for op in ops):
+        return ("draws in parallel (num_parallel_calls) through stateless ops seeded from a shared seed generator "
+                f"(a Keras random layer's SeedGenerator, which each call advances; {', '.join(ops)})")
+    return f"draws random values ({', '.join(ops)}) in parallel (num_parallel_calls): each draw advances shared random state"
 
 
 def _parallel_loader(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -805,7 +821,27 @@ def explain(comparison: Comparison) -> Comparison:
                 break
     comparison.warnings.extend(_seed_ignored(comparison))
     comparison.warnings.extend(_no_result_recorded(comparison))
+    comparison.warnings.extend(_parallel_draws_agreed(comparison))
     return comparison
+
+
+def _parallel_draws_agreed(comparison: Comparison) -> list[str]:
+    """Data that agreed although a parallel map in its pipeline draws from shared random state: the
+    order of the draws follows the thread scheduling, so runs taken side by side on a quiet machine
+    can agree and the next ones not (helper A saw 2 and then 4 runs pass with --jobs 2, 4 differ
+    serially). A pass there is luck, and says so."""
+    if not comparison.repeats_compared:
+        return []
+    for stage in comparison.stages:
+        pipeline = _pipeline(stage)
+        if stage.verdict not in (REPRODUCIBLE, CLOSE) or pipeline is None:
+            continue
+        drawing = [part for part in pipeline.get("parallel_random") or [] if isinstance(part, dict)]
+        if drawing:
+            return [f"the {_at(drawing[0])} {_parallel_draws(drawing[0])}: these runs agreed on {stage.key}, but which "
+                    "element gets which draw follows the thread scheduling, so other runs (a busier machine, other "
+                    f"cores) can differ. To make it hold: {PARALLEL_DRAWS_FIX}"]
+    return []
 
 
 def _no_result_recorded(comparison: Comparison) -> list[str]:

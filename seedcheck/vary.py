@@ -192,6 +192,29 @@ def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome
     return control_pair, results
 
 
+# The general rules that already speak of what a variation changes, and name the line: kept.
+_RULES_OF_VARIATION = {"threads": {"environment-difference"}, "onednn": {"environment-difference"},
+                       "hashseed": {"hash-order"}, "time": {"varying-seed", "varying-shuffle-seed"},
+                       "tfdata": {"nondeterministic-pipeline", "parallel-random-map", "data-pipeline-order"}}
+
+
+def attribute_first_divergence(comparison: Comparison) -> None:
+    """The check's first divergence, when it lies between the control and one variation's run while
+    the control pair agrees, is that variation's doing: its cause and fix say so. The general rules
+    know nothing of what `vary` changed, and guessed (a random op in a parallel map, for a listing
+    reversed), against the variation's own line under the table."""
+    divergence = comparison.first_divergence
+    if divergence is None or comparison.variations is None or comparison.variations[0].verdict != "reproducible":
+        return
+    varied = [name.split("#")[0] for name in divergence.runs if not name.startswith("control#")]
+    variation = VARIATIONS.get(varied[0]) if len(varied) == 1 else None
+    if variation is None or divergence.rule in _RULES_OF_VARIATION.get(variation.name, ()):
+        return
+    divergence.cause = (f"the control runs agree here, and the {variation.name} run differs from them in one "
+                        f"thing: {variation.aspect}. The script depends on it.")
+    divergence.fix, divergence.rule = variation.fix, f"vary-{variation.name}"
+
+
 def _pair_outcome(name: str, aspect: str, control: RunResult | None, varied: RunResult | None,
                   fix: str | None, tolerance: Tolerance = BITWISE, ignore: tuple[str, ...] = ()) -> VariationOutcome:
     run_name = varied.name if varied else f"{name}#1"

@@ -977,6 +977,11 @@ def test_a_shuffle_seed_that_changes_between_runs_is_blamed_on_what_computed_it(
     assert "seed=" in divergence.fix and "keras.utils.set_random_seed" in divergence.fix
     own = explain(compare(runs_for(s1_1=[seeded, shuffle(5, None)], s1_2=[seeded, shuffle(9, None)]))).first_divergence
     assert own.rule == "varying-shuffle-seed" and "numpy" not in own.cause and "called by" not in own.cause
+    # timeseries_dataset_from_array is named for what it is (not as a directory loader).
+    series = "keras/src/utils/timeseries_dataset_utils.py:303"
+    windows = explain(compare(runs_for(s1_1=[seeded, shuffle(5, series)], s1_2=[seeded, shuffle(9, series)])))
+    cause = windows.first_divergence.cause
+    assert "timeseries_dataset_from_array" in cause and "start positions" in cause and "directory" not in cause, cause
 
 
 def test_a_seed_computed_while_the_script_runs_is_named_as_such():
@@ -1235,6 +1240,22 @@ def test_a_parallel_map_of_seeded_keras_layers_is_named_without_a_global_seed():
         return explain(compare(runs_for(s1_1=events("d1"), s1_2=events("d2")))).first_divergence.rule
     assert first(["StatelessRandomGetKeyCounter", "StatelessRandomUniformV2"]) == "parallel-random-map"
     assert first(["RandomUniform"]) != "parallel-random-map"
+
+
+def test_data_that_agreed_through_a_parallel_random_map_is_warned_about():
+    """Runs side by side (--jobs 2) agreed through a parallel map of seeded Keras random layers, and 4
+    serial runs did not: agreement there is the scheduler's luck, and the report says so."""
+    pipeline = {"shuffles": [], "nondeterministic": [],
+                "parallel_random": [{"op": "map", "site": "aug.py:16", "random": ["StatelessRandomUniformV2"]}]}
+    same = [ev("data/fit#1/epoch-1", "d1", detail={"batches": 8, "pipeline": pipeline})]
+    comparison = explain(compare(runs_for(s1_1=same, s1_2=same)))
+    assert comparison.exit_code == 0
+    (warning,) = [w for w in comparison.warnings if "map at aug.py:16" in w]
+    assert "seed generator" in warning and "thread scheduling" in warning and "num_parallel_calls=None" in warning
+    plain = [ev("data/fit#1/epoch-1", "d1", detail={"batches": 8, "pipeline": {**pipeline, "parallel_random": []}})]
+    assert not [w for w in explain(compare(runs_for(s1_1=plain, s1_2=plain))).warnings if "thread scheduling" in w]
+    # One run: nothing agreed, nothing to warn about.
+    assert not [w for w in explain(compare(runs_for(s1_1=same))).warnings if "thread scheduling" in w]
 
 
 def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():

@@ -316,17 +316,21 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     assert f"keras.utils.set_random_seed at {script}:23" in first["cause"]
 
 
-def test_a_file_cache_the_runs_share_is_a_warning(tmp_path):
-    """Run 2 reads run 1's Dataset.cache file: they agree, and the report says why that proves
-    nothing. A cache under the run's own directory is not shared: no warning."""
-    shared = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--", str(tmp_path / "cache"),
+@pytest.mark.parametrize("how, api, line", [("cache", "Dataset.cache", 15), ("snapshot", "Dataset.snapshot", 17),
+                                            ("save", "tf.data.Dataset.load", 21)])
+def test_a_file_cache_the_runs_share_is_a_warning(tmp_path, how, api, line):
+    """Run 2 reads what run 1 kept in a file (a Dataset.cache file, a snapshot, a dataset saved
+    once and loaded after): they agree, and the report says why that proves nothing (a snapshot
+    and a saved dataset passed without a word). Under the run's own directory nothing is shared:
+    no warning, and the unseeded augmentation shows."""
+    shared = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--", str(tmp_path / "kept"), how,
                             tmp_path=tmp_path)
     assert shared.code == 0, shared.stdout
-    (warning,) = [w for w in shared.report["warnings"] if "Dataset.cache" in w]
-    assert "tests/scripts/file_cache.py:10" in warning and "$SEEDCHECK_RUN_DIR" in warning
+    (warning,) = [w for w in shared.report["warnings"] if api in w]
+    assert f"tests/scripts/file_cache.py:{line}" in warning and "$SEEDCHECK_RUN_DIR" in warning
     own = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--jobs", "2", "--",
-                         "{run_dir}/cache", tmp_path=tmp_path / "own")
-    assert own.code == 1 and not [w for w in own.report["warnings"] if "Dataset.cache" in w], own.stdout
+                         "{run_dir}/kept", how, tmp_path=tmp_path / "own")
+    assert own.code == 1 and not [w for w in own.report["warnings"] if api in w], own.stdout
 
 
 def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):

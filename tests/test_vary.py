@@ -81,6 +81,11 @@ def test_exactly_the_aspect_a_script_depends_on_breaks_it(tmp_path, script, culp
     assert {name for name, o in found.items() if o["verdict"] == "diverged"} == {culprit}
     assert found[culprit]["first_divergence"] == stage and found[culprit]["fix"] == VARIATIONS[culprit].fix
     assert f"Unreproducible when varying: {culprit} (data fit#1 epoch 1)." in " ".join(result.stdout.split())
+    # The boxed cause speaks of the variation, as the line under the table does (for a reversed
+    # listing it blamed a random op in a parallel map, which the script does not have).
+    first = result.report["first_divergence"]
+    assert first["rule"] == ("hash-order" if culprit == "hashseed" else f"vary-{culprit}"), first
+    assert culprit == "hashseed" or first["fix"] == VARIATIONS[culprit].fix
     failed_cases = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
     assert f"vary {culprit}" in failed_cases and "vary control" not in failed_cases
     # The saved directory gives the same variations again (their names are in its manifest).

@@ -1,5 +1,6 @@
 """Files a run reads that an earlier run of the same check wrote: a checkpoint restored, weights or
-a model loaded from a path outside the run's own directory, written since the check began. The
+a model loaded, a dataset loaded (`Dataset.load`), from a path outside the run's own directory,
+written since the check began. The
 second run then resumes from the first one's state (its training, its RNG state): the runs are not
 independent, and a difference shows as a divergence with no cause of the script's own. Said as a
 warning, once per path, like a file cache the runs share (pipeline.py).
@@ -34,6 +35,11 @@ class SharedFiles:
             setattr(checkpoint, name, self._writing(getattr(checkpoint, name), bound=True))
         for name in ("restore", "read"):
             setattr(checkpoint, name, self._wrap(f"tf.train.Checkpoint.{name}", getattr(checkpoint, name), bound=True))
+        # A dataset saved by an earlier run and loaded by this one ("preprocess once, then load"):
+        # tf.data.experimental.save and load call these two.
+        dataset = tf.data.Dataset
+        dataset.save = self._writing(dataset.save, bound=True)
+        dataset.load = staticmethod(self._wrap("tf.data.Dataset.load", dataset.load))
 
     def install_keras(self, keras: Any) -> None:
         for name in ("save", "save_weights"):  # ModelCheckpoint saves through these
@@ -94,13 +100,27 @@ def _path_argument(args: tuple, kwargs: dict[str, Any], bound: bool) -> Any:
     first = 1 if bound else 0
     if len(args) > first:
         return args[first]
-    return kwargs.get("save_path", kwargs.get("filepath", kwargs.get("file_prefix")))
+    for keyword in ("save_path", "filepath", "file_prefix", "path"):
+        if keyword in kwargs:
+            return kwargs[keyword]
+    return None
 
 
 def _files_of(path: str) -> list[str]:
     """The files a path names that exist: a checkpoint is named by its prefix (`ckpt-2` stands for
-    `ckpt-2.index` and its data files), a Keras file by itself."""
+    `ckpt-2.index` and its data files), a Keras file by itself, a saved dataset by the files in its
+    directory (the first _MAX_FILES)."""
+    if os.path.isdir(path):
+        found: list[str] = []
+        for folder, _, names in os.walk(path):
+            found.extend(os.path.join(folder, name) for name in names)
+            if len(found) >= _MAX_FILES:
+                break
+        return sorted(found)[:_MAX_FILES]
     return [p for p in (path, path + ".index") if os.path.exists(p)]
+
+
+_MAX_FILES = 1000
 
 
 def _left(stat: os.stat_result) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from typing import Any, Callable
 
 from seedcheck.hook.files import in_run_directory
@@ -46,7 +47,8 @@ class PipelineSites:
     def install(self, dataset_class: type) -> None:
         for name in ("map", "interleave"):
             setattr(dataset_class, name, self._wrap(name, getattr(dataset_class, name)))
-        dataset_class.cache = self._wrap_cache(dataset_class.cache)  # type: ignore[attr-defined]
+        dataset_class.cache = self._wrap_cache(dataset_class.cache, "cache")  # type: ignore[attr-defined]
+        dataset_class.snapshot = self._wrap_cache(dataset_class.snapshot, "snapshot")  # type: ignore[attr-defined]
 
     def _wrap(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
@@ -63,32 +65,34 @@ class PipelineSites:
     def tag(self, dataset: Any, op: str, **extra: Any) -> None:
         dataset.__dict__[_MADE] = {"op": op, "site": self._recorder.user_site(), **extra}
 
-    def _wrap_cache(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """`Dataset.cache(filename)`: a file cache outlives the run, and the next run reads it back
-        instead of making its elements, so a difference in them (an unseeded augmentation before the
-        cache) cannot show. Said as a warning, once per call site."""
+    def _wrap_cache(self, original: Callable[..., Any], method: str) -> Callable[..., Any]:
+        """`Dataset.cache(filename)`, `Dataset.snapshot(path)`: the file outlives the run, and the next
+        run reads it back instead of making its elements, so a difference in them (an unseeded
+        augmentation before the cache) cannot show. Said as a warning, once per call site."""
         @functools.wraps(original)
         def cache(dataset: Any, filename: Any = "", *args: Any, **kwargs: Any) -> Any:
-            if isinstance(filename, str) and filename:
-                self._recorder.guarded("tf.data.Dataset.cache", lambda: self._warn_file_cache(filename))
+            if isinstance(filename, (str, os.PathLike)) and os.fspath(filename):
+                self._recorder.guarded(f"tf.data.Dataset.{method}",
+                                       lambda: self._warn_file_cache(method, os.fspath(filename)))
             return original(dataset, filename, *args, **kwargs)
 
         return cache
 
-    def _warn_file_cache(self, filename: str) -> None:
+    def _warn_file_cache(self, method: str, filename: str) -> None:
         if in_run_directory(filename):
             return  # the run's own file: no other run reads it
         site = self._recorder.user_site()
-        key = f"note/dataset-file-cache@{site or '?'}"
+        key = f"note/dataset-file-{method}@{site or '?'}"
         if key in self._noted_caches:
             return
         self._noted_caches.add(key)
+        what = "a file cache" if method == "cache" else "a snapshot"
         self._recorder.record("note", self._recorder.next_key(key),
-                              f"Dataset.cache({filename!r}){f' at {site}' if site else ''} writes a file cache that "
+                              f"Dataset.{method}({filename!r}){f' at {site}' if site else ''} writes {what} that "
                               "outlives the run: each run after the one that wrote it reads those elements back "
                               "instead of making them, so a difference in them (an unseeded augmentation before the "
-                              "cache) cannot show; give each run its own file (under $SEEDCHECK_RUN_DIR) or remove the "
-                              "cache before each run", site=site, detail={"warning": True, "filename": filename})
+                              f"{method}) cannot show; give each run its own path (under $SEEDCHECK_RUN_DIR) or remove "
+                              f"the {method} before each run", site=site, detail={"warning": True, "filename": filename})
 
 
 def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
