@@ -830,8 +830,8 @@ def _parallel_draws_agreed(comparison: Comparison) -> list[str]:
     order of the draws follows the thread scheduling, so runs taken side by side on a quiet machine
     can agree and the next ones not (helper A saw 2 and then 4 runs pass with --jobs 2, 4 differ
     serially). A pass there is luck, and says so."""
-    if not comparison.repeats_compared:
-        return []
+    if not comparison.repeats_compared or any(s.kind == "data" and s.verdict == DIVERGED for s in comparison.stages):
+        return []  # data that differed: the first divergence's hint names the map
     for stage in comparison.stages:
         pipeline = _pipeline(stage)
         if stage.verdict not in (REPRODUCIBLE, CLOSE) or pipeline is None:

@@ -1256,6 +1256,12 @@ def test_data_that_agreed_through_a_parallel_random_map_is_warned_about():
     assert not [w for w in explain(compare(runs_for(s1_1=plain, s1_2=plain))).warnings if "thread scheduling" in w]
     # One run: nothing agreed, nothing to warn about.
     assert not [w for w in explain(compare(runs_for(s1_1=same))).warnings if "thread scheduling" in w]
+    # Data that differed in another epoch: the hint speaks of the map, not a warning of luck.
+    other = [*same, ev("data/fit#1/epoch-2", "e1", detail={"batches": 8, "pipeline": pipeline})]
+    apart = [*same, ev("data/fit#1/epoch-2", "e2", detail={"batches": 8, "pipeline": pipeline})]
+    diverged = explain(compare(runs_for(s1_1=other, s1_2=apart)))
+    assert diverged.first_divergence.stage.key == "data/fit#1/epoch-2"
+    assert not [w for w in diverged.warnings if "thread scheduling" in w]
 
 
 def test_an_older_traces_absolute_call_site_is_read_as_the_newer_relative_one():
