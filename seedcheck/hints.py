@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
-from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
+from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
                                Divergence, Stage, canonical, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 
@@ -819,10 +819,41 @@ def explain(comparison: Comparison) -> Comparison:
             if hint is not None:
                 divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
                 break
+    elif divergence is not None and divergence.stage.verdict == MISSING and divergence.cause is None:
+        hint = _skipped_by_later_runs(comparison, divergence)
+        if hint is not None:
+            divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
     comparison.warnings.extend(_seed_ignored(comparison))
     comparison.warnings.extend(_no_result_recorded(comparison))
     comparison.warnings.extend(_parallel_draws_agreed(comparison))
     return comparison
+
+
+def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """A stage each seed's first run reached and its later runs did not: most often the first run
+    left a file behind (preprocessed data, a cache, a "done" marker) and the later ones took the
+    "already there" branch. Said only when, in every seed, the runs that reached it all came first."""
+    stage = divergence.stage
+    runs = [run for run in comparison.runs if run.trace is not None]
+    if any(run.baseline for run in runs):
+        return None  # a baseline's runs are not earlier runs of this check
+    by_seed: dict[Any, list[bool]] = {}
+    for run in runs:
+        by_seed.setdefault(run.seed, []).append(run.name in stage.values)
+    reached = [flags for flags in by_seed.values() if len(flags) > 1]
+    if not reached or not all(flags[0] and flags == sorted(flags, reverse=True) for flags in reached) \
+            or all(all(flags) for flags in reached):
+        return None
+    later = [run.name for run in runs if run.name not in stage.values]
+    return Hint(
+        "skipped-by-later-runs",
+        f"the first run of the seed ran this code and the later ones ({', '.join(later[:3])}) did not. Later runs "
+        "that skip what the first one ran have usually found something it left behind, a file written outside its "
+        "own directory (preprocessed data, a cache, a saved model, a marker) that sends them down the 'already "
+        "there' branch to reuse the first run's output; else the branch follows a random draw or the clock.",
+        "write such files under $SEEDCHECK_RUN_DIR (each run's own directory), or remove them before each run, "
+        "so that each run makes its own and seedcheck compares them; seed whatever else the branch depends on.",
+    )
 
 
 def _parallel_draws_agreed(comparison: Comparison) -> list[str]:

@@ -506,11 +506,14 @@ def test_hints_name_only_the_rngs_of_modules_the_script_imported():
     assert divergence.rule == "output-only" and "nothing seeds" not in divergence.cause, divergence.cause
 
 
-def test_a_missing_stage_gets_no_hint():
+def test_a_missing_stage_gets_no_training_hint():
+    """No rule for diverged values speaks for a stage one run did not reach; only what the order of
+    the runs says (the first run reached it: skipped-by-later-runs) does."""
     full = [ev("weights/fit#1/init", "w0"), ev("output/model.keras", "m")]
-    comparison = explain(compare(runs_for(s1_1=full, s1_2=full[:1])))
+    comparison = explain(compare(runs_for(s1_1=full[:1], s1_2=full)))
     assert comparison.first_divergence.stage.verdict == C.MISSING
     assert comparison.first_divergence.rule is None
+    assert explain(compare(runs_for(s1_1=full, s1_2=full[:1]))).first_divergence.rule == "skipped-by-later-runs"
 
 
 # -- tolerance, --ignore, the environment ----------------------------------------------------------
@@ -1311,3 +1314,15 @@ def test_an_older_traces_working_directory_relative_site_is_read_as_the_project_
     base = run("base:s1#1", 1, [draw(older_path)])
     base.baseline, base.trace.header["capture"] = True, 6
     assert base.trace.events[0].key in keys(compare([base, both])) and base.trace.events[0].site == f"{older_path}:5"
+
+
+def test_a_stage_only_each_seeds_first_run_reached_is_blamed_on_what_it_left_behind():
+    """Run 1 preprocessed (an unseeded permutation) and wrote a file; run 2 found it and skipped that
+    code: a `missing` stage with no cause. Said when the runs that reached it came first in every
+    seed; a later run reaching what the first did not is another story."""
+    draw = ev("rng/numpy.random.permutation@prep.py:9#1", "p1", site="prep.py:9")
+    rest = [ev("data/fit#1/epoch-1", "d1")]
+    first = explain(compare(runs_for(s1_1=[draw, *rest], s1_2=rest, s1_3=rest))).first_divergence
+    assert first.stage.verdict == C.MISSING and first.rule == "skipped-by-later-runs"
+    assert "s1#2, s1#3" in first.cause and "$SEEDCHECK_RUN_DIR" in first.fix
+    assert explain(compare(runs_for(s1_1=rest, s1_2=[draw, *rest]))).first_divergence.rule is None

@@ -376,3 +376,14 @@ def test_show_on_an_80_column_terminal_keeps_keys_whole_and_says_where_the_detai
     out = buffer.getvalue()
     assert all(key in out for key in keys) and all(len(line) <= 80 for line in out.splitlines()), out
     assert "--full shows every detail" in out
+
+
+def test_between_is_left_out_when_the_explanation_names_both_runs():
+    from types import SimpleNamespace
+
+    def between(explanation: str, runs=("s1#1", "s1#2")):
+        return labels.between_text(SimpleNamespace(explanation=explanation, runs=runs))
+    assert between("reached by s1#1 but not by s1#2 (the runs took different code paths)") is None
+    assert between("7801… in s1#1, 071b… in s1#2") is None
+    assert between("the values differ (max |Δ| ≈ 0.4)") == "between s1#1 and s1#2"
+    assert between("reached by s1#11 but not by s1#2", runs=("s1#1", "s1#2")) == "between s1#1 and s1#2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import groupby
 from typing import Any
 
@@ -70,7 +71,8 @@ def between_text(divergence: Any) -> str | None:
     wrote) has no pair, and an explanation that names both runs (`7801… in own#1, 071b… in
     own#2`) already says it."""
     first, second = divergence.runs
-    if first == second or all(f" in {name}" in divergence.explanation for name in divergence.runs):
+    named = re.findall(r"(?:\bin|\bby) ([^\s,()]+)", divergence.explanation)  # "in own#1", "reached by s1#1"
+    if first == second or all(name in named for name in divergence.runs):
         return None
     return f"between {first} and {second}"
 
