@@ -461,7 +461,7 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
                if by_options else "given to the call, or by tf.data.Options().deterministic = False")
             + "): elements come out in the order their threads finish, which changes from run to run.",
             ("drop Options().deterministic = False (or set it to True) where the options are set with "
-             "with_options, or pass deterministic=True to that call" if by_options else
+             f"with_options{_options_line(pipeline)}, or pass deterministic=True to that call" if by_options else
              "keep deterministic=True (the default) on that call and in the dataset's Options")
             + ": the work stays parallel, only the order is kept.",
         )
@@ -478,6 +478,12 @@ def _nondeterministic_pipeline(comparison: Comparison, divergence: Divergence) -
             PARALLEL_DRAWS_FIX,
         )
     return None
+
+
+def _options_line(pipeline: dict) -> str:
+    """` (at train.py:20)`: where the pipeline's with_options turned determinism off, when known."""
+    site = pipeline.get("options_site")
+    return f" (at {site})" if isinstance(site, str) and site else ""
 
 
 PARALLEL_DRAWS_FIX = ("give each element its own seed, derived from its index, not from state the threads share "
@@ -542,7 +548,7 @@ def _data_without_tf_seed(comparison: Comparison, divergence: Divergence) -> Hin
     in_fit = stage.key.startswith("data/fit#") and _pipeline(stage) is None  # fit read arrays, not a tf.data pipeline
     return Hint(
         "data-without-tf-seed",
-        f"the data order changes and nothing seeds TensorFlow (the script seeds {seeded}): "
+        f"the batches differ (their order or content) and nothing seeds TensorFlow (the script seeds {seeded}): "
         + ("fit(..., shuffle=True) shuffles array input with TensorFlow's random ops, and unseeded random "
            "ops in a tf.data pipeline draw from TensorFlow's seed too." if in_fit else
            "unseeded random ops in the tf.data pipeline (a shuffle, an augmentation) draw from TensorFlow's seed."),

@@ -1067,6 +1067,9 @@ def test_the_pipeline_a_data_stage_read_names_what_reorders_it():
     name, cause, fix = rule({**empty, "nondeterministic": [{"op": "map", "site": "train.py:13", "by_options": True}]})
     assert name == "nondeterministic-pipeline" and "Options().deterministic = False turns off" in cause
     assert fix.startswith("drop Options().deterministic = False")
+    _, _, fix = rule({**empty, "nondeterministic": [{"op": "map", "site": "train.py:13", "by_options": True}],
+                      "options_site": "train.py:20"})
+    assert "with_options (at train.py:20)" in fix
     name, cause, fix = rule({**empty, "parallel_random": [{"op": "map", "site": "train.py:20", "random": ["RandomUniform"]}]})
     assert name == "parallel-random-map" and "map at train.py:20 draws random values (RandomUniform)" in cause
     assert "stateless" in fix and "num_parallel_calls=None" in fix

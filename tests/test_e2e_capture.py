@@ -349,6 +349,7 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     assert {(p["op"], p["site"]) for p in loop["nondeterministic"]} == {("map", f"{script}:21"),
                                                                       ("interleave", f"{script}:20")}
     assert loop["parallel_random"] == [{"op": "map", "site": f"{script}:21", "random": ["RandomUniform"]}]
+    assert loop["options_site"] == f"{script}:24"  # where with_options turned determinism off: the line to change
 
 
 @pytest.mark.parametrize("load", ["file", "none"])

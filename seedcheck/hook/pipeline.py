@@ -47,6 +47,7 @@ class PipelineSites:
     def install(self, dataset_class: type) -> None:
         for name in ("map", "interleave"):
             setattr(dataset_class, name, self._wrap(name, getattr(dataset_class, name)))
+        dataset_class.with_options = self._wrap_options(dataset_class.with_options)  # type: ignore[attr-defined]
         dataset_class.cache = self._wrap_cache(dataset_class.cache, "cache")  # type: ignore[attr-defined]
         dataset_class.snapshot = self._wrap_cache(dataset_class.snapshot, "snapshot")  # type: ignore[attr-defined]
 
@@ -64,6 +65,18 @@ class PipelineSites:
 
     def tag(self, dataset: Any, op: str, **extra: Any) -> None:
         dataset.__dict__[_MADE] = {"op": op, "site": self._recorder.user_site(), **extra}
+
+    def _wrap_options(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """`with_options(options)` whose options turn determinism off: its line is the one to change
+        (the maps it makes nondeterministic were written to be deterministic)."""
+        @functools.wraps(original)
+        def with_options(dataset: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(dataset, options, *args, **kwargs)
+            if getattr(options, "deterministic", None) is False:
+                self._recorder.guarded("data", lambda: self.tag(result, "with_options", deterministic=False))
+            return result
+
+        return with_options
 
     def _wrap_cache(self, original: Callable[..., Any], method: str) -> Callable[..., Any]:
         """`Dataset.cache(filename)`, `Dataset.snapshot(path)`: the file outlives the run, and the next
@@ -117,6 +130,8 @@ def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
         seen.add(id(node))
         made = getattr(node, "__dict__", {}).get(_MADE) or {}
         op, site = made.get("op") or type(node).__name__.strip("_"), made.get("site")
+        if made.get("op") == "with_options" and "options_site" not in found:
+            found["options_site"] = made.get("site")  # type: ignore[assignment]
         if made.get("op") == "shuffle":
             found["shuffles"].append({"site": site, "unseeded": bool(made.get("unseeded"))})
         elif made.get("op") == "random":  # Dataset.random, or the one sample_from_datasets draws from
