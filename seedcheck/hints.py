@@ -613,12 +613,19 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
     stage = divergence.stage
     if stage.kind != "metrics":
         return None
+    name = stage.key.rsplit("/", 1)[-1]
+    if name.startswith("val_") or stage.key.startswith("metrics/evaluate#"):
+        # Judged by the weights up to it: a callback reacting to it (ReduceLROnPlateau on a
+        # validation value) carries its difference into the training after it.
+        at = comparison.stages.index(stage)
+        before = [s for s in comparison.stages[:at] if s.kind in ("weights", "init")]
+        if not before or not all(_bitwise_equal(s) for s in before):
+            return None
+        later = next((s for s in comparison.stages[at + 1:] if s.kind == "weights" and not _bitwise_equal(s)), None)
+        return _evaluation_data(comparison, name, later)
     weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
     if not weights or not all(_bitwise_equal(s) for s in weights):
         return None  # weights only close, or diverged but ignored: the metric may follow from them
-    name = stage.key.rsplit("/", 1)[-1]
-    if name.startswith("val_") or stage.key.startswith("metrics/evaluate#"):
-        return _evaluation_data(comparison, name)
     pattern = re.sub(r"epoch-\d+", "epoch-*", stage.key)
     return Hint(
         "logged-value-only",
@@ -628,16 +635,24 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
     )
 
 
-def _evaluation_data(comparison: Comparison, name: str) -> Hint:
-    """A validation or evaluate result differs while every weight agrees: not a logged value to
-    ignore, but data evaluated differently (other examples, or the same in another order: a loss
-    summed over batches in another order changes in its last bits)."""
+def _evaluation_data(comparison: Comparison, name: str, later: Stage | None = None) -> Hint:
+    """A validation or evaluate result differs while every weight up to it agrees: not a logged value
+    to ignore, but data evaluated differently (other examples, or the same in another order: a loss
+    summed over batches in another order changes in its last bits). Weights that come apart after
+    it (`later`) most likely follow from it, through a callback that reacts to it."""
     unseeded = _unseeded_dataset_shuffles(comparison)
     suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and {_no_global_seed(comparison, unseeded[0])}, "
                "which shuffles the data it feeds differently in each process") if unseeded else ""
+    if later is not None:
+        kind, description = later.key.split("/", 1)
+        weights = (f"every weight checkpoint up to it is identical (they come apart later, first at {kind} "
+                   f"{description.replace('/', ' ').replace('epoch-', 'epoch ')}, most likely through a callback "
+                   "that reacts to this value: ReduceLROnPlateau, EarlyStopping, a best-model checkpoint)")
+    else:
+        weights = "every weight checkpoint is identical"
     return Hint(
         "evaluation-data",
-        f"every weight checkpoint is identical, yet the evaluation result {name} differs: the data it is "
+        f"{weights}, yet the evaluation result {name} differs: the data it is "
         f"computed on, or their order, differ between runs (an unseeded shuffle, augmentation or noise applied "
         f"to the validation or test data, such as draws from an RNG object made without a seed){suspect}.",
         "make the evaluation data the same in each run: seed= on their shuffle (or do not shuffle them), seed "

@@ -893,6 +893,27 @@ def test_an_evaluation_result_alone_differing_points_at_its_data(key):
             "comes after it)") in divergence.cause, divergence.cause
 
 
+def test_a_validation_value_that_differs_before_the_weights_do_points_at_its_data():
+    """A callback logs val_boot_acc from an unseeded random.Random() and ReduceLROnPlateau watches
+    it: the value differs at epoch 1, the weights from epoch 2 on. The op-nondeterminism hint (and
+    its enable_op_determinism fix) was wrong; the evaluation data is the cause."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+
+    def events(value: float, later: str) -> list[Event]:
+        return [seeded, weights("weights/fit#1/init", ("k", "k0", [0.1])), ev("data/fit#1/epoch-1", "d"),
+                weights("weights/fit#1/epoch-1", ("k", "k1", [0.2])), ev("metrics/fit#1/epoch-1/val_boot_acc", value),
+                ev("data/fit#1/epoch-2", "d"), weights("weights/fit#1/epoch-2", ("k", later, [0.3]))]
+    divergence = explain(compare(runs_for(s1_1=events(0.85, "a"), s1_2=events(0.9, "b")))).first_divergence
+    assert divergence.rule == "evaluation-data", divergence.cause
+    assert "up to it is identical" in divergence.cause and "weights fit#1 epoch 2" in divergence.cause
+    assert "ReduceLROnPlateau" in divergence.cause and "enable_op_determinism" not in divergence.fix
+    # Weights apart before the value: it may follow from them; no evaluation-data hint.
+    before = explain(compare(runs_for(s1_1=[*events(0.85, "a")[:3], weights("weights/fit#1/epoch-1", ("k", "x", [0.2])),
+                                            ev("metrics/fit#1/epoch-1/val_boot_acc", 0.85)],
+                                      s1_2=events(0.9, "b")[:5]))).first_divergence
+    assert before.stage.key == "weights/fit#1/epoch-1" and before.rule != "evaluation-data"
+
+
 def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
     """A dataset read inside a tf.function leaves no data stage; its unseeded shuffle is the cause,
     and the training rule must not claim the data order was identical."""
