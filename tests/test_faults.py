@@ -79,6 +79,20 @@ def test_uncaught_exception_is_reported_like_python_without_seedcheck_frames(tmp
     assert exit_event.value == 1 and exit_event.detail["exception"] == "FileNotFoundError"
 
 
+def test_an_exception_raised_inside_fit_shows_no_seedcheck_frames_either(tmp_path):
+    """seedcheck's wrapper of Model.fit sat between the script's line and Keras's frames (and in the
+    exception it was raised from), where a plain run has none."""
+    result = seedcheck_json("run", "tests/scripts/raises_in_fit.py", "--repeats", "1", tmp_path=tmp_path, timeout=120)
+    assert result.code == 3
+    stderr_log = (tmp_path / "runs" / "own-1.stderr.log").read_text()
+    assert "RuntimeError: cannot write the epoch log" in stderr_log
+    frames = re.findall(r'File "([^"]+)", line (\d+)', stderr_log)
+    assert not [frame for frame, _ in frames if f"{os.sep}seedcheck{os.sep}hook{os.sep}" in frame], frames
+    plain = subprocess.run([sys.executable, "tests/scripts/raises_in_fit.py"], capture_output=True, text=True,
+                           cwd=REPO, timeout=120)
+    assert frames == [(os.path.join(REPO, f), line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', plain.stderr)]
+
+
 def test_exit_code_of_script_is_kept_and_fails_the_check(tmp_path):
     result = seedcheck_json("run", "tests/scripts/exit_code.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
     # no argument: int(sys.argv[1]) raises IndexError -> the script's crash, exit 1

@@ -73,6 +73,7 @@ def report_uncaught(exc: BaseException) -> None:
     logger or rich.traceback the script installed runs), with seedcheck's frames removed."""
     tb = hide_hook_frames(exc.__traceback__)
     exc.__traceback__ = tb  # a hook that reads value.__traceback__ sees the same frames
+    _hide_in_chain(exc)
     hook: Any = getattr(sys, "excepthook", None)
     if hook is None:
         print("sys.excepthook is missing", file=sys.stderr)
@@ -91,6 +92,19 @@ def report_uncaught(exc: BaseException) -> None:
         _print_exception(exc, tb)
 
 
+def _hide_in_chain(exc: BaseException) -> None:
+    """The same for the exceptions it was raised from or while handling (printed above it)."""
+    seen = {id(exc)}
+    pending = [exc.__cause__, exc.__context__]
+    while pending:
+        linked = pending.pop()
+        if linked is None or id(linked) in seen:
+            continue
+        seen.add(id(linked))
+        linked.__traceback__ = hide_hook_frames(linked.__traceback__)
+        pending.extend((linked.__cause__, linked.__context__))
+
+
 def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
     import traceback
 
@@ -98,12 +112,20 @@ def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None
 
 
 def hide_hook_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """Drop seedcheck's own frames from the top of a traceback, so the user sees their own. runpy's
-    frames under -m stay: `python -m` shows them too."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    """Drop seedcheck's own frames from a traceback, so the user sees their own: the runner's at
+    the top, and the wrappers between the script's call and the library's (`Model.fit` wrapped).
+    Frames below the last of the user's or a library's stay: an error raised in the hook itself
+    keeps its place. runpy's frames under -m stay: `python -m` shows them too."""
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frames: list[types.TracebackType] = []
     while tb is not None:
-        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not filename.startswith(here + os.sep):
-            break
+        frames.append(tb)
         tb = tb.tb_next
-    return tb
+    foreign = [os.path.abspath(frame.tb_frame.f_code.co_filename).startswith(here) is False for frame in frames]
+    if True not in foreign:
+        return None
+    last = len(foreign) - 1 - foreign[::-1].index(True)
+    kept = [frame for frame, theirs in zip(frames[:last], foreign[:last]) if theirs] + frames[last:]
+    for frame, following in zip(kept, kept[1:]):
+        frame.tb_next = following
+    return kept[0]
