@@ -805,8 +805,52 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
     )
 
 
+def _resumed_from_shared_file(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """One of the two runs read a checkpoint, weights or a dataset an earlier run of the check wrote
+    (hook/files.py's note): it started from that run's state (a BackupAndRestore backup left
+    behind), which explains a difference before anything the script does."""
+    for run in comparison.runs:
+        if run.name not in divergence.runs or run.trace is None:
+            continue
+        note = next((event for event in run.trace.events if event.kind == "note"
+                     and event.key.startswith("note/shared-file@") and isinstance(event.detail, dict)), None)
+        if note is None:
+            continue
+        call = f"{note.detail.get('api') or 'reading'}({note.detail.get('path')!r})"
+        return Hint(
+            "resumed-from-shared-file",
+            f"{run.name} read a file written since this check began, outside its own directory: {call}"
+            f"{f' at {note.site}' if note.site else ''}. An earlier run (or one beside it) wrote it, so {run.name} "
+            "started from that run's state (a BackupAndRestore backup, a checkpoint or weights left behind) "
+            "instead of from the script's own start, and the runs are not independent.",
+            "write such files under $SEEDCHECK_RUN_DIR (each run's own directory; {run_dir} in the script's "
+            "arguments), or remove them before each run.",
+        )
+    return None
+
+
+def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """A fit epoch some runs reached and others did not, every stage before it agreeing: fit stopped
+    early in some runs, on a decision that is not reproducible (a time budget, a callback's own
+    draw)."""
+    stage = divergence.stage
+    if not re.match(r"(data|weights|metrics)/fit#\d+/epoch-\d+", stage.key):
+        return None
+    lacking = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
+    reached = ", ".join(list(stage.values)[:3])
+    return Hint(
+        "stopped-at-other-epochs",
+        f"fit trained longer in {reached} than in {', '.join(lacking[:3])}, and every stage before agrees: fit was "
+        "stopped early in some runs (model.stop_training set by a callback: EarlyStopping, TerminateOnNaN, a time "
+        "budget), on a decision that does not repeat: the wall clock, or a value the runs do not reproduce.",
+        "stop on something that repeats: a fixed number of epochs, or EarlyStopping on a value the runs reproduce; "
+        "not on elapsed time.",
+    )
+
+
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _other_options,  # first: a difference of options explains any stage it reaches
+    _resumed_from_shared_file,  # then a run that started from another's state: nothing after that is its own
     _seeds_nothing,
     _varying_seed,
     _seeded_too_late,
@@ -841,9 +885,11 @@ def explain(comparison: Comparison) -> Comparison:
                 divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
                 break
     elif divergence is not None and divergence.stage.verdict == MISSING and divergence.cause is None:
-        hint = _skipped_by_later_runs(comparison, divergence)
-        if hint is not None:
-            divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
+        for missing_rule in (_resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs):
+            hint = missing_rule(comparison, divergence)
+            if hint is not None:
+                divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
+                break
     comparison.warnings.extend(_seed_ignored(comparison))
     comparison.warnings.extend(_no_result_recorded(comparison))
     comparison.warnings.extend(_parallel_draws_agreed(comparison))

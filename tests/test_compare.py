@@ -1350,3 +1350,26 @@ def test_a_stage_only_each_seeds_first_run_reached_is_blamed_on_what_it_left_beh
     assert first.stage.verdict == C.MISSING and first.rule == "skipped-by-later-runs"
     assert "s1#2, s1#3" in first.cause and "$SEEDCHECK_RUN_DIR" in first.fix
     assert explain(compare(runs_for(s1_1=rest, s1_2=[draw, *rest]))).first_divergence.rule is None
+
+
+def test_a_run_that_started_from_a_file_an_earlier_run_left_is_the_cause():
+    """BackupAndRestore's backup, left by run 1, restored by run 2: the hook's note said so below the
+    panel, and the panel had no cause."""
+    note = ev("note/shared-file@train.py:17#1", "Model.load_weights(…) reads a file written since …", kind="note",
+              site="train.py:17", detail={"warning": True, "path": "/tmp/backup/latest.weights.h5",
+                                          "api": "Model.load_weights"})
+    first = explain(compare(runs_for(s1_1=[weights("weights/fit#1/init", ("k", "a", [0.1]))],
+                                     s1_2=[note, weights("weights/fit#1/init", ("k", "b", [0.2]))]))).first_divergence
+    assert first.rule == "resumed-from-shared-file"
+    assert "s1#2 read a file" in first.cause and "Model.load_weights('/tmp/backup/latest.weights.h5') at train.py:17" \
+        in first.cause and "$SEEDCHECK_RUN_DIR" in first.fix
+
+
+def test_fit_stopped_at_other_epochs_is_named_as_such():
+    """A callback stopping on a time budget: every common epoch agrees, one run trained longer."""
+    def epochs(count: int) -> list[Event]:
+        return [event for epoch in range(1, count + 1) for event in
+                (ev(f"data/fit#1/epoch-{epoch}", "d"), weights(f"weights/fit#1/epoch-{epoch}", ("k", f"e{epoch}", [0.1])))]
+    first = explain(compare(runs_for(s1_1=epochs(5), s1_2=epochs(6)))).first_divergence
+    assert first.stage.key == "data/fit#1/epoch-6" and first.rule == "stopped-at-other-epochs"
+    assert "fit trained longer in s1#2 than in s1#1" in first.cause and "time" in first.fix

@@ -387,3 +387,10 @@ def test_between_is_left_out_when_the_explanation_names_both_runs():
     assert between("7801… in s1#1, 071b… in s1#2") is None
     assert between("the values differ (max |Δ| ≈ 0.4)") == "between s1#1 and s1#2"
     assert between("reached by s1#11 but not by s1#2", runs=("s1#1", "s1#2")) == "between s1#1 and s1#2"
+
+
+def test_step_snapshots_and_folded_draws_read_as_the_other_rows_do():
+    comparison = compare(runs_for(s1_1=[ev("weights/step-10", "w"), ev("rng/numpy.random.uniform@t.py:3#rest", "r",
+                                                                     site="t.py:3")]))
+    assert [labels.stage_label(stage) for stage in comparison.stages] == [
+        ("weights", "step 10"), ("random", "numpy.random.uniform #rest")]

@@ -92,7 +92,7 @@ class SharedFiles:
             "began, outside the run's own directory: by an earlier run (or one running beside it), so this run "
             "starts from that run's state and the runs are not independent; write such files under "
             "$SEEDCHECK_RUN_DIR, or remove them before each run",
-            site=site, detail={"warning": True, "path": os.fspath(path)})
+            site=site, detail={"warning": True, "path": os.fspath(path), "api": api})
 
 
 def _path_argument(args: tuple, kwargs: dict[str, Any], bound: bool) -> Any:

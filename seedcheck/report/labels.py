@@ -131,7 +131,8 @@ def stage_label(stage: Stage) -> tuple[str, str]:
         return kind, _drop_first_occurrence(rest)
     parts = rest.split("/")
     parts[-1] = _drop_first_occurrence(parts[-1])
-    return kind, " ".join(p.replace("epoch-", "epoch ").replace("pass-", "pass ") for p in parts)
+    return kind, " ".join(p.replace("epoch-", "epoch ").replace("pass-", "pass ").replace("step-", "step ")
+                          for p in parts)
 
 
 def _asked(stage: Stage) -> str:
@@ -147,8 +148,11 @@ def _asked(stage: Stage) -> str:
 
 
 def _drop_first_occurrence(part: str) -> str:
-    """`set_seed#1` reads `set_seed`; `set_seed#2` keeps its number (the site tells them apart too)."""
+    """`set_seed#1` reads `set_seed`; `set_seed#2` keeps its number (the site tells them apart too);
+    a site's folded draws, `uniform#rest`, read `uniform #rest` alike."""
     name, _, number = part.rpartition("#")
+    if name and number == "rest":
+        return f"{name} #rest"
     if not name or not number.isdigit():
         return part
     return name if number == "1" else f"{name} #{number}"
