@@ -276,6 +276,44 @@ def test_a_check_from_a_subdirectory_or_from_above_the_project_has_the_baselines
         assert held.code == 0 and "missing" not in held.stdout, held.stdout + held.stderr
 
 
+def _draw_keys(save: Path) -> list[str]:
+    return [json.loads(line)["key"] for line in (save / "own-1.jsonl").read_text().splitlines()[1:]
+            if line.startswith('{"kind": "rng"') or '"rng/' in line]
+
+
+def test_project_roots_that_would_rename_keys_between_checkouts_are_not_used(tmp_path: Path) -> None:
+    """Review findings on capture 7: a dotfiles .git in $HOME made an unversioned folder under it one
+    project with $HOME (keys `exp/train.py:…`, another checkout failing); a directory target with its
+    own pyproject.toml was named from its parent; a module beside the project on sys.path was named
+    from the working directory above both. Each must give the same keys wherever it runs."""
+    draw = "import random\nrandom.seed(1)\nprint(random.random())\n"
+    home = _mkdir(tmp_path / "home")
+    (home / ".git").mkdir()
+    (_mkdir(home / "exp") / "train.py").write_text(draw)
+    seedcheck("run", "train.py", "--repeats", "1", "--save", tmp_path / "h", "-q", cwd=home / "exp", env={"HOME": str(home)})
+    assert _draw_keys(tmp_path / "h") == ["rng/random.random@train.py:3#1"]
+
+    app = _mkdir(tmp_path / "dir" / "app")
+    (app / "pyproject.toml").write_text("")
+    (app / "__main__.py").write_text(draw)
+    seedcheck("run", ".", "--repeats", "1", "--save", tmp_path / "d1", "-q", cwd=app)
+    seedcheck("run", "app", "--repeats", "1", "--save", tmp_path / "d2", "-q", cwd=app.parent)
+    assert _draw_keys(tmp_path / "d1") == _draw_keys(tmp_path / "d2") == ["rng/random.random@__main__.py:3#1"]
+
+    workspace = _mkdir(tmp_path / "ws")
+    (_mkdir(workspace / "shared") / "helper.py").write_text("import random\n\n\ndef draw():\n    return random.random()\n")
+    proj = _mkdir(workspace / "proj")
+    (proj / "pyproject.toml").write_text("")
+    (proj / "train.py").write_text("import os\nimport random\nimport sys\n\n"
+                                   "sys.path.append(os.path.join(os.path.dirname(__file__), '..', 'shared'))\n"
+                                   "import helper  # noqa: E402\n\nrandom.seed(1)\nprint(helper.draw())\n")
+    recorded = seedcheck("run", "train.py", "--repeats", "1", "--save", tmp_path / "w1", "-q", cwd=proj)
+    assert recorded.code == 0 and _draw_keys(tmp_path / "w1") == ["rng/random.random@helper.py:5#1"], recorded.stderr
+    held = seedcheck("run", "proj/train.py", "--baseline", tmp_path / "w1", "--repeats", "1", "--save", tmp_path / "w2",
+                     "-q", cwd=workspace)
+    assert held.code == 0 and "missing" not in held.stdout, held.stdout + held.stderr
+
+
 def test_a_module_found_through_a_relative_sys_path_entry_has_one_key_on_every_machine(tmp_path: Path) -> None:
     """`sys.path.append("../shared")`, a common pattern: the module's call sites are named from that
     entry (resolved from the working directory, as imports resolve it), so two checkouts at other

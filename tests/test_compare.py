@@ -1340,6 +1340,20 @@ def test_an_older_traces_working_directory_relative_site_is_read_as_the_project_
     assert base.trace.events[0].key in keys(compare([base, both])) and base.trace.events[0].site == f"{older_path}:5"
 
 
+def test_an_older_key_is_not_renamed_onto_a_key_its_own_trace_holds():
+    """noise.py and lib/noise.py both draw at line 5; the older baseline has both, the newer run only
+    lib/noise.py. Renaming the older `noise.py` key onto `lib/noise.py` dropped the baseline's real
+    lib/noise.py value and passed (a false pass): the missing draw must show."""
+    def draw(path: str, value: float) -> Event:
+        return ev(f"rng/random.random@{path}:5#1", value, site=f"{path}:5", detail={"api": "random.random"})
+    base = run("base:s1#1", 1, [draw("noise.py", 0.1), draw("lib/noise.py", 0.2)])
+    base.baseline, base.trace.header["capture"] = True, 6
+    new = run("s1#1", 1, [draw("lib/noise.py", 0.2)])
+    new.trace.header["capture"] = 7
+    comparison = compare([base, new])
+    assert comparison.exit_code == 1 and "rng/random.random@noise.py:5#1" in keys(comparison)
+
+
 def test_a_stage_only_each_seeds_first_run_reached_is_blamed_on_what_it_left_behind():
     """Run 1 preprocessed (an unseeded permutation) and wrote a file; run 2 found it and skipped that
     code: a `missing` stage with no cause. Said when the runs that reached it came first in every

@@ -41,7 +41,9 @@ class Session:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),  # no datetime import
         }
         site_root = settings.variation.get("site_root")
-        script_dir = os.path.dirname(os.path.abspath(settings.script)) if settings.script else None
+        script = os.path.abspath(settings.script) if settings.script else None
+        # A directory with __main__.py runs from itself (python puts it first on sys.path).
+        script_dir = (script if os.path.isdir(script) else os.path.dirname(script)) if script else None
         self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=site_root or os.getcwd(),
                                  mirror_root=settings.variation.get("mirror_root"), script_dir=script_dir)
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)

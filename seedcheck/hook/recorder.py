@@ -23,15 +23,19 @@ PROJECT_MARKERS = ("pyproject.toml", ".git")
 
 
 def project_root(start: str) -> str | None:
-    """The nearest directory from `start` upward holding a project marker, or None."""
+    """The nearest directory from `start` upward holding a project marker, or None. The home
+    directory and `/` are never one: a dotfiles repository's .git in $HOME would make every
+    unversioned folder under it part of one project, its keys holding the folder's own name."""
     folder = os.path.abspath(start)
-    while True:
+    never = {os.path.abspath(os.path.expanduser("~")), os.path.abspath(os.sep)}
+    while folder not in never:
         if any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
             return folder
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
+    return None
 
 
 def _is_user_file(filename: str) -> bool:
@@ -93,11 +97,14 @@ class Recorder:
         # A site is part of a stage's key, and a key must be the same wherever the check runs (a
         # subdirectory, the directory above, another machine's checkout: a baseline's). Files are
         # named from the script's project root (its nearest directory holding pyproject.toml or
-        # .git); with none, from base_dir; a file outside those from the script's directory, else
-        # from its sys.path entry (a module path); never by an absolute path.
+        # .git), else from the script's directory, else from their sys.path entry (a module path),
+        # and only then from base_dir (the working directory), which depends on where the check
+        # runs. With no project root, base_dir comes first, as before capture 7. Never by an
+        # absolute path.
         self._script_dir = self._unmirrored(script_dir) if script_dir else None
         anchor = project_root(self._script_dir or self._unmirrored(os.path.abspath(base_dir)))
-        self._roots = tuple(root for root in (anchor, base_dir, self._script_dir) if root)
+        self._first_roots = (anchor, self._script_dir) if anchor else (base_dir, self._script_dir)
+        self._last_root = base_dir if anchor else None
         self._site_cache: dict[str, str] = {}
         self._user_files: dict[str, bool] = {}  # co_filename -> is it the user's code (a draw asks on every call)
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
@@ -220,15 +227,19 @@ class Recorder:
         return path
 
     def _named(self, path: str) -> str:
-        """`path` relative to the project root, else to the working directory, else to the
-        script's directory, else to the longest sys.path entry holding it; else as it is."""
-        for root in self._roots:
+        """`path` relative to the project root (else the working directory) or the script's
+        directory, else to the longest sys.path entry holding it, else to the working directory
+        (with a project root); else as it is."""
+        for root in self._first_roots:
             if root and path.startswith(root.rstrip(os.sep) + os.sep):
                 return os.path.relpath(path, root)
         entries = [self._unmirrored(os.path.abspath(entry))  # a relative entry: from the cwd, as imports read it
                    for entry in sys.path if entry and isinstance(entry, str)]
         holding = [entry for entry in entries if path.startswith(entry.rstrip(os.sep) + os.sep)]
-        return os.path.relpath(path, max(holding, key=len)) if holding else path
+        if holding:
+            return os.path.relpath(path, max(holding, key=len))
+        last = self._last_root
+        return os.path.relpath(path, last) if last and path.startswith(last.rstrip(os.sep) + os.sep) else path
 
     def guarded(self, what: str, action: Callable[[], None]) -> None:
         try:
