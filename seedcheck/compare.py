@@ -724,19 +724,37 @@ def run_settings(run: RunResult) -> dict[str, Any]:
     stopped_at = (detail.get("steps") if detail.get("stopped") else None) if detail is not None else "unknown"
     return {"--max-steps": stopped_at,
             "--no-override": not trace.header.get("override", True),
-            "--force-seed": bool(trace.header.get("force_seed"))}
+            "--force-seed": bool(trace.header.get("force_seed")),
+            "the script's arguments": _script_arguments(trace.header.get("command"))}
+
+
+def _script_arguments(command: Any) -> Any:
+    """The arguments after the script (or `-m module`) in a trace header's command; "unknown" for
+    a header without one."""
+    if not isinstance(command, list) or not command:
+        return "unknown"
+    arguments = command[2:] if command[0] == "-m" else command[1:]
+    return " ".join(str(argument) for argument in arguments)
 
 
 def settings_differ(runs: list[RunResult]) -> list[str]:
     """Each setting (run_settings) the runs were not all taken with, as `--max-steps (stopped after 5
     steps in s1#1; not stopped in base:s1#1)`: runs taken another way differ for that reason."""
     described = []
-    settings = {run.name: run_settings(run) for run in runs if run.trace is not None}
-    for option in ("--max-steps", "--no-override", "--force-seed"):
+    traced = [run for run in runs if run.trace is not None]
+    settings = {run.name: run_settings(run) for run in traced}
+    for option in ("--max-steps", "--no-override", "--force-seed", "the script's arguments"):
+        # Arguments are compared within a seed: {seed} in them gives each seed its own.
+        groups = [[run for run in traced if run.seed == seed] for seed in dict.fromkeys(run.seed for run in traced)] \
+            if option == "the script's arguments" else [traced]
         values: dict[Any, list[str]] = {}
-        for name, setting in settings.items():
-            if setting.get(option, "unknown") != "unknown":
-                values.setdefault(setting[option], []).append(name)
+        for group in groups:
+            values = {}
+            for run in group:
+                if settings[run.name].get(option, "unknown") != "unknown":
+                    values.setdefault(settings[run.name][option], []).append(run.name)
+            if len(values) > 1:
+                break
         if len(values) > 1:
             shown = "; ".join(f"{_setting_text(option, value)} in {', '.join(names[:3])}{', …' if len(names) > 3 else ''}"
                               for value, names in values.items())
@@ -745,6 +763,8 @@ def settings_differ(runs: list[RunResult]) -> list[str]:
 
 
 def _setting_text(option: str, value: Any) -> str:
+    if option == "the script's arguments":
+        return f"'{value}'" if value else "none"
     if option == "--max-steps":
         return "not stopped" if value is None else f"stopped after {value} steps"
     return "given" if value else "not given"

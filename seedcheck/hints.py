@@ -15,6 +15,7 @@ from typing import Any, Callable
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
                                Divergence, Stage, canonical, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
+from seedcheck.report.labels import stage_label
 
 
 @dataclass(frozen=True)
@@ -619,8 +620,9 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
         # validation value) carries its difference into the training after it.
         at = comparison.stages.index(stage)
         before = [s for s in comparison.stages[:at] if s.kind in ("weights", "init")]
-        if not before or not all(_bitwise_equal(s) for s in before):
-            return None
+        trained = [s for s in before if s.kind == "weights" and not s.key.endswith("/init")]
+        if not trained or not all(_bitwise_equal(s) for s in before):
+            return None  # no checkpoint since training began (a short custom loop): its weights are unknown
         later = next((s for s in comparison.stages[at + 1:] if s.kind == "weights" and not _bitwise_equal(s)), None)
         return _evaluation_data(comparison, name, later)
     weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
@@ -644,10 +646,9 @@ def _evaluation_data(comparison: Comparison, name: str, later: Stage | None = No
     suspect = (f"; Dataset.shuffle at {unseeded[0].site} has no seed and {_no_global_seed(comparison, unseeded[0])}, "
                "which shuffles the data it feeds differently in each process") if unseeded else ""
     if later is not None:
-        kind, description = later.key.split("/", 1)
-        weights = (f"every weight checkpoint up to it is identical (they come apart later, first at {kind} "
-                   f"{description.replace('/', ' ').replace('epoch-', 'epoch ')}, most likely through a callback "
-                   "that reacts to this value: ReduceLROnPlateau, EarlyStopping, a best-model checkpoint)")
+        weights = (f"every weight checkpoint up to it is identical (they come apart later, first at "
+                   f"{' '.join(stage_label(later))}, most likely through a callback that reacts to this value: "
+                   "ReduceLROnPlateau, EarlyStopping, a best-model checkpoint)")
     else:
         weights = "every weight checkpoint is identical"
     return Hint(
@@ -799,9 +800,10 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
         "other-options",
         f"the runs that differ were not taken with the same options of seedcheck run: {'; '.join(differing)}. "
         "A run stopped by --max-steps trains less (fewer batches, other weights); without the override, the "
-        "script's own seeds apply instead of the run's; --force-seed seeds everything first.",
-        "take the runs and the baseline with the same options (record the baseline again with the options the "
-        "check uses), then check again.",
+        "script's own seeds apply instead of the run's; --force-seed seeds everything first; other arguments "
+        "make the script do other work.",
+        "take the runs and the baseline with the same options and script arguments (record the baseline again "
+        "with those the check uses), then check again.",
     )
 
 
@@ -809,13 +811,16 @@ def _resumed_from_shared_file(comparison: Comparison, divergence: Divergence) ->
     """One of the two runs read a checkpoint, weights or a dataset an earlier run of the check wrote
     (hook/files.py's note): it started from that run's state (a BackupAndRestore backup left
     behind), which explains a difference before anything the script does."""
+    checked = [run for run in comparison.runs if run.trace is not None and not run.baseline]
     for run in comparison.runs:
-        if run.name not in divergence.runs or run.trace is None:
-            continue
-        note = next((event for event in run.trace.events if event.kind == "note"
+        if run.name not in divergence.runs or run.trace is None or (checked and run is checked[0]):
+            continue  # the check's first run has no earlier run to resume from (its own download, say)
+        events = run.trace.events
+        at = next((index for index, event in enumerate(events) if event.key == divergence.stage.key), len(events))
+        note = next((event for event in events[:at] if event.kind == "note"
                      and event.key.startswith("note/shared-file@") and isinstance(event.detail, dict)), None)
         if note is None:
-            continue
+            continue  # none read before the stage that differs: not what made it differ
         call = f"{note.detail.get('api') or 'reading'}({note.detail.get('path')!r})"
         return Hint(
             "resumed-from-shared-file",
@@ -838,13 +843,16 @@ def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> 
         return None
     lacking = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
     reached = ", ".join(list(stage.values)[:3])
+    left_behind = _skipped_by_later_runs(comparison, divergence) is not None
     return Hint(
         "stopped-at-other-epochs",
         f"fit trained longer in {reached} than in {', '.join(lacking[:3])}, and every stage before agrees: fit was "
         "stopped early in some runs (model.stop_training set by a callback: EarlyStopping, TerminateOnNaN, a time "
-        "budget), on a decision that does not repeat: the wall clock, or a value the runs do not reproduce.",
+        "budget), on a decision that does not repeat: the wall clock, or a value the runs do not reproduce"
+        + ("; or, as the first run trained longest, a file it left behind (a marker, a checkpoint, a backup) "
+           "shortened the later runs" if left_behind else "") + ".",
         "stop on something that repeats: a fixed number of epochs, or EarlyStopping on a value the runs reproduce; "
-        "not on elapsed time.",
+        "not on elapsed time" + ("; write files a run leaves under $SEEDCHECK_RUN_DIR" if left_behind else "") + ".",
     )
 
 
@@ -885,7 +893,7 @@ def explain(comparison: Comparison) -> Comparison:
                 divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
                 break
     elif divergence is not None and divergence.stage.verdict == MISSING and divergence.cause is None:
-        for missing_rule in (_resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs):
+        for missing_rule in (_other_options, _resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs):
             hint = missing_rule(comparison, divergence)
             if hint is not None:
                 divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
@@ -936,7 +944,7 @@ def _parallel_draws_agreed(comparison: Comparison) -> list[str]:
             continue
         drawing = [part for part in pipeline.get("parallel_random") or [] if isinstance(part, dict)]
         if drawing:
-            return [f"the {_at(drawing[0])} {_parallel_draws(drawing[0])}: these runs agreed on {stage.key}, but which "
+            return [f"the {_at(drawing[0])} {_parallel_draws(drawing[0])}: these runs agreed on {' '.join(stage_label(stage))}, but which "
                     "element gets which draw follows the thread scheduling, so other runs (a busier machine, other "
                     f"cores) can differ. To make it hold: {PARALLEL_DRAWS_FIX}"]
     return []

@@ -912,6 +912,13 @@ def test_a_validation_value_that_differs_before_the_weights_do_points_at_its_dat
                                             ev("metrics/fit#1/epoch-1/val_boot_acc", 0.85)],
                                       s1_2=events(0.9, "b")[:5]))).first_divergence
     assert before.stage.key == "weights/fit#1/epoch-1" and before.rule != "evaluation-data"
+    # A short custom loop records no weights between training and evaluate: nothing says the training
+    # agreed, so the evaluation data are not blamed (the final weights differ after it).
+    def loop(value: float, final: str) -> list[Event]:
+        return [seeded, weights("weights/fit#1/init", ("k", "k0", [0.1])), ev("metrics/evaluate#1/loss", value),
+                weights("weights/final/model", ("k", final, [0.3]))]
+    short = explain(compare(runs_for(s1_1=loop(0.5, "a"), s1_2=loop(0.6, "b")))).first_divergence
+    assert short.rule != "evaluation-data", short.cause
 
 
 def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
@@ -1377,6 +1384,14 @@ def test_a_run_that_started_from_a_file_an_earlier_run_left_is_the_cause():
     assert first.rule == "resumed-from-shared-file"
     assert "s1#2 read a file" in first.cause and "Model.load_weights('/tmp/backup/latest.weights.h5') at train.py:17" \
         in first.cause and "$SEEDCHECK_RUN_DIR" in first.fix
+    # A file read after the stage that differs did not make it differ; the check's first run (its own
+    # download of a pretrained file) resumed from nothing.
+    after = explain(compare(runs_for(s1_1=[weights("weights/fit#1/init", ("k", "a", [0.1]))],
+                                     s1_2=[weights("weights/fit#1/init", ("k", "b", [0.2])), note]))).first_divergence
+    assert after.rule != "resumed-from-shared-file"
+    own = explain(compare(runs_for(s1_1=[note, weights("weights/fit#1/init", ("k", "a", [0.1]))],
+                                   s1_2=[weights("weights/fit#1/init", ("k", "b", [0.2]))]))).first_divergence
+    assert own.rule != "resumed-from-shared-file"
 
 
 def test_fit_stopped_at_other_epochs_is_named_as_such():
@@ -1387,3 +1402,13 @@ def test_fit_stopped_at_other_epochs_is_named_as_such():
     first = explain(compare(runs_for(s1_1=epochs(5), s1_2=epochs(6)))).first_divergence
     assert first.stage.key == "data/fit#1/epoch-6" and first.rule == "stopped-at-other-epochs"
     assert "fit trained longer in s1#2 than in s1#1" in first.cause and "time" in first.fix
+    # The first run trained longest: a file it left may have shortened the others; said too.
+    longest_first = explain(compare(runs_for(s1_1=epochs(6), s1_2=epochs(5)))).first_divergence
+    assert longest_first.rule == "stopped-at-other-epochs" and "a file it left behind" in longest_first.cause
+    # A baseline taken with other script arguments (--epochs 6 against 5): the options, not a callback.
+    base, new = run("base:s1#1", 1, epochs(6)), run("s1#1", 1, epochs(5))
+    base.baseline = True
+    base.trace.header["command"], new.trace.header["command"] = ["train.py", "--epochs", "6"], ["train.py", "--epochs", "5"]
+    other = explain(compare([base, new])).first_divergence
+    assert other.rule == "other-options" and "the script's arguments ('--epochs 6' in base:s1#1; '--epochs 5' in s1#1)" \
+        in other.cause, other.cause

@@ -93,6 +93,21 @@ def test_an_exception_raised_inside_fit_shows_no_seedcheck_frames_either(tmp_pat
     assert frames == [(os.path.join(REPO, f), line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', plain.stderr)]
 
 
+@pytest.mark.parametrize("how", ["plain", "chain", "group"])
+def test_a_traceback_through_a_hook_wrapper_has_the_frames_of_a_plain_run(tmp_path, how):
+    """The seeding wrapper sits between the script's call and the code that failed; a chained
+    exception and an exception group's members carry it too (the group's members kept it)."""
+    result = seedcheck("run", "tests/scripts/raises_through_the_hook.py", "--repeats", "1", "--save", tmp_path / "runs",
+                       "-q", "--", how)
+    assert result.code == 3
+    logged = (tmp_path / "runs" / "own-1.stderr.log").read_text()
+    plain = subprocess.run([sys.executable, "tests/scripts/raises_through_the_hook.py", how], capture_output=True,
+                           text=True, cwd=REPO, timeout=60)
+    def frames(text: str) -> list[tuple[str, str]]:
+        return [(os.path.join(REPO, f), line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', text)]
+    assert frames(logged) == frames(plain.stderr) and len(frames(logged)) >= 3, logged
+
+
 def test_exit_code_of_script_is_kept_and_fails_the_check(tmp_path):
     result = seedcheck_json("run", "tests/scripts/exit_code.py", "--repeats", "2", tmp_path=tmp_path, timeout=60)
     # no argument: int(sys.argv[1]) raises IndexError -> the script's crash, exit 1

@@ -144,7 +144,7 @@ def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
                 found["nondeterministic"].append({"op": op, "site": site})
             elif flag == "default" and allows_nondeterminism:  # the call left it to the Options
                 found["nondeterministic"].append({"op": op, "site": site, "by_options": True})
-            random = _random_state_ops(node)
+            random = _random_state_ops(node) if not _serial(node) else []
             if random:
                 found["parallel_random"].append({"op": op, "site": site, "random": random})
         try:
@@ -156,6 +156,20 @@ def describe(dataset: Any) -> dict[str, list[dict[str, Any]]] | None:
     except (AttributeError, TypeError):
         pass
     return found
+
+
+def _serial(node: Any) -> bool:
+    """A "parallel" transformation whose draws happen one element at a time: num_parallel_calls=1,
+    or any under enable_op_determinism(), which runs a map with stateful ops serially (TF's
+    documentation). Its random draws then follow the element order."""
+    try:
+        if int(node._num_parallel_calls) == 1:
+            return True
+        import tensorflow as tf
+
+        return bool(tf.config.experimental.is_op_determinism_enabled())
+    except Exception:  # noqa: BLE001 - a node that cannot say: treated as parallel
+        return False
 
 
 def _random_state_ops(node: Any) -> list[str]:

@@ -93,16 +93,17 @@ def report_uncaught(exc: BaseException) -> None:
 
 
 def _hide_in_chain(exc: BaseException) -> None:
-    """The same for the exceptions it was raised from or while handling (printed above it)."""
+    """The same for the exceptions it was raised from or while handling (printed above it), and
+    an exception group's members (printed inside it)."""
     seen = {id(exc)}
-    pending = [exc.__cause__, exc.__context__]
+    pending = [exc.__cause__, exc.__context__, *getattr(exc, "exceptions", ())]
     while pending:
         linked = pending.pop()
-        if linked is None or id(linked) in seen:
+        if not isinstance(linked, BaseException) or id(linked) in seen:
             continue
         seen.add(id(linked))
         linked.__traceback__ = hide_hook_frames(linked.__traceback__)
-        pending.extend((linked.__cause__, linked.__context__))
+        pending.extend((linked.__cause__, linked.__context__, *getattr(linked, "exceptions", ())))
 
 
 def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
