@@ -283,8 +283,9 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     differing = settings_differ(traced)
     if differing:
         comparison.warnings.append(
-            f"the runs were not taken with the same options: {'; '.join(differing)}. What differs because of "
-            "that is not the script's doing: take the runs (and the baseline) with the same options")
+            f"the runs were not taken with the same options or script arguments: {'; '.join(differing)}. What "
+            "differs because of that is not the script's doing: take the runs (and the baseline) with the same "
+            "options and arguments")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
     comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
@@ -737,13 +738,13 @@ def _script_arguments(command: Any) -> Any:
     return " ".join(str(argument) for argument in arguments)
 
 
-def settings_differ(runs: list[RunResult]) -> list[str]:
+def settings_differ(runs: list[RunResult], arguments: bool = True) -> list[str]:
     """Each setting (run_settings) the runs were not all taken with, as `--max-steps (stopped after 5
     steps in s1#1; not stopped in base:s1#1)`: runs taken another way differ for that reason."""
     described = []
     traced = [run for run in runs if run.trace is not None]
     settings = {run.name: run_settings(run) for run in traced}
-    for option in ("--max-steps", "--no-override", "--force-seed", "the script's arguments"):
+    for option in ("--max-steps", "--no-override", "--force-seed", *(["the script's arguments"] if arguments else [])):
         # Arguments are compared within a seed: {seed} in them gives each seed its own.
         groups = [[run for run in traced if run.seed == seed] for seed in dict.fromkeys(run.seed for run in traced)] \
             if option == "the script's arguments" else [traced]

@@ -615,19 +615,20 @@ def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint |
     if stage.kind != "metrics":
         return None
     name = stage.key.rsplit("/", 1)[-1]
-    if name.startswith("val_") or stage.key.startswith("metrics/evaluate#"):
-        # Judged by the weights up to it: a callback reacting to it (ReduceLROnPlateau on a
-        # validation value) carries its difference into the training after it.
+    weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
+    epoch = re.match(r"metrics/(fit#\d+/epoch-\d+)/val_", stage.key)
+    if epoch:
+        # A fit's validation value, judged by the weights up to its own epoch's checkpoint: a
+        # callback reacting to it (ReduceLROnPlateau) carries its difference into later epochs.
         at = comparison.stages.index(stage)
         before = [s for s in comparison.stages[:at] if s.kind in ("weights", "init")]
-        trained = [s for s in before if s.kind == "weights" and not s.key.endswith("/init")]
-        if not trained or not all(_bitwise_equal(s) for s in before):
-            return None  # no checkpoint since training began (a short custom loop): its weights are unknown
-        later = next((s for s in comparison.stages[at + 1:] if s.kind == "weights" and not _bitwise_equal(s)), None)
-        return _evaluation_data(comparison, name, later)
-    weights = [s for s in comparison.stages if s.kind in ("weights", "init")]
+        if any(s.key == f"weights/{epoch[1]}" for s in before) and all(_bitwise_equal(s) for s in before):
+            later = next((s for s in comparison.stages[at + 1:] if s.kind == "weights" and not _bitwise_equal(s)), None)
+            return _evaluation_data(comparison, name, later)
     if not weights or not all(_bitwise_equal(s) for s in weights):
         return None  # weights only close, or diverged but ignored: the metric may follow from them
+    if name.startswith("val_") or stage.key.startswith("metrics/evaluate#"):
+        return _evaluation_data(comparison, name)
     pattern = re.sub(r"epoch-\d+", "epoch-*", stage.key)
     return Hint(
         "logged-value-only",
@@ -785,7 +786,10 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
     without --max-steps, a check with it): that explains the difference before any rule about the
     script does."""
     pair = [run for run in comparison.runs if run.name in divergence.runs]
-    differing = settings_differ(pair)
+    # Script arguments only for a stage one run did not reach (a baseline with --epochs 3, a check
+    # with 2): spelled otherwise (`--epochs=2`) or naming another machine's data path, they differ
+    # between runs that compute alike, and would be blamed for a difference in the data themselves.
+    differing = settings_differ(pair, arguments=divergence.stage.verdict == MISSING)
     if not differing:
         return None
     # Runs taken the same way that differ there too: the options are not (all of) the cause.
@@ -798,7 +802,8 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
         return None
     return Hint(
         "other-options",
-        f"the runs that differ were not taken with the same options of seedcheck run: {'; '.join(differing)}. "
+        f"the runs that differ were not taken with the same options of seedcheck run or script arguments: "
+        f"{'; '.join(differing)}. "
         "A run stopped by --max-steps trains less (fewer batches, other weights); without the override, the "
         "script's own seeds apply instead of the run's; --force-seed seeds everything first; other arguments "
         "make the script do other work.",

@@ -919,6 +919,15 @@ def test_a_validation_value_that_differs_before_the_weights_do_points_at_its_dat
                 weights("weights/final/model", ("k", final, [0.3]))]
     short = explain(compare(runs_for(s1_1=loop(0.5, "a"), s1_2=loop(0.6, "b")))).first_divergence
     assert short.rule != "evaluation-data", short.cause
+    # Trained by fit, then by steps no snapshot saw, then evaluated: no callback carried anything.
+    def tuned(value: float, final: str) -> list[Event]:
+        return [*events(0.85, "e2")[:4], ev("metrics/evaluate#1/loss", value), weights("weights/final/model", ("k", final, [0.3]))]
+    assert explain(compare(runs_for(s1_1=tuned(0.5, "a"), s1_2=tuned(0.6, "b")))).first_divergence.rule != "evaluation-data"
+    # Evaluated only, nothing trained, every weight agreeing: the evaluation data (as before).
+    only = [seeded, weights("weights/fit#1/init", ("k", "k0", [0.1]))]
+    scored = explain(compare(runs_for(s1_1=[*only, ev("metrics/evaluate#1/loss", 0.5)],
+                                      s1_2=[*only, ev("metrics/evaluate#1/loss", 0.6)]))).first_divergence
+    assert scored.rule == "evaluation-data" and "every weight checkpoint is identical" in scored.cause
 
 
 def test_without_a_data_stage_an_unseeded_shuffle_still_explains_diverging_weights():
@@ -1236,7 +1245,7 @@ def test_runs_taken_with_other_options_are_explained_by_the_options():
     divergence = comparison.first_divergence
     assert comparison.exit_code == 1 and divergence.rule == "other-options", divergence.rule
     assert "--max-steps (not stopped in base:s1#1; stopped after 5 steps in s1#1)" in divergence.cause, divergence.cause
-    assert any("not taken with the same options: --max-steps" in w for w in comparison.warnings)
+    assert any("not taken with the same options or script arguments: --max-steps" in w for w in comparison.warnings)
 
     assert explain(compare([base, run("s1#1", 1, full)])).first_divergence is None  # the same options
     crashed = explain(compare([run("s1#1", 1, full[:2]), run("s1#2", 1, stopped[:2] + [ev("exit", 0, detail={})])]))
@@ -1412,3 +1421,10 @@ def test_fit_stopped_at_other_epochs_is_named_as_such():
     other = explain(compare([base, new])).first_divergence
     assert other.rule == "other-options" and "the script's arguments ('--epochs 6' in base:s1#1; '--epochs 5' in s1#1)" \
         in other.cause, other.cause
+    # Arguments spelled otherwise (or another machine's data path) do not explain a value that differs:
+    # the data themselves may have changed, which recording the baseline again would hide.
+    base = run("base:s1#1", 1, [ev("data/fit#1/epoch-1", "old data")])
+    new = run("s1#1", 1, [ev("data/fit#1/epoch-1", "new data")])
+    base.baseline = True
+    base.trace.header["command"], new.trace.header["command"] = ["t.py", "--epochs=2"], ["t.py", "--epochs", "2"]
+    assert explain(compare([base, new])).first_divergence.rule != "other-options"

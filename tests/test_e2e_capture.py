@@ -352,6 +352,16 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     assert loop["options_site"] == f"{script}:24"  # where with_options turned determinism off: the line to change
 
 
+@pytest.mark.parametrize("how, drawing", [("parallel", True), ("one", False), ("determinism", False)])
+def test_a_map_that_draws_one_element_at_a_time_is_not_listed_as_drawing_in_parallel(tmp_path, how, drawing):
+    """num_parallel_calls=1, or any map under enable_op_determinism(), draws in element order: the
+    parallel-draws warning and hint were wrong there."""
+    result = seedcheck_json("run", "tests/scripts/serial_draws.py", "--repeats", "1", "--", how, tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    (event,) = [e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events if e.key.startswith("data/loop@")]
+    assert bool(event.detail["pipeline"]["parallel_random"]) is drawing, event.detail
+
+
 @pytest.mark.parametrize("load", ["file", "none"])
 def test_initial_values_replaced_by_loaded_weights_do_not_fail_the_check(tmp_path, load):
     """Seeded with tf.random.set_seed only, so the layers' fresh values differ (Keras 3). Loaded

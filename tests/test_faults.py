@@ -93,7 +93,7 @@ def test_an_exception_raised_inside_fit_shows_no_seedcheck_frames_either(tmp_pat
     assert frames == [(os.path.join(REPO, f), line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', plain.stderr)]
 
 
-@pytest.mark.parametrize("how", ["plain", "chain", "group"])
+@pytest.mark.parametrize("how", ["plain", "chain", "counted", "group"])
 def test_a_traceback_through_a_hook_wrapper_has_the_frames_of_a_plain_run(tmp_path, how):
     """The seeding wrapper sits between the script's call and the code that failed; a chained
     exception and an exception group's members carry it too (the group's members kept it)."""

@@ -165,9 +165,9 @@ def _serial(node: Any) -> bool:
     try:
         if int(node._num_parallel_calls) == 1:
             return True
-        import tensorflow as tf
+        from tensorflow.python.framework import config  # tf.config.experimental has no reader of it
 
-        return bool(tf.config.experimental.is_op_determinism_enabled())
+        return bool(config.is_op_determinism_enabled())
     except Exception:  # noqa: BLE001 - a node that cannot say: treated as parallel
         return False
 

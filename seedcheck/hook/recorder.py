@@ -27,8 +27,9 @@ def project_root(start: str) -> str | None:
     directory and `/` are never one: a dotfiles repository's .git in $HOME would make every
     unversioned folder under it part of one project, its keys holding the folder's own name."""
     folder = os.path.abspath(start)
-    never = {os.path.abspath(os.path.expanduser("~")), os.path.abspath(os.sep)}
-    while folder not in never:
+    home = os.path.expanduser("~")  # a symlinked $HOME: compared as the real path the cwd gives
+    never = {os.path.abspath(home), os.path.realpath(home), os.path.abspath(os.sep)}
+    while folder not in never and os.path.realpath(folder) not in never:
         if any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
             return folder
         parent = os.path.dirname(folder)

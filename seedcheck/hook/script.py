@@ -96,14 +96,19 @@ def _hide_in_chain(exc: BaseException) -> None:
     """The same for the exceptions it was raised from or while handling (printed above it), and
     an exception group's members (printed inside it)."""
     seen = {id(exc)}
-    pending = [exc.__cause__, exc.__context__, *getattr(exc, "exceptions", ())]
+    pending = [exc.__cause__, exc.__context__, *_members(exc)]
     while pending:
         linked = pending.pop()
         if not isinstance(linked, BaseException) or id(linked) in seen:
             continue
         seen.add(id(linked))
         linked.__traceback__ = hide_hook_frames(linked.__traceback__)
-        pending.extend((linked.__cause__, linked.__context__, *getattr(linked, "exceptions", ())))
+        pending.extend((linked.__cause__, linked.__context__, *_members(linked)))
+
+
+def _members(exc: BaseException) -> tuple[BaseException, ...]:
+    """An exception group's members (any other exception may hold anything in `.exceptions`)."""
+    return tuple(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else ()
 
 
 def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
