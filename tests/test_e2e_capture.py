@@ -448,9 +448,24 @@ def test_a_checkpoint_an_earlier_run_wrote_outside_the_run_directory_is_a_warnin
     warnings = [w for w in shared.report["warnings"] if "written since this check began" in w]
     assert len(warnings) == 1 and "tf.train.Checkpoint.restore" in warnings[0], warnings
     assert "resumes.py:25" in warnings[0]
+    assert shared.report["first_divergence"]["rule"] == "resumed-from-shared-file", shared.report["first_divergence"]
     own = seedcheck_json("run", "tests/scripts/resumes.py", "--repeats", "2", "--", "--ckpt", "{run_dir}/ckpt",
                          tmp_path=tmp_path / "own")
     assert own.code == 0 and not [w for w in own.report["warnings"] if "Checkpoint" in w], own.stdout
+
+
+def test_a_file_a_run_fetched_itself_is_not_another_runs(tmp_path):
+    """A pretrained file the run downloads (a plain write no wrapper sees) and loads: it was written
+    while the run ran, so it is its own, not an earlier run's state (the warning said so before).
+    The next run finds it there before it started: that one is warned about."""
+    result = seedcheck_json("run", "tests/scripts/downloads_weights.py", "--repeats", "2", "--",
+                            tmp_path / "pretrained.weights.h5", tmp_path=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    warnings = [w for w in result.report["warnings"] if "written since this check began" in w]
+    assert len(warnings) == 1, warnings
+    notes = {run: [e for e in read_trace(tmp_path / "runs" / f"own-{run}.jsonl").events if e.kind == "note"]
+             for run in (1, 2)}
+    assert not notes[1] and len(notes[2]) == 1, notes
 
 
 def test_the_data_predict_reads_is_its_own_stage_at_its_line(tmp_path):

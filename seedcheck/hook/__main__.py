@@ -29,6 +29,7 @@ class Session:
 
     def __init__(self, settings: HookSettings) -> None:
         self.settings = settings
+        self.started = time.time()  # a file written since is this run's own (its download), not an earlier run's
         header = {
             "seedcheck": __version__,
             "run": settings.run,
@@ -85,7 +86,7 @@ class Session:
         if self.files is None:
             from seedcheck.hook.files import SharedFiles
 
-            self.files = SharedFiles(self.recorder, self.settings.check_started)
+            self.files = SharedFiles(self.recorder, self.settings.check_started, self.started)
         return self.files
 
     def _children(self) -> Any:

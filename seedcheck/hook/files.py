@@ -1,14 +1,16 @@
 """Files a run reads that an earlier run of the same check wrote: a checkpoint restored, weights or
 a model loaded, a dataset loaded (`Dataset.load`), from a path outside the run's own directory,
-written since the check began. The
-second run then resumes from the first one's state (its training, its RNG state): the runs are not
-independent, and a difference shows as a divergence with no cause of the script's own. Said as a
-warning, once per path, like a file cache the runs share (pipeline.py).
+written since the check began. The second run then resumes from the first one's state (its
+training, its RNG state): the runs are not independent, and a difference shows as a divergence
+with no cause of the script's own. Said as a warning, once per path, like a file cache the runs
+share (pipeline.py).
 
 A file the run wrote itself and reads back as it left it (ModelCheckpoint's best model, loaded
 after fit) is its own: the saving APIs are wrapped to remember what each write left (modification
 time in ns and size), and a read of a file that still matches is not a shared one. A file another
-run has written since (runs in parallel, one path) no longer matches, and is."""
+run has written since (runs in parallel, one path) no longer matches, and is. A file last written
+after this run's process started is taken as its own too (a pretrained file it downloaded with
+keras.utils.get_file, which no wrapper sees): what an earlier run left was there before it began."""
 
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ from seedcheck.hook.recorder import Recorder
 
 
 class SharedFiles:
-    def __init__(self, recorder: Recorder, check_started: float | None) -> None:
+    def __init__(self, recorder: Recorder, check_started: float | None, run_started: float | None = None) -> None:
         self._recorder = recorder
         self._check_started = check_started
+        self._run_started = run_started
         self._noted: set[str] = set()
         self._written: dict[str, tuple[int, int]] = {}  # absolute path -> (mtime_ns, size) this run's write left
 
@@ -80,8 +83,11 @@ class SharedFiles:
         if absolute in self._noted or in_run_directory(absolute):
             return
         stats = {p: os.stat(p) for p in _files_of(absolute)}
-        if not stats or max(stat.st_mtime for stat in stats.values()) < self._check_started:
+        latest = max((stat.st_mtime for stat in stats.values()), default=0.0)
+        if not stats or latest < self._check_started:
             return  # written before this check: a pretrained file every run reads alike
+        if self._run_started is not None and latest >= self._run_started:
+            return  # written while this run ran: its own (keras.utils.get_file's download), as far as it can tell
         if all(self._written.get(p) == _left(stat) for p, stat in stats.items()):
             return  # as this run's own write left it
         self._noted.add(absolute)
