@@ -64,10 +64,12 @@ def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_pat
     assert result.report["stopped_early"] is True
     assert result.report["first_divergence"]["key"].startswith("init/")
     assert result.report["first_divergence"]["rule"] == "keras3-initializers"
-    # The second run was stopped at its first weights, long before the end of its training.
+    # The second run was stopped at its first weights, long before the end of its training: its
+    # trace ends before the first epoch. (Its wall time is not compared with the first run's: this
+    # sample trains for ~1 s after a ~4 s start-up, and on a loaded machine the two cross.)
     stopped = read_trace(tmp_path / "runs" / "s1-2.jsonl")
     assert stopped.find("exit") is None and stopped.find("data/fit#1/epoch-1") is None
-    assert runs[1]["duration_s"] < runs[0]["duration_s"]
+    assert not [event for event in stopped.events if event.kind in ("data", "metrics")], stopped.events[-3:]
     assert not (tmp_path / "runs" / "s1-3.jsonl").exists()
     # Stages only the first run reached are not "missing": the stop was by design.
     assert not [s for s in result.report["stages"] if s["verdict"] == "missing"]
