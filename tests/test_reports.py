@@ -12,6 +12,7 @@ from rich.console import Console
 
 from conftest import validate_report
 from seedcheck.compare import Tolerance, compare
+from seedcheck.trace import Event
 from seedcheck.hints import explain
 from seedcheck.report import json as json_report
 from seedcheck import compare as C
@@ -394,3 +395,22 @@ def test_step_snapshots_and_folded_draws_read_as_the_other_rows_do():
                                                                      site="t.py:3")]))
     assert [labels.stage_label(stage) for stage in comparison.stages] == [
         ("weights", "step 10"), ("random", "numpy.random.uniform #rest")]
+
+
+def test_two_files_of_one_name_show_apart_in_the_site_column():
+    """`noise.py:3` and `lib/noise.py:3` both showed as `noise.py:3`: the site column keeps as many
+    directories as tell them apart, and a file name alone where it is unique."""
+    def draw(site: str, value: str) -> Event:
+        return ev(f"rng/random.random@{site}#1", value, site=site)
+    per_run = {f"s1_{i}": [draw("noise.py:3", "a"), draw("lib/noise.py:3", f"b{i}"), draw("src/train.py:9", "c")]
+               for i in (1, 2)}
+    comparison = compare(runs_for(**per_run))
+    assert labels.site_names(comparison.stages) == {"noise.py": "noise.py", "lib/noise.py": "lib/noise.py",
+                                                    "src/train.py": "train.py"}
+    assert labels.site_names([C.Stage("k", "rng", "a/x/t.py:1", "reproducible", {}),
+                              C.Stage("k", "rng", "b/x/t.py:1", "reproducible", {})]) == {"a/x/t.py": "a/x/t.py",
+                                                                                         "b/x/t.py": "b/x/t.py"}
+    rows = [line for line in render(comparison, 120).splitlines() if line.startswith("random")]
+    assert any(" noise.py:3 " in row for row in rows) and any("lib/noise.py:3" in row for row in rows), rows
+    assert any(" train.py:9 " in row for row in rows), rows
+    assert "`lib/noise.py:3`" in markdown.render(comparison, "t.py")

@@ -18,8 +18,8 @@ from typing import Any
 from seedcheck import __version__
 from seedcheck.compare import DIVERGED, Comparison, Stage, is_finite_number
 from seedcheck.report.growth import Checkpoint, divergence_growth, growth_story, sparkline
-from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, seed_name, site_text, stage_label,
-                                     summary_line, value_text, verdict_text)
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, seed_name, site_names,
+                                     site_text, stage_label, summary_line, value_text, verdict_text)
 
 INSTALL_HINT = "pip install 'seedcheck[html]'"
 IDENTICAL_FLOOR = 1e-18  # where identical checkpoints sit on the growth plot's log axis
@@ -261,21 +261,22 @@ def _stage_table(comparison: Comparison) -> str:
     names = [run.name for run in comparison.runs if run.trace is not None]
     first = comparison.first_divergence.stage if comparison.first_divergence else None
     head = "".join(f"<th>{_e(name)}</th>" for name in names)
+    sites = site_names(comparison.stages)
     rows = []
     for row in folded_rows(comparison.stages):
         if isinstance(row, str):
             rows.append(f'<tr class="folded"><td>init</td><td colspan="{len(names) + 2}">{_e(row)}</td>'
                         '<td class="v-reproducible">reproducible</td></tr>')
             continue
-        rows.append(_stage_row(row, names, row is first))
+        rows.append(_stage_row(row, names, row is first, sites))
     return (f'<section id="stages"><h2>Stages</h2><table class="stages"><thead><tr><th>stage</th><th></th>'
             f'<th>site</th>{head}<th>verdict</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
 
 
-def _stage_row(stage: Stage, names: list[str], first: bool) -> str:
+def _stage_row(stage: Stage, names: list[str], first: bool, sites: dict[str, str]) -> str:
     kind, description = stage_label(stage)
     marker = ' <span class="first">◀ first</span>' if first else ""
-    shown = site_text(stage)
+    shown = site_text(stage, sites)
     site = f'<td class="dim" title="{_e(stage.site or shown)}">{_e(shown)}</td>' if shown else "<td></td>"
     reference = stage.values.get(names[0]) if names else None
     cells = []

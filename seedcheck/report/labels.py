@@ -163,10 +163,29 @@ def short_site(site: str) -> str:
     return site.rsplit("/", 1)[-1]
 
 
-def site_text(stage: Stage) -> str:
-    """The site column: the user's call site, or for a draw a library made on its own (no user code
-    on the stack), the library's, as `keras: py_dataset_adapter.py:261`."""
+def site_names(stages: list[Stage]) -> dict[str, str]:
+    """How each stage's site shows in a site column: its file name and line, with as many of its
+    directories as tell it from another file of that name (`noise.py:3` and `lib/noise.py:3`, not
+    two `noise.py:3`)."""
+    files = {site.rsplit(":", 1)[0] for site in (stage.site for stage in stages) if isinstance(site, str)}
+    shown: dict[str, str] = {}
+    for path in files:
+        parts = path.split("/")
+        depth = 1
+        while depth < len(parts) and any(other != path and other.split("/")[-depth:] == parts[-depth:] for other in files):
+            depth += 1
+        shown[path] = "/".join(parts[-depth:])
+    return shown
+
+
+def site_text(stage: Stage, names: dict[str, str] | None = None) -> str:
+    """The site column: the user's call site (named as `names`, from site_names, says), or for a
+    draw a library made on its own (no user code on the stack), the library's, as
+    `keras: py_dataset_adapter.py:261`."""
     if stage.site:
+        path, _, line = stage.site.rpartition(":")
+        if names and path in names and line.isdigit():
+            return f"{names[path]}:{line}"
         return short_site(stage.site)
     caller = stage.caller
     if caller is None:

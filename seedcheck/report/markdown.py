@@ -10,8 +10,8 @@ import re
 
 from seedcheck.compare import REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
-from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, site_text, stage_label,
-                                     summary_line, value_text, verdict_text)
+from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, site_names, site_text,
+                                     stage_label, summary_line, value_text, verdict_text)
 
 
 def render(comparison: Comparison, target: str) -> str:
@@ -66,12 +66,13 @@ def render(comparison: Comparison, target: str) -> str:
 
 def _table(rows: list[Stage | str], names: list[str]) -> list[str]:
     out = ["| stage | site | " + " | ".join(map(_escape, names)) + " | verdict |", "|---|---|" + "---|" * len(names) + "---|"]
+    sites = site_names([row for row in rows if not isinstance(row, str)])
     for row in rows:
         if isinstance(row, str):
             out.append(f"| init {_escape(row)} | | " + " | ".join("" for _ in names) + " | reproducible |")
             continue
         kind, description = stage_label(row)
-        shown = site_text(row)
+        shown = site_text(row, sites)
         site = _code_cell(shown) if shown else ""
         cells = [_escape(value_text(row.values[name], width=10, precise=True)) if name in row.values else "—"
                  for name in names]

@@ -16,7 +16,8 @@ from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRO
                                Comparison, RunResult, Stage)
 from seedcheck.report.growth import divergence_growth, growth_story, sparkline
 from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, header_parts, seed_name,
-                                     short_site, site_text, stage_label, summary_line, value_text, verdict_text)
+                                     short_site, site_names, site_text, stage_label, summary_line, value_text,
+                                     verdict_text)
 
 VERDICT_STYLES = {REPRODUCIBLE: "green", DIVERGED: "bold red", MISSING: "magenta", SEED_INSENSITIVE: "yellow",
                   UNCHECKED: "dim", CLOSE: "cyan", IGNORED: "dim", DIFFERS: "yellow"}
@@ -50,6 +51,7 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
     a count of distinct values: the stage and its verdict always stay readable."""
     names = [run.name for run in comparison.runs if run.trace is not None]
     first = comparison.first_divergence.stage if comparison.first_divergence else None
+    sites = site_names(comparison.stages)
     rows = []
     for row in folded_rows(comparison.stages):
         if isinstance(row, str):
@@ -58,7 +60,7 @@ def stage_table(comparison: Comparison, width: int | None = None) -> Table:
             continue
         kind, description = stage_label(row)
         marker = Text(FIRST_MARKER, style="bold red") if row is first else Text("")
-        rows.append((Text(kind), Text(description) + marker, Text(site_text(row)),
+        rows.append((Text(kind), Text(description) + marker, Text(site_text(row, sites)),
                      *_value_cells(row, names), Text(verdict_text(row), style=_verdict_style(row)), row))
     layout = _layout(rows, names, width)
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
