@@ -321,8 +321,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
     if variations is not None:
         from seedcheck import vary as varying
 
-        comparison.variations = varying.outcomes(comparison, variations.names)
-        varying.attribute_first_divergence(comparison)
+        varying.judge_variations(comparison, variations.names)
     _report_and_exit(comparison, request, target.label, save_dir=str(plan.save_dir))
 
 
@@ -414,8 +413,7 @@ def _compare_saved(paths: tuple[str, ...], request: ReportRequest) -> None:
         from seedcheck import vary as varying
 
         if set(varied) <= set(varying.VARIATIONS):  # names a later seedcheck dropped: a plain report
-            comparison.variations = varying.outcomes(comparison, varied)
-            varying.attribute_first_divergence(comparison)
+            varying.judge_variations(comparison, varied)
     targets = list(dict.fromkeys(t for source in sources if not source.baseline for t in source.targets))
     _report_and_exit(comparison, request, targets[0] if len(targets) == 1 else "saved runs")
 

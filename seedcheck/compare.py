@@ -358,7 +358,7 @@ def _align_sites(runs: list[RunResult]) -> None:
     for run in older:
         events = run.trace.events  # type: ignore[union-attr]
         held = {event.key for event in events}
-        renames: dict[str, tuple[str, str]] = {}  # old key -> (new key, new path)
+        renames: dict[str, tuple[str, str, str]] = {}  # old key -> (new key, old path, new path)
         for event in events:
             match = _SITE_IN_KEY.match(event.key)
             if not match:
@@ -368,17 +368,16 @@ def _align_sites(runs: list[RunResult]) -> None:
                 continue
             same_file = [other for other in newer_paths if path.endswith("/" + other) or other.endswith("/" + path)]
             if len(same_file) == 1:
-                renames[event.key] = (match["head"] + same_file[0] + match["tail"], same_file[0])
-        targets = Counter(new_key for new_key, _ in renames.values())
+                renames[event.key] = (match["head"] + same_file[0] + match["tail"], path, same_file[0])
+        targets = Counter(new_key for new_key, _, _ in renames.values())
         for event in events:
             if event.key not in renames:
                 continue
-            new_key, new_path = renames[event.key]
+            new_key, path, new_path = renames[event.key]
             # Not onto a key this trace holds already, nor one two of its keys would share: that is
             # another file of the same name (noise.py and lib/noise.py), not this one renamed.
             if new_key in held or targets[new_key] > 1:
                 continue
-            path = _SITE_IN_KEY.match(event.key)["path"]  # type: ignore[index]
             event.key = new_key
             if isinstance(event.site, str) and event.site.startswith(path):
                 event.site = new_path + event.site[len(path):]

@@ -848,7 +848,7 @@ def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> 
         return None
     lacking = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
     reached = ", ".join(list(stage.values)[:3])
-    left_behind = _skipped_by_later_runs(comparison, divergence) is not None
+    left_behind = _reached_by_first_runs_only(comparison, stage)
     return Hint(
         "stopped-at-other-epochs",
         f"fit trained longer in {reached} than in {', '.join(lacking[:3])}, and every stage before agrees: fit was "
@@ -891,40 +891,40 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
 def explain(comparison: Comparison) -> Comparison:
     """Attach the first matching rule's cause and fix, and the warnings, to the comparison."""
     divergence = comparison.first_divergence
-    if divergence is not None and divergence.stage.verdict == DIVERGED:
-        for rule in RULES:
-            hint = rule(comparison, divergence)
-            if hint is not None:
-                divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
-                break
-    elif divergence is not None and divergence.stage.verdict == MISSING and divergence.cause is None:
-        for missing_rule in (_other_options, _resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs):
-            hint = missing_rule(comparison, divergence)
-            if hint is not None:
-                divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
-                break
+    if divergence is not None:
+        verdict = divergence.stage.verdict
+        rules = RULES if verdict == DIVERGED else MISSING_RULES if verdict == MISSING and divergence.cause is None else ()
+        hint = next((found for found in (rule(comparison, divergence) for rule in rules) if found is not None), None)
+        if hint is not None:  # the first rule that matches, in order
+            divergence.cause, divergence.fix, divergence.rule = hint.cause, hint.fix, hint.rule
     comparison.warnings.extend(_seed_ignored(comparison))
     comparison.warnings.extend(_no_result_recorded(comparison))
     comparison.warnings.extend(_parallel_draws_agreed(comparison))
     return comparison
 
 
-def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    """A stage each seed's first run reached and its later runs did not: most often the first run
-    left a file behind (preprocessed data, a cache, a "done" marker) and the later ones took the
-    "already there" branch. Said only when, in every seed, the runs that reached it all came first."""
-    stage = divergence.stage
+def _reached_by_first_runs_only(comparison: Comparison, stage: Stage) -> bool:
+    """Whether, in every seed, the runs that reached the stage all came before those that did not
+    (and some did not). Never with a baseline: its runs are not earlier runs of this check."""
     runs = [run for run in comparison.runs if run.trace is not None]
     if any(run.baseline for run in runs):
-        return None  # a baseline's runs are not earlier runs of this check
+        return False
     by_seed: dict[Any, list[bool]] = {}
     for run in runs:
         by_seed.setdefault(run.seed, []).append(run.name in stage.values)
     reached = [flags for flags in by_seed.values() if len(flags) > 1]
-    if not reached or not all(flags[0] and flags == sorted(flags, reverse=True) for flags in reached) \
-            or all(all(flags) for flags in reached):
+    return bool(reached) and all(flags[0] and flags == sorted(flags, reverse=True) for flags in reached) \
+        and not all(all(flags) for flags in reached)
+
+
+def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """A stage each seed's first run reached and its later runs did not: most often the first run
+    left a file behind (preprocessed data, a cache, a "done" marker) and the later ones took the
+    "already there" branch."""
+    stage = divergence.stage
+    if not _reached_by_first_runs_only(comparison, stage):
         return None
-    later = [run.name for run in runs if run.name not in stage.values]
+    later = [run.name for run in comparison.runs if run.trace is not None and run.name not in stage.values]
     return Hint(
         "skipped-by-later-runs",
         f"the first run of the seed ran this code and the later ones ({', '.join(later[:3])}) did not. Later runs "
@@ -934,6 +934,12 @@ def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hi
         "write such files under $SEEDCHECK_RUN_DIR (each run's own directory), or remove them before each run, "
         "so that each run makes its own and seedcheck compares them; seed whatever else the branch depends on.",
     )
+
+
+# For a first divergence that is a stage some runs did not reach (RULES speak of values).
+MISSING_RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
+    _other_options, _resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs,
+)
 
 
 def _parallel_draws_agreed(comparison: Comparison) -> list[str]:
@@ -949,9 +955,10 @@ def _parallel_draws_agreed(comparison: Comparison) -> list[str]:
             continue
         drawing = [part for part in pipeline.get("parallel_random") or [] if isinstance(part, dict)]
         if drawing:
-            return [f"the {_at(drawing[0])} {_parallel_draws(drawing[0])}: these runs agreed on {' '.join(stage_label(stage))}, but which "
-                    "element gets which draw follows the thread scheduling, so other runs (a busier machine, other "
-                    f"cores) can differ. To make it hold: {PARALLEL_DRAWS_FIX}"]
+            return [f"the {_at(drawing[0])} {_parallel_draws(drawing[0])}: these runs agreed on "
+                    f"{' '.join(stage_label(stage))}, but which element gets which draw follows the thread "
+                    f"scheduling, so other runs (a busier machine, other cores) can differ. To make it hold: "
+                    f"{PARALLEL_DRAWS_FIX}"]
     return []
 
 

@@ -198,6 +198,13 @@ _RULES_OF_VARIATION = {"threads": {"environment-difference"}, "onednn": {"enviro
                        "tfdata": {"nondeterministic-pipeline", "parallel-random-map", "data-pipeline-order"}}
 
 
+def judge_variations(comparison: Comparison, names: list[str]) -> None:
+    """Give a `vary` comparison its variations' outcomes, and the first divergence the cause of the
+    variation it lies in (attribute_first_divergence): for a fresh check and a saved one alike."""
+    comparison.variations = outcomes(comparison, names)
+    attribute_first_divergence(comparison)
+
+
 def attribute_first_divergence(comparison: Comparison) -> None:
     """The check's first divergence, when it lies between the control and one variation's run while
     the control pair agrees, is that variation's doing: its cause and fix say so. The general rules
