@@ -189,6 +189,9 @@ COSMETIC_ENV_FIELDS = ("host",)
 
 
 RNG_NAMES = {"numpy": "numpy's global RNG", "python": "Python's `random`"}
+# RNG objects recorded when the script's line makes one without a seed (api -> how it is written).
+UNSEEDED_RNG_OBJECTS = {"numpy.random.default_rng": "np.random.default_rng",
+                        "numpy.random.RandomState": "np.random.RandomState", "random.Random": "random.Random"}
 SEEDING_FIXES = {
     "numpy": "seed before drawing: call keras.utils.set_random_seed(seed) (or np.random.seed) before this line, "
              "or draw from a seeded np.random.default_rng(seed)",
@@ -255,6 +258,19 @@ def _threaded_draws(comparison: Comparison, divergence: Divergence) -> Hint | No
     )
 
 
+def _unseeded_rng_object(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """An RNG object a line of the script made without a seed. Before seeds-nothing: seeding the
+    global RNGs, as that rule advises, does not reach it."""
+    stage = divergence.stage
+    detail = _detail(stage)
+    made = UNSEEDED_RNG_OBJECTS.get(detail.get("api", ""))
+    if stage.kind != "rng" or made is None or not detail.get("unseeded"):
+        return None
+    where = f" at {stage.site}" if stage.site else ""
+    return Hint("unseeded-draw", f"{made}(){where} has no seed: it starts from fresh OS entropy, so what it "
+                "draws differs from run to run.", f"pass a seed: {made}(seed).")
+
+
 def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | None:
     stage = divergence.stage
     detail = _detail(stage)
@@ -282,9 +298,6 @@ def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | Non
         return Hint("unseeded-draw", cause, SEEDING_FIXES[rng] + ".")
     if not detail.get("unseeded"):
         return None
-    if api == "numpy.random.default_rng":
-        return Hint("unseeded-draw", f"np.random.default_rng(){where} has no seed: it starts from fresh OS entropy.",
-                    "pass a seed: np.random.default_rng(seed).")
     if api.startswith("tf.random.Generator"):
         return Hint("unseeded-draw", f"{api}{where} uses a tf.random.Generator made from OS entropy "
                     "(from_non_deterministic_state, which tf.random.get_global_generator() also uses): "
@@ -587,8 +600,8 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     env = comparison.env_value("env") or {}
     pipeline = ("a random op (tf.image.random_*, tf.random.*) inside a tf.data `map` with num_parallel_calls, "
                 "where the elements draw from the op's state in a varying order; or a map or interleave with "
-                "deterministic=False; or draws from an RNG object made without a seed (np.random.RandomState(), "
-                "random.Random()), which seedcheck does not see one by one")
+                "deterministic=False; or draws from an RNG object made without a seed that seedcheck does not see made "
+                "(one a library makes, or np.random.Generator over an unseeded bit generator)")
     pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
                     "tf.random.stateless_*) with a seed per element, or map serially; give RNG objects a seed")
     variables = env.get("env")
@@ -738,8 +751,8 @@ def _tf_never_seeded(comparison: Comparison, divergence: Divergence) -> Hint | N
         "tf-not-seeded",
         "nothing seeds TensorFlow (no tf.random.set_seed or keras.utils.set_random_seed): its random ops "
         "given no seed= (tf.random.*, inside a tf.function too, where seedcheck does not see each draw) start "
-        "from fresh state in every process. So does an RNG object made without a seed "
-        "(np.random.RandomState(), random.Random()), whose draws are not recorded one by one either.",
+        "from fresh state in every process. So does an RNG object made without a seed that seedcheck does not "
+        "see made (one a library makes, or np.random.Generator over an unseeded bit generator).",
         "call keras.utils.set_random_seed(seed) at the start of the script, or pass seed= to each random op; "
         "give any RNG object the script makes a seed.",
     )
@@ -772,8 +785,8 @@ def _output_only(comparison: Comparison, divergence: Divergence) -> Hint | None:
     return Hint(
         "output-only",
         "the file differs, and every stage before it agrees: what it depends on is something seedcheck does not "
-        "record one by one (draws from an RNG object such as np.random.RandomState() or random.Random(), or made "
-        "by a library for the script, the time, a directory listing)"
+        "record one by one (later draws from an RNG object, draws a library makes for the script, the time, a "
+        "directory listing)"
         + (f"; nothing seeds {', '.join(unseeded)}." if unseeded else "."),
         "seed every RNG the script draws from (keras.utils.set_random_seed(seed) seeds Python, NumPy and "
         "TensorFlow), and check what else the file takes in (times, unsorted listings); `seedcheck vary` tells "
@@ -864,6 +877,7 @@ def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> 
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _other_options,  # first: a difference of options explains any stage it reaches
     _resumed_from_shared_file,  # then a run that started from another's state: nothing after that is its own
+    _unseeded_rng_object,
     _seeds_nothing,
     _varying_seed,
     _seeded_too_late,

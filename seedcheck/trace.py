@@ -67,13 +67,17 @@ TRACE_FORMAT = 1
 #      of the project has a baseline's keys; compare reads an older trace's key as the newer one
 #      whose path its own ends with, or that ends with its own (compare._align_sites). No stage
 #      begun or stopped.
-CAPTURE_VERSION = 7
+#   8: an unseeded np.random.RandomState() or random.Random() a line of the script makes,
+#      `rng/numpy.random.RandomState@<site>#n` and `rng/random.Random@<site>#n` (the state at its
+#      first draw; not recorded when the script seeds it before drawing).
+CAPTURE_VERSION = 8
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
     4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
     5: ("rng/keras.random.SeedGenerator@*", "weights/final/script-variables"),
+    8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

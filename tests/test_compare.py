@@ -1428,3 +1428,18 @@ def test_fit_stopped_at_other_epochs_is_named_as_such():
     base.baseline = True
     base.trace.header["command"], new.trace.header["command"] = ["t.py", "--epochs=2"], ["t.py", "--epochs", "2"]
     assert explain(compare([base, new])).first_divergence.rule != "other-options"
+
+
+@pytest.mark.parametrize("api, written", [("numpy.random.RandomState", "np.random.RandomState"),
+                                          ("random.Random", "random.Random"),
+                                          ("numpy.random.default_rng", "np.random.default_rng")])
+def test_an_unseeded_rng_object_is_named_before_seeds_nothing(api, written):
+    """A script that seeds nothing and makes an RNG object with no seed: seeding the global RNGs, which
+    seeds-nothing advises, would not reach the object; the hint names the line that made it."""
+    def made(state: str) -> list[Event]:
+        return [ev(f"rng/{api}@prep.py:4#1", state, kind="rng", site="prep.py:4",
+                   detail={"api": api, "unseeded": True}), ev("data/fit#1/epoch-1", state)]
+
+    divergence = explain(compare(runs_for(s1_1=made("a"), s1_2=made("b")))).first_divergence
+    assert divergence.rule == "unseeded-draw", divergence.cause
+    assert divergence.cause.startswith(f"{written}() at prep.py:4 has no seed") and f"{written}(seed)" in divergence.fix

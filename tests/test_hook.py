@@ -177,7 +177,8 @@ def test_a_draw_made_by_a_library_is_named_by_its_package(root):
 def test_value_draws_of_the_script_are_recorded(tmp_path):
     """`np.random.normal`, `random.random` & co. from the script's own lines: the first few one by
     one, the rest of a loop as a count. A library's own draws (tempfile's Random) are not the
-    script's and are not recorded; nor are RNG objects (seeded maybe after they are made)."""
+    script's and are not recorded. RNG objects the script makes unseeded are, at their first draw (not
+    one seeded before it)."""
     script = "tests/scripts/value_draws.py"
     result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 1, result.stderr
@@ -190,7 +191,11 @@ def test_value_draws_of_the_script_are_recorded(tmp_path):
     assert [e.detail["size"] for e in events if e.key.startswith("rng/numpy.random.rand@")] == [[2, 2]]
     keys = {e.key.rsplit("#", 1)[0] for e in events if e.kind == "rng"}
     assert keys == {f"rng/numpy.random.normal@{script}:21", f"rng/random.random@{script}:22",
-                    f"rng/numpy.random.rand@{script}:23"}
+                    f"rng/numpy.random.rand@{script}:23", f"rng/numpy.random.RandomState@{script}:24",
+                    f"rng/random.Random@{script}:25"}
+    own = next(e for e in events if e.key.startswith("rng/numpy.random.RandomState@"))
+    assert own.detail == {"api": "numpy.random.RandomState", "unseeded": True}
+    assert result.stage(f"rng/random.Random@{script}:25#1")["verdict"] == "diverged"
     # The script sees numpy's classes, and pickles the wrapped functions, as plain python does.
     plain = subprocess.run([sys.executable, script], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == plain  # pickle copies the RNG: both False
@@ -198,6 +203,7 @@ def test_value_draws_of_the_script_are_recorded(tmp_path):
     seeded = seedcheck_json("run", script, "--repeats", "2", "--", "--seeded", tmp_path=tmp_path / "seeded")
     assert seeded.code == 0, seeded.stderr
     assert {s["verdict"] for s in seeded.stages("rng/")} == {"reproducible"}
+    assert not [s for s in seeded.stages("rng/") if "RandomState" in s["key"] or "random.Random" in s["key"]]
 
     reseeded = seedcheck_json("run", script, "--repeats", "2", "--", "--seeded", "--reseed", tmp_path=tmp_path / "re")
     first = reseeded.report["first_divergence"]

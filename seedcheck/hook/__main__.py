@@ -67,6 +67,7 @@ class Session:
         random.seed = self.seeding.wrap(PYTHON_SEED, random.seed, "a")  # type: ignore[assignment]
         self.draws = RandomCapture(self.recorder, self.seeding.is_seeded)
         self.recorder.guarded("random", lambda: self.draws.install_python(random))
+        self.recorder.guarded("random", lambda: self.draws.install_python_objects(random))
         if self.settings.force_seed:
             self._force_seed_python(random)
         if self.settings.variation:
@@ -108,6 +109,7 @@ class Session:
         replace_everywhere(("numpy.random",), "seed", original, self.seeding.wrap(NUMPY_SEED, original, "seed"))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy(np_random))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_generators(np_random))
+        self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_random_state(np_random))
         if self.settings.force_seed:
             original(self.settings.seed)
 

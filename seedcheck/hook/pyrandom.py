@@ -88,6 +88,97 @@ class RandomCapture:
         replace_everywhere(("numpy.random",), "default_rng", original,
                            _as_public(default_rng, "numpy.random.default_rng"))
 
+    def install_python_objects(self, random: Any) -> None:
+        """`random.Random()` with no seed: recorded at its first draw, with its state then, at the
+        line that made it (where the seed goes), when a line of the script makes it. A seed or a
+        state given before the first draw (`Random().seed(5)`, `setstate`) ends the watch."""
+        random_class = random.Random
+        original_init = random_class.__init__
+        system_random, watch = random.SystemRandom, self._watch_unseeded
+        draws = _draw_names(random_class, ("seed", "getstate", "setstate"))
+
+        @functools.wraps(original_init)
+        def __init__(instance: Any, x: Any = None, *args: Any, **kwargs: Any) -> None:
+            original_init(instance, x, *args, **kwargs)
+            if x is None and not isinstance(instance, system_random):
+                watch(instance, "random.Random", functools.partial(_python_state, instance), draws,
+                      ("seed", "setstate"))
+
+        random_class.__init__ = __init__
+
+    def install_numpy_random_state(self, np_random: Any) -> None:
+        """`np.random.RandomState()` with no seed, as `random.Random()` above. numpy's class is
+        compiled and cannot be patched in place: `np.random.RandomState` becomes a subclass that
+        makes the original class's instances (a seeded one is the original's own), and answers
+        `isinstance` and `issubclass` as the original does, for the global RNG too."""
+        original = np_random.RandomState
+        watch = self._watch_unseeded
+        draws = _draw_names(original, ("seed", "get_state", "set_state"))
+
+        class _InstanceChecks(type):
+            def __instancecheck__(cls, instance: Any) -> bool:
+                return isinstance(instance, original)
+
+            def __subclasscheck__(cls, subclass: type) -> bool:
+                return issubclass(subclass, original)
+
+        class RandomState(original, metaclass=_InstanceChecks):  # type: ignore[misc, valid-type]
+            __doc__ = original.__doc__
+
+            def __new__(cls, seed: Any = None, *args: Any, **kwargs: Any) -> Any:
+                if cls is not RandomState:  # a script's own subclass
+                    return super().__new__(cls, seed, *args, **kwargs)
+                if seed is not None:
+                    return original(seed, *args, **kwargs)
+                return original.__new__(_Unseeded)  # RandomState.__init__ then seeds it from OS entropy
+
+        class _Unseeded(RandomState):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                watch(self, "numpy.random.RandomState", numpy_state(self), draws, ("seed", "set_state"))
+
+        # Named where the script finds it, so that pickling the class finds it again; numpy's own
+        # modules keep the original class (unpickling an RNG makes one).
+        for made in (RandomState, _Unseeded):
+            made.__module__, made.__qualname__ = "numpy.random", "RandomState"
+        np_random.RandomState = RandomState
+
+    def _watch_unseeded(self, instance: Any, api: str, state: Callable[[], str], draws: list[str],
+                        seeds: tuple[str, ...]) -> None:
+        """Record an RNG object made without a seed at its first draw. Its methods are shadowed in
+        the instance's own `__dict__` until then, and dropped at once after, so later draws cost
+        nothing. Only for an object a line of the script makes (not a library, for its own ends:
+        tempfile's names); a seed or a state given before the first draw ends the watch unrecorded."""
+        recorder = self._recorder
+        site = recorder.caller_site()
+        if site is None:
+            return
+        own = instance.__dict__
+
+        def unwatch() -> None:
+            for name in (*draws, *seeds):
+                own.pop(name, None)
+
+        def first_draw(name: str, *args: Any, **kwargs: Any) -> Any:
+            if own.pop("_seedcheck_unseeded", None) is not None:  # one record, whichever thread draws first
+                unwatch()
+                recorder.guarded(api, lambda: recorder.record_draw(
+                    "rng", api, xxhash.xxh3_128(state().encode()).hexdigest(), {"api": api, "unseeded": True},
+                    site=site))
+            return getattr(type(instance), name)(instance, *args, **kwargs)
+
+        def seeding(name: str, *args: Any, **kwargs: Any) -> Any:
+            given = args[0] if args else kwargs.get("a", kwargs.get("seed", kwargs.get("state")))
+            if given is not None and own.pop("_seedcheck_unseeded", None) is not None:
+                unwatch()  # seeded (or given a state) before any draw: the script's seed decides it now
+            return getattr(type(instance), name)(instance, *args, **kwargs)
+
+        own["_seedcheck_unseeded"] = True
+        for name in draws:
+            own[name] = functools.partial(first_draw, name)
+        for name in seeds:
+            own[name] = functools.partial(seeding, name)
+
     def _wrap_value(self, api: str, rng: str, original: Callable[..., Any],
                     state: Callable[[], str]) -> Callable[..., Any]:
         recorder, is_seeded = self._recorder, self._is_seeded
@@ -177,6 +268,12 @@ def numpy_state(np_random: Any) -> Callable[[], str]:
         return array_fingerprint(inner["key"]) + f":{inner['pos']}:{current['has_gauss']}:{current['gauss']!r}"
 
     return state
+
+
+def _draw_names(rng_class: type, not_draws: tuple[str, ...]) -> list[str]:
+    """The public methods of an RNG class that draw: all but those that seed or read its state."""
+    return sorted(name for name in dir(rng_class) if not name.startswith("_") and name not in not_draws
+                  and callable(getattr(rng_class, name)))
 
 
 def _jsonable_size(size: Any) -> Any:

@@ -1,7 +1,7 @@
-"""No TensorFlow: draws values (not shuffles) from numpy's and Python's global RNGs in a loop, and
-makes RNG objects (not recorded). Unseeded unless --seeded (--reseed: then np.random.seed(), fresh
-entropy); tempfile draws from a Random of its own (a library's draw, not the script's). Prints what
-plain python shows of numpy's classes and of pickling the wrapped functions."""
+"""No TensorFlow: draws values from numpy's and Python's global RNGs in a loop, and makes RNG objects:
+unseeded ones are recorded at their first draw, not one seeded before it (`late`), a SystemRandom or
+tempfile's Random (a library's). Unseeded unless --seeded (--reseed: then np.random.seed(), fresh
+entropy). Prints what plain python shows of numpy's classes and of pickling functions and RNGs."""
 import argparse
 import pickle
 import random
@@ -26,6 +26,10 @@ picker = random.Random(5 if args.seeded else None)
 entropy = random.SystemRandom()
 with tempfile.NamedTemporaryFile() as handle:
     pass
-print(isinstance(np.random.mtrand._rand, np.random.RandomState), type(own) is np.random.RandomState,
+late = np.random.RandomState()
+late.seed(3)
+print(own.permutation(4).shape, late.rand(), isinstance(own, np.random.RandomState), type(pickle.loads(pickle.dumps(own))),
+      issubclass(type(np.random.mtrand._rand), np.random.RandomState), isinstance(picker, random.Random))
+print(isinstance(np.random.mtrand._rand, np.random.RandomState), isinstance(own, type(np.random.mtrand._rand)),
       pickle.loads(pickle.dumps(np.random.normal)).__self__.get_state()[2] == np.random.get_state()[2],
       pickle.loads(pickle.dumps(random.random)).__self__.getstate() == random.getstate(), picker.random() < 2, entropy.random() < 2)
