@@ -267,8 +267,10 @@ def _unseeded_rng_object(comparison: Comparison, divergence: Divergence) -> Hint
     if stage.kind != "rng" or made is None or not detail.get("unseeded"):
         return None
     where = f" at {stage.site}" if stage.site else ""
+    unseeded = _seeds_nothing(comparison, divergence)  # the rest of the script's randomness, too
     return Hint("unseeded-draw", f"{made}(){where} has no seed: it starts from fresh OS entropy, so what it "
-                "draws differs from run to run.", f"pass a seed: {made}(seed).")
+                "draws differs from run to run" + ("; and the script seeds nothing else either." if unseeded else "."),
+                f"pass a seed: {made}(seed)" + (f"; and {unseeded.fix}" if unseeded else "."))
 
 
 def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | None:

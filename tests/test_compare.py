@@ -1443,3 +1443,9 @@ def test_an_unseeded_rng_object_is_named_before_seeds_nothing(api, written):
     divergence = explain(compare(runs_for(s1_1=made("a"), s1_2=made("b")))).first_divergence
     assert divergence.rule == "unseeded-draw", divergence.cause
     assert divergence.cause.startswith(f"{written}() at prep.py:4 has no seed") and f"{written}(seed)" in divergence.fix
+    # The script seeds nothing else either: that rule's fix comes too (the object's alone would not do).
+    assert "seeds nothing else" in divergence.cause and "; and " in divergence.fix, divergence.fix
+    seeded = [ev("seed/random.seed@prep.py:2#1", 1, site="prep.py:2", detail={"api": "random.seed", "applied": 1}),
+              ev("seed/numpy.random.seed@prep.py:3#1", 1, site="prep.py:3", detail={"api": "numpy.random.seed", "applied": 1})]
+    alone = explain(compare(runs_for(s1_1=seeded + made("a"), s1_2=seeded + made("b")))).first_divergence
+    assert alone.rule == "unseeded-draw" and "seeds nothing else" not in alone.cause and alone.fix == f"pass a seed: {written}(seed)."

@@ -261,3 +261,17 @@ def test_numpy_state_fingerprint_follows_the_global_generator():
         assert state() == first
     finally:
         np.random.set_state(saved)
+
+
+def test_unseeded_rng_subclasses_are_recorded_and_behave_as_plain(tmp_path):
+    """A script's own subclasses of RandomState and Random, made unseeded: recorded at their first
+    draw; isinstance/issubclass against the script's class, an ABC base and attributes the script
+    set under a method's name are as plain python has them (a review found all three changed)."""
+    script = "tests/scripts/rng_subclasses.py"
+    result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stderr
+    keys = [s["key"] for s in result.stages("rng/")]
+    assert f"rng/numpy.random.RandomState@{script}:24#1" in keys, keys
+    assert any(key.startswith(f"rng/random.Random@{script}:") for key in keys), keys
+    plain = subprocess.run([sys.executable, script], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == plain

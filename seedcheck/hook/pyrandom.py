@@ -20,6 +20,7 @@ from __future__ import annotations
 import array
 import functools
 import sys
+import weakref
 from typing import Any, Callable
 
 import xxhash
@@ -101,8 +102,7 @@ class RandomCapture:
         def __init__(instance: Any, x: Any = None, *args: Any, **kwargs: Any) -> None:
             original_init(instance, x, *args, **kwargs)
             if x is None and not isinstance(instance, system_random):
-                watch(instance, "random.Random", functools.partial(_python_state, instance), draws,
-                      ("seed", "setstate"))
+                watch(instance, "random.Random", _python_state, draws, ("seed", "setstate"))
 
         random_class.__init__ = __init__
 
@@ -110,74 +110,91 @@ class RandomCapture:
         """`np.random.RandomState()` with no seed, as `random.Random()` above. numpy's class is
         compiled and cannot be patched in place: `np.random.RandomState` becomes a subclass that
         makes the original class's instances (a seeded one is the original's own), and answers
-        `isinstance` and `issubclass` as the original does, for the global RNG too."""
+        `isinstance` and `issubclass` as the original does, for the global RNG too (an ABCMeta, so
+        that a script's class may also derive from an ABC)."""
+        import abc
+
         original = np_random.RandomState
         watch = self._watch_unseeded
         draws = _draw_names(original, ("seed", "get_state", "set_state"))
 
-        class _InstanceChecks(type):
+        def state_of(instance: Any) -> str:
+            return numpy_state(instance)()
+
+        class _InstanceChecks(abc.ABCMeta):
             def __instancecheck__(cls, instance: Any) -> bool:
-                return isinstance(instance, original)
+                return isinstance(instance, original) if cls is RandomState else super().__instancecheck__(instance)
 
             def __subclasscheck__(cls, subclass: type) -> bool:
-                return issubclass(subclass, original)
+                return issubclass(subclass, original) if cls is RandomState else super().__subclasscheck__(subclass)
 
         class RandomState(original, metaclass=_InstanceChecks):  # type: ignore[misc, valid-type]
             __doc__ = original.__doc__
+            __slots__ = ()  # a script's subclass with __slots__ keeps them
 
             def __new__(cls, seed: Any = None, *args: Any, **kwargs: Any) -> Any:
                 if cls is not RandomState:  # a script's own subclass
                     return super().__new__(cls, seed, *args, **kwargs)
                 if seed is not None:
                     return original(seed, *args, **kwargs)
-                return original.__new__(_Unseeded)  # RandomState.__init__ then seeds it from OS entropy
+                return original.__new__(_Unseeded)  # __init__ below then seeds it from OS entropy
+
+            def __init__(self, seed: Any = None, *args: Any, **kwargs: Any) -> None:
+                super().__init__(seed, *args, **kwargs)
+                if seed is None and hasattr(self, "__dict__"):  # a subclass with __slots__ cannot be watched
+                    watch(self, "numpy.random.RandomState", state_of, draws, ("seed", "set_state"))
 
         class _Unseeded(RandomState):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                watch(self, "numpy.random.RandomState", numpy_state(self), draws, ("seed", "set_state"))
+            pass
 
         # Named where the script finds it, so that pickling the class finds it again; numpy's own
         # modules keep the original class (unpickling an RNG makes one).
         for made in (RandomState, _Unseeded):
-            made.__module__, made.__qualname__ = "numpy.random", "RandomState"
+            made.__module__, made.__qualname__, made.__name__ = "numpy.random", "RandomState", "RandomState"
         np_random.RandomState = RandomState
 
-    def _watch_unseeded(self, instance: Any, api: str, state: Callable[[], str], draws: list[str],
+    def _watch_unseeded(self, instance: Any, api: str, state_of: Callable[[Any], str], draws: list[str],
                         seeds: tuple[str, ...]) -> None:
         """Record an RNG object made without a seed at its first draw. Its methods are shadowed in
-        the instance's own `__dict__` until then, and dropped at once after, so later draws cost
-        nothing. Only for an object a line of the script makes (not a library, for its own ends:
-        tempfile's names); a seed or a state given before the first draw ends the watch unrecorded."""
+        the instance's own `__dict__` until then (not a name the script set there), and dropped at
+        once after, so later draws cost nothing; the shadows hold the instance weakly. Only for an
+        object a line of the script makes (not a library, for its own ends: tempfile's names); a
+        seed or a state given before the first draw ends the watch unrecorded."""
         recorder = self._recorder
         site = recorder.caller_site()
         if site is None:
             return
-        own = instance.__dict__
+        held = weakref.ref(instance)
+        shadows: dict[str, Any] = {}
 
-        def unwatch() -> None:
-            for name in (*draws, *seeds):
-                own.pop(name, None)
+        def unwatch(instance: Any) -> None:
+            own = instance.__dict__
+            for name, shadow in shadows.items():
+                if own.get(name) is shadow:
+                    del own[name]
 
         def first_draw(name: str, *args: Any, **kwargs: Any) -> Any:
-            if own.pop("_seedcheck_unseeded", None) is not None:  # one record, whichever thread draws first
-                unwatch()
+            instance = held()
+            if instance.__dict__.pop("_seedcheck_unseeded", None) is not None:  # one record, whichever thread first
+                unwatch(instance)
                 recorder.guarded(api, lambda: recorder.record_draw(
-                    "rng", api, xxhash.xxh3_128(state().encode()).hexdigest(), {"api": api, "unseeded": True},
-                    site=site))
+                    "rng", api, lambda: xxhash.xxh3_128(state_of(instance).encode()).hexdigest(),
+                    {"api": api, "unseeded": True}, site=site, counted_when_folded=True))
             return getattr(type(instance), name)(instance, *args, **kwargs)
 
         def seeding(name: str, *args: Any, **kwargs: Any) -> Any:
+            instance = held()
             given = args[0] if args else kwargs.get("a", kwargs.get("seed", kwargs.get("state")))
-            if given is not None and own.pop("_seedcheck_unseeded", None) is not None:
-                unwatch()  # seeded (or given a state) before any draw: the script's seed decides it now
+            if given is not None and instance.__dict__.pop("_seedcheck_unseeded", None) is not None:
+                unwatch(instance)  # seeded (or given a state) before any draw: the script's seed decides it now
             return getattr(type(instance), name)(instance, *args, **kwargs)
 
+        own = instance.__dict__
         own["_seedcheck_unseeded"] = True
-        for name in draws:
-            own[name] = functools.partial(first_draw, name)
-        for name in seeds:
-            own[name] = functools.partial(seeding, name)
+        for names, call in ((draws, first_draw), (seeds, seeding)):
+            for name in names:
+                if name not in own:
+                    own[name] = shadows[name] = functools.partial(call, name)
 
     def _wrap_value(self, api: str, rng: str, original: Callable[..., Any],
                     state: Callable[[], str]) -> Callable[..., Any]:
