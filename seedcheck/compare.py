@@ -443,6 +443,10 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
     for run in runs:
         if run.name in values:
             names_by_seed.setdefault(run.seed, []).append(run.name)
+    if first.kind == "seed" and _asked_varies(events, names_by_seed):
+        # --seed overrode a seed the script computes as it runs (from the clock): the runs agree only
+        # because of the override; without seedcheck they would not. The row shows what was asked.
+        values = stage.values = {name: (event.detail or {}).get("asked") for name, event in events.items()}
     groups = {seed: [values[name] for name in names] for seed, names in names_by_seed.items()}
     distinct_per_seed = {seed: len({canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
@@ -484,6 +488,14 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         else:
             stage.seed_sensitive = True
     return stage
+
+
+def _asked_varies(events: dict[str, Event], names_by_seed: dict[Any, list[str]]) -> bool:
+    """Whether runs of one seed had a seeding call overridden that asked for different seeds."""
+    details = {name: event.detail or {} for name, event in events.items()}
+    if not any(detail.get("overridden") for detail in details.values()):
+        return False
+    return any(len({canonical(details[name].get("asked")) for name in names}) > 1 for names in names_by_seed.values())
 
 
 def _changed_between(key: str, versions: set[int]) -> bool:
@@ -809,6 +821,8 @@ def _explain(stage: Stage, runs: list[RunResult]) -> Divergence:
         text = _explain_data(first, second)
     elif stage.max_delta is not None:
         text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b} (max Δ {stage.max_delta:.3g})"
+    elif stage.kind == "seed" and stage.values[a] != first.value:  # the seeds asked for, which --seed overrode
+        text = f"asked {_fmt(stage.values[a])} in {a}, {_fmt(stage.values[b])} in {b} (--seed gave both {_fmt(first.value)})"
     else:
         text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b}"
     return Divergence(stage, text, (a, b))

@@ -325,16 +325,21 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
     if stage.kind != "seed":
         return None
     seeds = list(dict.fromkeys(str(e.value) for e in stage.events.values()))
+    hidden = ""
+    if len(seeds) < 2:  # the same seed applied: --seed overrode seeds the script asked for, which differ
+        seeds = list(dict.fromkeys(str((e.detail or {}).get("asked")) for e in stage.events.values()))
+        hidden = (" (seedcheck's --seed overrode it, so the rest of these runs agree; without seedcheck, or with "
+                  "--no-override, they would not)")
     if len(seeds) < 2:
         return None
     via = _detail(stage).get("via") or ""
     where = f" at {stage.site}" if stage.site else ""
     cause = _given_varying_seeds(_detail(stage).get("api", "the seeding call"), stage, seeds)
     if via.startswith("keras/"):
-        return Hint("varying-seed", cause + "; a Keras utility called without seed= draws one from an RNG nothing "
-                    "seeds yet, and seeds the global RNG with it.",
+        return Hint("varying-seed", cause + hidden + "; a Keras utility called without seed= draws one from an RNG "
+                    "nothing seeds yet, and seeds the global RNG with it.",
                     f"pass seed= to the Keras call{where}, or call keras.utils.set_random_seed(seed) before it.")
-    return Hint("varying-seed", cause + " (from the clock, the process id, or an RNG nothing seeds).",
+    return Hint("varying-seed", cause + " (from the clock, the process id, or an RNG nothing seeds)" + hidden + ".",
                 "seed with a fixed number, or with one handed in: seedcheck puts each run's seed where {seed} "
                 "stands in the script's arguments (`seedcheck run train.py --seed 1 -- --seed {seed}`), and in "
                 "$SEEDCHECK_SEED.")

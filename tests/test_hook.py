@@ -275,3 +275,19 @@ def test_unseeded_rng_subclasses_are_recorded_and_behave_as_plain(tmp_path):
     assert any(key.startswith(f"rng/random.Random@{script}:") for key in keys), keys
     plain = subprocess.run([sys.executable, script], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == plain
+
+
+def test_an_overridden_seed_the_script_computes_still_diverges(tmp_path):
+    """`random.seed(os.getpid())` under --seed: every run gets seed 7 and draws alike, but the script
+    asked for a different seed in each; without seedcheck the runs differ (a probe found this
+    reported reproducible). The seeding row shows the seeds asked for, and is the first divergence."""
+    script = "tests/scripts/pid_seeded.py"
+    result = seedcheck_json("run", script, "--seed", "7", "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"] == "seed/random.seed#1" and first["site"] == f"{script}:5" and first["rule"] == "varying-seed"
+    assert "--seed overrode it" in first["cause"]
+    assert [s["verdict"] for s in result.stages("rng/")] in ([], ["reproducible"] * len(result.stages("rng/")))
+    literal = seedcheck_json("run", "tests/scripts/python_seeding.py", "--seed", "7", "--repeats", "2",
+                             tmp_path=tmp_path / "literal")
+    assert literal.code == 0, literal.stdout  # a literal seed overridden alike in every run: no divergence
