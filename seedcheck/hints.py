@@ -8,6 +8,8 @@ either explains the pattern or passes. The first rule that matches explains the 
 
 from __future__ import annotations
 
+import json
+
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -343,6 +345,25 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
                 "seed with a fixed number, or with one handed in: seedcheck puts each run's seed where {seed} "
                 "stands in the script's arguments (`seedcheck run train.py --seed 1 -- --seed {seed}`), and in "
                 "$SEEDCHECK_SEED.")
+
+
+def _varying_draw_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """A draw given a seed of its own that differs from run to run: a tf.random op's seed=, a
+    stateless op's seed pair, tf.random.Generator.from_seed (a probe saw these with no hint)."""
+    stage = divergence.stage
+    if stage.kind != "rng":
+        return None
+    details = [e.detail or {} for e in stage.events.values()]
+    field = next((f for f in ("op_seed", "seed") if any(d.get(f) is not None for d in details)), None)
+    if field is None:
+        return None
+    seeds = list(dict.fromkeys(json.dumps(d.get(field)) for d in details))
+    if len(seeds) < 2:
+        return None
+    return Hint("varying-seed", _given_varying_seeds(_detail(stage).get("api", "the draw"), stage, seeds) +
+                " (from the clock, the process id, or an RNG nothing seeds).",
+                "give it a fixed seed, or one derived from the run's seed (seedcheck puts it where {seed} stands in "
+                "the script's arguments, and in $SEEDCHECK_SEED).")
 
 
 def _given_varying_seeds(call: str, stage: Stage, seeds: list[str]) -> str:
@@ -887,6 +908,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _unseeded_rng_object,
     _seeds_nothing,
     _varying_seed,
+    _varying_draw_seed,
     _seeded_too_late,
     _keras3_initializers,
     _parallel_loader,

@@ -69,7 +69,8 @@ TRACE_FORMAT = 1
 #      begun or stopped.
 #   8: an unseeded np.random.RandomState() or random.Random() a line of the script makes,
 #      `rng/numpy.random.RandomState@<site>#n` and `rng/random.Random@<site>#n` (the state at its
-#      first draw; not recorded when the script seeds it before drawing).
+#      first draw; not recorded when the script seeds it before drawing); eager stateless TF draws,
+#      `rng/tf.random.stateless_<op>@<site>#n` (with the seed they were given).
 CAPTURE_VERSION = 8
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
@@ -77,7 +78,7 @@ CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     3: ("weights/final/trained-variables", "weights/loop@*", "rng/tf.random.Generator.from_*"),
     4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
     5: ("rng/keras.random.SeedGenerator@*", "weights/final/script-variables"),
-    8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*"),
+    8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*", "rng/tf.random.stateless_*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

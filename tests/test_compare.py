@@ -1449,3 +1449,16 @@ def test_an_unseeded_rng_object_is_named_before_seeds_nothing(api, written):
               ev("seed/numpy.random.seed@prep.py:3#1", 1, site="prep.py:3", detail={"api": "numpy.random.seed", "applied": 1})]
     alone = explain(compare(runs_for(s1_1=seeded + made("a"), s1_2=seeded + made("b")))).first_divergence
     assert alone.rule == "unseeded-draw" and "seeds nothing else" not in alone.cause and alone.fix == f"pass a seed: {written}(seed)."
+
+
+def test_a_draw_given_a_varying_seed_of_its_own_gets_varying_seed():
+    """tf.random.categorical(seed=<from the clock>): the op seed differs from run to run (a probe saw
+    no cause and no fix); a fixed op seed with differing values is left to the other rules."""
+    def drawn(op_seed, value):
+        return [ev("rng/tf.random.categorical@gen.py:51#1", value, kind="rng", site="gen.py:51",
+                   detail={"api": "tf.random.categorical", "op_seed": op_seed, "global_seed": 1, "unseeded": False})]
+
+    divergence = explain(compare(runs_for(s1_1=drawn(509863002, "a"), s1_2=drawn(509864113, "b")))).first_divergence
+    assert divergence.rule == "varying-seed" and "(509863002, 509864113)" in divergence.cause
+    fixed = explain(compare(runs_for(s1_1=drawn(5, "a"), s1_2=drawn(5, "b")))).first_divergence
+    assert fixed.rule != "varying-seed"

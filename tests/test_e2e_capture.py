@@ -564,3 +564,16 @@ def test_every_seed_generator_of_one_line_is_a_row_of_its_own_in_its_place(tmp_p
     first = result.report["first_divergence"]
     assert (first["key"], first["rule"]) == (f"rng/keras.random.SeedGenerator@{script}:10#9", "seeded-too-late")
     assert "dropout_8" in first["cause"]
+
+
+def test_eager_stateless_draws_are_recorded_with_their_seed(tmp_path):
+    """A stateless op is a pure function of its seed: recorded with it, so a seed computed as the
+    script runs is the first divergence, at its line, with the seeds each run gave (a probe saw a
+    clock-seeded sampler reported reproducible)."""
+    script = "tests/scripts/stateless_clock.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.stage(f"rng/tf.random.stateless_normal@{script}:7#1")["verdict"] == "reproducible"
+    first = result.report["first_divergence"]
+    assert first["key"] == f"rng/tf.random.stateless_uniform@{script}:8#1" and first["rule"] == "varying-seed"
+    assert "is given a different seed in each run" in first["cause"]

@@ -21,6 +21,11 @@ from seedcheck.hook.pipeline import PipelineSites
 from seedcheck.hook.recorder import Recorder
 
 DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poisson")
+# Pure functions of the seed they are given: recorded with it, so a seed computed as the script runs
+# (the clock) shows at its line.
+STATELESS_DRAWS = ("stateless_binomial", "stateless_categorical", "stateless_gamma", "stateless_normal",
+                   "stateless_parameterized_truncated_normal", "stateless_poisson", "stateless_truncated_normal",
+                   "stateless_uniform")
 GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", "binomial")
 
 
@@ -36,8 +41,10 @@ class TFRandomCapture:
         from tensorflow.python.eager import context  # the global seed, read without side effects
 
         self._tf, self._context = tf, context
-        for name in (*DRAWS, "shuffle"):
-            original = getattr(tf.random, name)
+        for name in (*DRAWS, "shuffle", *STATELESS_DRAWS):
+            original = getattr(tf.random, name, None)
+            if original is None:  # a stateless op another TF version lacks
+                continue
             kind = "shuffle" if name == "shuffle" else "rng"
             replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
         dataset = tf.data.Dataset
@@ -145,9 +152,15 @@ class TFRandomCapture:
                      result: Any) -> None:
         op_seed = signature.bind(*args, **kwargs).arguments.get("seed")
         global_seed = self._context.global_seed()
-        detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
-                  "unseeded": op_seed is None and global_seed is None,
-                  "shape": list(result.shape), "dtype": result.dtype.name}
+        if api.startswith("tf.random.stateless_"):  # its seed alone decides what it draws
+            import numpy as np
+
+            detail = {"api": api, "seed": [int(v) for v in np.asarray(op_seed).ravel()], "unseeded": False,
+                      "shape": list(result.shape), "dtype": result.dtype.name}
+        else:
+            detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
+                      "unseeded": op_seed is None and global_seed is None,
+                      "shape": list(result.shape), "dtype": result.dtype.name}
         self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
 
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
