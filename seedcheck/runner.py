@@ -446,10 +446,13 @@ def stderr_tail(path: Path) -> list[str]:
     except OSError:
         return []
     lines: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-    for line in text.splitlines():
+    for line in ANSI_ESCAPE.sub("", text).splitlines():  # Keras colours its errors: escapes would show as text
         if line.strip() and not TF_STARTUP_CHATTER.search(line):
             lines.append(line)
     return list(lines)
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 # What TensorFlow prints to stderr on every start, whatever happens next: kept in the log, left out

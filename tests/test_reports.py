@@ -414,3 +414,13 @@ def test_two_files_of_one_name_show_apart_in_the_site_column():
     assert any(" noise.py:3 " in row for row in rows) and any("lib/noise.py:3" in row for row in rows), rows
     assert any(" train.py:9 " in row for row in rows), rows
     assert "`lib/noise.py:3`" in markdown.render(comparison, "t.py")
+
+
+def test_a_failed_runs_stderr_tail_drops_colour_codes(tmp_path):
+    """Keras prints its errors in bold: the panel shows the words, not `\\x1b[1m` as text (a probe saw
+    the escapes push the panel's border out of line). TF's start-up chatter is left out as before."""
+    from seedcheck.runner import stderr_tail
+
+    log = tmp_path / "own-1.stderr.log"
+    log.write_text("To enable the following instructions: AVX2\n\x1b[1mRandom ops require a seed\x1b[0m\n")
+    assert stderr_tail(log) == ["Random ops require a seed"]

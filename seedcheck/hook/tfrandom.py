@@ -152,16 +152,22 @@ class TFRandomCapture:
                      result: Any) -> None:
         op_seed = signature.bind(*args, **kwargs).arguments.get("seed")
         global_seed = self._context.global_seed()
+        site = None
         if api.startswith("tf.random.stateless_"):  # its seed alone decides what it draws
             import numpy as np
 
+            # Only the script's own calls: Keras's TF backend draws every initializer and Dropout mask
+            # through these, seeded by its SeedGenerators, which have rows of their own.
+            site = self._recorder.caller_site()
+            if site is None:
+                return
             detail = {"api": api, "seed": [int(v) for v in np.asarray(op_seed).ravel()], "unseeded": False,
                       "shape": list(result.shape), "dtype": result.dtype.name}
         else:
             detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
                       "unseeded": op_seed is None and global_seed is None,
                       "shape": list(result.shape), "dtype": result.dtype.name}
-        self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail)
+        self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail, site=site)
 
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(original)
