@@ -8,8 +8,6 @@ either explains the pattern or passes. The first rule that matches explains the 
 
 from __future__ import annotations
 
-import json
-
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -357,7 +355,7 @@ def _varying_draw_seed(comparison: Comparison, divergence: Divergence) -> Hint |
     field = next((f for f in ("op_seed", "seed") if any(d.get(f) is not None for d in details)), None)
     if field is None:
         return None
-    seeds = list(dict.fromkeys(json.dumps(d.get(field)) for d in details))
+    seeds = list(dict.fromkeys(canonical(d.get(field)) for d in details))
     if len(seeds) < 2:
         return None
     return Hint("varying-seed", _given_varying_seeds(_detail(stage).get("api", "the draw"), stage, seeds) +

@@ -145,7 +145,8 @@ class RandomCapture:
                     watch(self, "numpy.random.RandomState", state_of, draws, ("seed", "set_state"))
 
         class _Unseeded(RandomState):
-            pass
+            """An unseeded instance: unlike RandomState (`__slots__ = ()`), it has a `__dict__` for the
+            watch's stand-ins."""
 
         # Named where the script finds it, so that pickling the class finds it again; numpy's own
         # modules keep the original class (unpickling an RNG makes one).

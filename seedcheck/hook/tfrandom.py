@@ -150,20 +150,21 @@ class TFRandomCapture:
 
     def _record_draw(self, api: str, kind: str, signature: inspect.Signature, args: tuple, kwargs: dict,
                      result: Any) -> None:
-        op_seed = signature.bind(*args, **kwargs).arguments.get("seed")
-        global_seed = self._context.global_seed()
-        site = None
-        if api.startswith("tf.random.stateless_"):  # its seed alone decides what it draws
-            import numpy as np
-
-            # Only the script's own calls: Keras's TF backend draws every initializer and Dropout mask
-            # through these, seeded by its SeedGenerators, which have rows of their own.
+        stateless, site = api.startswith("tf.random.stateless_"), None
+        if stateless:
+            # Only the script's own calls, checked first: Keras's TF backend draws every initializer
+            # and Dropout mask through these (seeded by its SeedGenerators, which have rows of their own).
             site = self._recorder.caller_site()
             if site is None:
                 return
+        op_seed = signature.bind(*args, **kwargs).arguments.get("seed")
+        if stateless:  # its seed alone decides what it draws
+            import numpy as np
+
             detail = {"api": api, "seed": [int(v) for v in np.asarray(op_seed).ravel()], "unseeded": False,
                       "shape": list(result.shape), "dtype": result.dtype.name}
         else:
+            global_seed = self._context.global_seed()
             detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
                       "unseeded": op_seed is None and global_seed is None,
                       "shape": list(result.shape), "dtype": result.dtype.name}
