@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from seedcheck.trace import CAPTURE_CHANGES, CAPTURE_VERSION, Event, Trace
+from seedcheck.trace import CAPTURE_CHANGES, CAPTURE_VERSION, CLOCK_UNITS, Event, Trace
 
 REPRODUCIBLE = "reproducible"
 DIVERGED = "diverged"
@@ -76,6 +76,7 @@ class Stage:
     other_capture: bool = False  # absent only from traces another seedcheck recorded (capture version)
     other_every: bool = False  # a step or loop-pass snapshot absent only from runs taken with another --every
     superseded: bool = False  # diverged initial values that no later weight carries (_mark_superseded)
+    clock: str | None = None  # diverged though the values agree: the seed is the current time, in this unit
 
     def recorded(self, name: str) -> Any:
         """Field `name` of the stage's detail, from the first run that recorded it (None if none did)."""
@@ -443,13 +444,19 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
     for run in runs:
         if run.name in values:
             names_by_seed.setdefault(run.seed, []).append(run.name)
-    if first.kind == "seed" and _asked_varies(events, names_by_seed):
+    clock = _clock_seeded(events, names_by_seed)
+    if first.kind == "seed" and (clock or _asked_varies(events, names_by_seed)):
         # --seed overrode a seed the script computes as it runs (from the clock): the runs agree only
         # because of the override; without seedcheck they would not. The row shows what was asked.
         values = stage.values = {name: (event.detail or {}).get("asked") for name, event in events.items()}
     groups = {seed: [values[name] for name in names] for seed, names in names_by_seed.items()}
     distinct_per_seed = {seed: len({canonical(v) for v in group}) for seed, group in groups.items()}
     stage.distinct = max(distinct_per_seed.values())
+    if clock and stage.distinct == 1:
+        # Parallel runs that started in the same second were given the same clock seed; runs a
+        # second apart, or the script run again later, are not (hook/clock.py).
+        stage.verdict, stage.clock = DIVERGED, clock
+        return stage
     if first.kind == "metrics":  # a spread means something for a loss, not for a seed or an exit code
         stage.max_delta = _max_spread(groups.values())
     if first.kind in CONTEXT_KINDS and len({canonical(v) for v in values.values()}) > 1:
@@ -496,6 +503,14 @@ def _asked_varies(events: dict[str, Event], names_by_seed: dict[Any, list[str]])
     if not any(detail.get("overridden") for detail in details.values()):
         return False
     return any(len({canonical(details[name].get("asked")) for name in names}) > 1 for names in names_by_seed.values())
+
+
+def _clock_seeded(events: dict[str, Event], names_by_seed: dict[Any, list[str]]) -> str | None:
+    """The unit of a seed read from the clock (hook/clock.py) when two runs of one seed recorded
+    the stage, else None: one run alone is unchecked, whatever its seed."""
+    if not any(len(names) >= 2 for names in names_by_seed.values()):
+        return None
+    return next((unit for event in events.values() if isinstance(unit := (event.detail or {}).get("clock"), str)), None)
 
 
 def _changed_between(key: str, versions: set[int]) -> bool:
@@ -821,6 +836,10 @@ def _explain(stage: Stage, runs: list[RunResult]) -> Divergence:
         text = _explain_data(first, second)
     elif stage.max_delta is not None:
         text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b} (max Δ {stage.max_delta:.3g})"
+    elif stage.clock and canonical(stage.values[a]) == canonical(stage.values[b]):
+        unit = CLOCK_UNITS.get(stage.clock, stage.clock)
+        text = (f"{_fmt(stage.values[a])} in {a} and {b}: the current time in {unit}, alike only because these runs "
+                f"started together")
     elif stage.kind == "seed" and stage.values[a] != first.value:  # the seeds asked for, which --seed overrode
         text = f"asked {_fmt(stage.values[a])} in {a}, {_fmt(stage.values[b])} in {b} (--seed gave both {_fmt(first.value)})"
     else:

@@ -16,6 +16,7 @@ from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, MISSING,
                                Divergence, Stage, canonical, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 from seedcheck.report.labels import stage_label
+from seedcheck.trace import CLOCK_UNITS
 
 
 @dataclass(frozen=True)
@@ -326,11 +327,14 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
         return None
     seeds = list(dict.fromkeys(str(e.value) for e in stage.events.values()))
     hidden = ""
-    if len(seeds) < 2:  # the same seed applied: --seed overrode seeds the script asked for, which differ
-        seeds = list(dict.fromkeys(str((e.detail or {}).get("asked")) for e in stage.events.values()))
+    asked = list(dict.fromkeys(str((e.detail or {}).get("asked")) for e in stage.events.values()))
+    if len(seeds) < 2 and len(asked) >= 2:  # the same seed applied: --seed overrode the differing seeds asked
+        seeds = asked
         hidden = (" (seedcheck's --seed overrode it, so the rest of these runs agree; without seedcheck, or with "
                   "--no-override, they would not)")
-    if len(seeds) < 2:
+    elif len(seeds) < 2 and stage.clock:  # one clock seed, asked alike by runs started together
+        seeds = asked
+    elif len(seeds) < 2:
         return None
     via = _detail(stage).get("via") or ""
     where = f" at {stage.site}" if stage.site else ""
@@ -339,7 +343,7 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
         return Hint("varying-seed", cause + hidden + "; a Keras utility called without seed= draws one from an RNG "
                     "nothing seeds yet, and seeds the global RNG with it.",
                     f"pass seed= to the Keras call{where}, or call keras.utils.set_random_seed(seed) before it.")
-    return Hint("varying-seed", cause + " (from the clock, the process id, or an RNG nothing seeds)" + hidden + ".",
+    return Hint("varying-seed", cause + _sources(stage) + hidden + ".",
                 "seed with a fixed number, or with one handed in: seedcheck puts each run's seed where {seed} "
                 "stands in the script's arguments (`seedcheck run train.py --seed 1 -- --seed {seed}`), and in "
                 "$SEEDCHECK_SEED.")
@@ -356,19 +360,29 @@ def _varying_draw_seed(comparison: Comparison, divergence: Divergence) -> Hint |
     if field is None:
         return None
     seeds = list(dict.fromkeys(canonical(d.get(field)) for d in details))
-    if len(seeds) < 2:
+    if len(seeds) < 2 and not stage.clock:
         return None
     return Hint("varying-seed", _given_varying_seeds(_detail(stage).get("api", "the draw"), stage, seeds) +
-                " (from the clock, the process id, or an RNG nothing seeds).",
+                _sources(stage) + ".",
                 "give it a fixed seed, or one derived from the run's seed (seedcheck puts it where {seed} stands in "
                 "the script's arguments, and in $SEEDCHECK_SEED).")
+
+
+def _sources(stage: Stage) -> str:
+    """What may compute a varying seed, unless the hook saw it was the clock (hook/clock.py)."""
+    return "" if stage.recorded("clock") else " (from the clock, the process id, or an RNG nothing seeds)"
 
 
 def _given_varying_seeds(call: str, stage: Stage, seeds: list[str]) -> str:
     """`<call> at <site> (called by <library line>) is given a different seed in each run (…)`."""
     via = _detail(stage).get("via")
-    return (f"{call}{f' at {stage.site}' if stage.site else ''}{f' (called by {via})' if via else ''} is given a "
-            f"different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs")
+    head = f"{call}{f' at {stage.site}' if stage.site else ''}{f' (called by {via})' if via else ''}"
+    unit = stage.recorded("clock")
+    if isinstance(unit, str):
+        together = "; these runs started together and got the same one by chance" if stage.clock else ""
+        return (f"{head} is seeded from the clock ({', '.join(seeds[:3])}: the current time in "
+                f"{CLOCK_UNITS.get(unit, unit)}), which gives each run another seed{together}")
+    return f"{head} is given a different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs"
 
 
 def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hint | None:
@@ -378,7 +392,7 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
     if stage.kind != "shuffle" or _detail(stage).get("api") != "tf.data.Dataset.shuffle":
         return None
     seeds = [e.value.get("seed") for e in stage.events.values() if isinstance(e.value, dict)]
-    if None in seeds or len(set(seeds)) < 2:
+    if None in seeds or (len(set(seeds)) < 2 and not stage.clock):
         return None
     via = _detail(stage).get("via") or ""
     where = f" at {stage.site}" if stage.site else ""

@@ -72,6 +72,8 @@ TRACE_FORMAT = 1
 #      first draw; not recorded when the script seeds it before drawing); eager stateless TF draws,
 #      `rng/tf.random.stateless_<op>@<site>#n` (with the seed they were given).
 CAPTURE_VERSION = 8
+# A seed that was the current time when given (hook/clock.py) carries `clock: <unit>` in its detail.
+CLOCK_UNITS = {"s": "seconds", "ms": "milliseconds", "µs": "microseconds", "ns": "nanoseconds"}
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),

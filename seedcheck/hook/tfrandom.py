@@ -16,6 +16,7 @@ import threading
 from typing import Any, Callable
 
 from seedcheck.fingerprint import array_fingerprint
+from seedcheck.hook import clock
 from seedcheck.hook.patches import replace_everywhere
 from seedcheck.hook.pipeline import PipelineSites
 from seedcheck.hook.recorder import Recorder
@@ -116,6 +117,7 @@ class TFRandomCapture:
         detail = {"api": api, "seed": seed, "unseeded": not seeded}
         if seeded and seed is None:
             detail["reset_from_seed"] = True
+        clock.mark(detail, seed)
         self._recorder.record_draw("rng", api, state, detail, site=site)
 
     def _wrap_generator_draw(self, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,6 +170,7 @@ class TFRandomCapture:
             detail = {"api": api, "op_seed": _int_or_none(op_seed), "global_seed": global_seed,
                       "unseeded": op_seed is None and global_seed is None,
                       "shape": list(result.shape), "dtype": result.dtype.name}
+        clock.mark(detail, detail.get("seed", detail.get("op_seed")))
         self._recorder.record_draw(kind, api, array_fingerprint(result.numpy()), detail, site=site)
 
     def _wrap_dataset_shuffle(self, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -215,6 +218,7 @@ class TFRandomCapture:
         detail = {"api": "tf.data.Dataset.random", **config, "unseeded": seed is None and global_seed is None}
         if called_by is not None:
             detail["called_by"] = called_by
+        clock.mark(detail, seed)
         self._recorder.record_draw("shuffle", "tf.data.Dataset.random", config, detail)
         return bool(detail["unseeded"])
 
@@ -233,6 +237,7 @@ class TFRandomCapture:
             detail["via"] = via
         if getattr(self._listing, "depth", 0):
             detail["called_by"] = "tf.data.Dataset.list_files"
+        clock.mark(detail, seed)
         self._recorder.record_draw("shuffle", "tf.data.Dataset.shuffle", config, detail)
         return bool(detail["unseeded"])
 

@@ -82,6 +82,8 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
         detail["unseeded"] = True
     if stage.superseded:
         detail["superseded"] = True
+    if stage.clock:
+        detail["clock_seed"] = stage.clock  # diverged though the values agree: a seed from the clock
     if stage.verdict in (DIVERGED, CLOSE) and stage.kind in ("weights", "init"):
         a, b = differing_pair(stage, comparison.runs)
         detail["differing_variables"] = [
