@@ -193,6 +193,10 @@ RNG_NAMES = {"numpy": "numpy's global RNG", "python": "Python's `random`"}
 # RNG objects recorded when the script's line makes one without a seed (api -> how it is written).
 UNSEEDED_RNG_OBJECTS = {"numpy.random.default_rng": "np.random.default_rng",
                         "numpy.random.RandomState": "np.random.RandomState", "random.Random": "random.Random"}
+# How the script took an unseeded RNG object's state before drawing (detail `state_read`: pyrandom.STATE_READS).
+STATE_TAKEN = {**dict.fromkeys(("__reduce_ex__", "__reduce__", "__copy__", "__deepcopy__"), "copied or pickled"),
+               "_bit_generator": "its _bit_generator", "get_state": "get_state()", "getstate": "getstate()",
+               "__getstate__": "__getstate__()"}
 SEEDING_FIXES = {
     "numpy": "seed before drawing: call keras.utils.set_random_seed(seed) (or np.random.seed) before this line, "
              "or draw from a seeded np.random.default_rng(seed)",
@@ -269,8 +273,11 @@ def _unseeded_rng_object(comparison: Comparison, divergence: Divergence) -> Hint
         return None
     where = f" at {stage.site}" if stage.site else ""
     unseeded = _seeds_nothing(comparison, divergence)  # the rest of the script's randomness, too
-    return Hint("unseeded-draw", f"{made}(){where} has no seed: it starts from fresh OS entropy, so what it "
-                "draws differs from run to run" + ("; and the script seeds nothing else either." if unseeded else "."),
+    read = detail.get("state_read")  # a copy of its state, made before any draw, draws in its place
+    drawn = (f"and the script took its state ({STATE_TAKEN.get(read, read)}) before any draw from it: what a "
+             "copy draws differs from run to run") if read else "so what it draws differs from run to run"
+    return Hint("unseeded-draw", f"{made}(){where} has no seed: it starts from fresh OS entropy, {drawn}"
+                + ("; and the script seeds nothing else either." if unseeded else "."),
                 f"pass a seed: {made}(seed)" + (f"; and {unseeded.fix}" if unseeded else "."))
 
 

@@ -71,7 +71,12 @@ TRACE_FORMAT = 1
 #      `rng/numpy.random.RandomState@<site>#n` and `rng/random.Random@<site>#n` (the state at its
 #      first draw; not recorded when the script seeds it before drawing); eager stateless TF draws,
 #      `rng/tf.random.stateless_<op>@<site>#n` (with the seed they were given).
-CAPTURE_VERSION = 8
+#   9: such an RNG object is recorded at its first state read too (a copy, a pickle, `get_state`,
+#      numpy's `_bit_generator`), which a copy draws from in its place (detail `state_read`); code
+#      exec made (a dataclass's or attrs class's `__init__`) is judged by the line that called it, so
+#      what a script's dataclass `default_factory` makes or draws is the script's: RNG objects,
+#      `default_rng()`, value draws, stateless TF draws.
+CAPTURE_VERSION = 9
 # A seed that was the current time when given (hook/clock.py) carries `clock: <unit>` in its detail.
 CLOCK_UNITS = {"s": "seconds", "ms": "milliseconds", "µs": "microseconds", "ns": "nanoseconds"}
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
@@ -81,6 +86,7 @@ CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     4: ("data/predict#*", "data/loop@*", "weights/loop@*", "shuffle/tf.data.Dataset.random@*"),
     5: ("rng/keras.random.SeedGenerator@*", "weights/final/script-variables"),
     8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*", "rng/tf.random.stateless_*"),
+    9: ("rng/numpy.random.*", "rng/random.*", "rng/tf.random.stateless_*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -1451,6 +1451,23 @@ def test_an_unseeded_rng_object_is_named_before_seeds_nothing(api, written):
     assert alone.rule == "unseeded-draw" and "seeds nothing else" not in alone.cause and alone.fix == f"pass a seed: {written}(seed)."
 
 
+@pytest.mark.parametrize("read, how", [("__reduce_ex__", "copied or pickled"), ("get_state", "get_state()"),
+                                       ("_bit_generator", "its _bit_generator")])
+def test_an_unseeded_rng_object_copied_before_any_draw_says_so(read, how):
+    """An unseeded RNG object recorded when the script took its state before drawing (a copy, a pickle,
+    get_state): the copy draws in its place, so the hint says the state was taken, not drawn from."""
+    def made(state: str) -> list[Event]:
+        seeded = ev("seed/random.seed@prep.py:2#1", 1, site="prep.py:2", detail={"api": "random.seed", "applied": 1})
+        return [seeded, ev("rng/numpy.random.RandomState@prep.py:4#1", state, kind="rng", site="prep.py:4",
+                           detail={"api": "numpy.random.RandomState", "unseeded": True, "state_read": read})]
+
+    divergence = explain(compare(runs_for(s1_1=made("a"), s1_2=made("b")))).first_divergence
+    assert divergence.rule == "unseeded-draw" and divergence.fix == "pass a seed: np.random.RandomState(seed)."
+    assert divergence.cause == ("np.random.RandomState() at prep.py:4 has no seed: it starts from fresh OS entropy, "
+                                f"and the script took its state ({how}) before any draw from it: what a copy draws "
+                                "differs from run to run.")
+
+
 def test_a_draw_given_a_varying_seed_of_its_own_gets_varying_seed():
     """tf.random.categorical(seed=<from the clock>): the op seed differs from run to run (a probe saw
     no cause and no fix); a fixed op seed with differing values is left to the other rules."""

@@ -277,6 +277,91 @@ def test_unseeded_rng_subclasses_are_recorded_and_behave_as_plain(tmp_path):
     assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == plain
 
 
+COPIED = [("numpy.random.RandomState", 33, "__reduce_ex__"),  # copy.deepcopy
+          ("numpy.random.RandomState", 34, "__reduce_ex__"),  # pickle
+          ("numpy.random.RandomState", 35, "get_state"),  # set_state on another
+          ("numpy.random.RandomState", 36, "_bit_generator"),  # a Generator over it
+          ("numpy.random.RandomState", 37, "__reduce_ex__"),  # a clone of an object holding it
+          ("random.Random", 38, "__reduce_ex__"),  # copy.copy
+          ("random.Random", 39, "getstate"),  # setstate on another
+          ("random.Random", 40, "__reduce_ex__"),  # a dataclass's default_factory, then deepcopy
+          ("numpy.random.RandomState", 40, "__reduce_ex__")]  # a dataclass's default_factory, then pickle
+
+
+def test_unseeded_rng_objects_copied_before_any_draw_diverge_at_the_line_that_made_them(tmp_path):
+    """Unseeded RNG objects the script never draws from, only copies (deepcopy, copy, pickle, get_state
+    -> set_state, a Generator over numpy's _bit_generator, a clone of an object holding one), and ones a
+    dataclass's default_factory makes: nothing was recorded, and runs whose copies drew differently
+    passed as reproducible. Each now diverges at the line that made it (the dataclass's: the line that
+    called the class); objects seeded before they are copied are not recorded; the script sees the
+    copies as plain python shows them, and with seeds, draws from them what plain python draws."""
+    script = "tests/scripts/rng_copies.py"
+    result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"] == f"rng/numpy.random.RandomState@{script}:33#1" and first["rule"] == "unseeded-draw"
+    assert first["cause"].startswith(f"np.random.RandomState() at {script}:33 has no seed"), first["cause"]
+    assert "took its state (copied or pickled) before any draw" in first["cause"]
+    rows = {s["key"]: s["verdict"] for s in result.stages("rng/")}
+    assert rows == {f"rng/{api}@{script}:{line}#1": "diverged" for api, line, _ in COPIED}, rows
+    events = read_trace(tmp_path / "runs" / "own-1.jsonl").events
+    reads = {e.key: e.detail.get("state_read") for e in events if e.kind == "rng"}
+    assert reads == {f"rng/{api}@{script}:{line}#1": read for api, line, read in COPIED}
+    plain = subprocess.run([sys.executable, script], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    seen = (tmp_path / "runs" / "own-1.stdout.log").read_text()
+    assert seen.splitlines()[0] == plain.splitlines()[0]  # the copies' classes and __dict__s
+
+    seeded = seedcheck_json("run", script, "--repeats", "2", "--", "--seeded", tmp_path=tmp_path / "seeded")
+    assert seeded.code == 0 and not seeded.stages("rng/"), seeded.stdout
+    plain = subprocess.run([sys.executable, script, "--seeded"], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout
+    assert (tmp_path / "seeded" / "runs" / "own-1.stdout.log").read_text() == plain
+
+
+def test_pickles_of_unseeded_rng_objects_load_without_seedcheck(tmp_path):
+    """An unseeded RandomState and Random pickled under seedcheck before any draw, and the class of
+    such a RandomState (which failed to pickle: its name found seedcheck's class, not it): plain python
+    loads them with seedcheck unimportable, and they draw what the objects drew next in the run."""
+    import ast
+
+    pickles = tmp_path / "rngs.pickle"
+    result = seedcheck("run", "tests/scripts/rng_copies.py", "--repeats", "1", "--save", tmp_path / "runs", "-q",
+                       "--", "--pickles", pickles)
+    assert result.code == 0, result.stdout + (tmp_path / "runs" / "own-1.stderr.log").read_text()
+    assert b"seedcheck" not in pickles.read_bytes()
+    loader = ("import pickle, sys\nsys.modules['seedcheck'] = None\nloaded = pickle.load(open(sys.argv[1], 'rb'))\n"
+              "print(loaded.pop('type').__module__, {name: float(rng.random()) for name, rng in loaded.items()})")
+    plain = subprocess.run([sys.executable, "-I", "-c", loader, pickles], capture_output=True, text=True, check=True)
+    module, drawn = plain.stdout.split(" ", 1)
+    ran = (tmp_path / "runs" / "own-1.stdout.log").read_text().splitlines()[-1]
+    assert module == "numpy.random.mtrand" and ast.literal_eval(drawn) == ast.literal_eval(ran), (plain.stdout, ran)
+
+
+def test_a_dataclass_default_factory_is_its_modules(tmp_path):
+    """What the script's own dataclass makes or draws in a default_factory is recorded at the line that
+    called the class, or handed it to a library that called it (its generated __init__ has no line of
+    the script's: it was taken for a library's, and not recorded); a library's dataclass stays the
+    library's, called from the script or from the library, as a library class's __init__ is."""
+    site = tmp_path / "site-packages"
+    (site / "augmentlib").mkdir(parents=True)
+    (site / "augmentlib" / "__init__.py").write_text(
+        "import dataclasses\nimport random\n\n\n@dataclasses.dataclass\nclass Jitter:\n"
+        "    rng: random.Random = dataclasses.field(default_factory=random.Random)\n\n\n"
+        "def make():\n    return Jitter()\n\n\ndef build(cls):\n    return cls()\n")
+    script = tmp_path / "train.py"
+    script.write_text("import dataclasses\nimport random\n\nfrom augmentlib import Jitter, build, make\n\n\n"
+                      "@dataclasses.dataclass\nclass Own:\n"
+                      "    rng: random.Random = dataclasses.field(default_factory=random.Random)\n"
+                      "    noise: float = dataclasses.field(default_factory=random.random)\n\n\n"
+                      "own = Own()\nbuilt = build(Own)\n"
+                      "print(Jitter().rng.random(), make().rng.random(), own.rng.random(), built.rng.random())\n")
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))  # kept: it may pick a checkout
+    result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path, env={"PYTHONPATH": path})
+    assert result.code == 1, result.stdout + result.stderr
+    assert {s["key"] for s in result.stages("rng/")} == {
+        f"rng/{api}@train.py:{line}#1" for api in ("random.Random", "random.random") for line in (13, 14)}
+
+
 def test_an_overridden_seed_the_script_computes_still_diverges(tmp_path):
     """`random.seed(os.getpid())` under --seed: every run gets seed 7 and draws alike, but the script
     asked for a different seed in each; without seedcheck the runs differ (a probe found this

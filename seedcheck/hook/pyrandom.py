@@ -31,6 +31,13 @@ from seedcheck.hook.recorder import Recorder
 PYTHON_DRAWS = ("shuffle", "sample", "choice", "choices")
 NUMPY_DRAWS = ("shuffle", "permutation", "choice")
 NOT_DRAWS = ("seed", "getstate", "setstate", "get_state", "set_state")
+# What reads an RNG object's whole state without drawing: copy.copy and copy.deepcopy (through
+# __reduce_ex__, or a class's own __copy__ / __deepcopy__), pickle, __getstate__. An unseeded
+# object watched for its first draw counts any of them as that draw: a copy drawn from in its place
+# draws what the object would have (numpy's _bit_generator and get_state / getstate count too).
+STATE_READS = ("__reduce_ex__", "__reduce__", "__getstate__", "__copy__", "__deepcopy__")
+# In a watched object's own __dict__ until its first draw: called with the object, records it.
+_WATCHED = "_seedcheck_unseeded"
 
 
 def value_draws(module: Any, instance: Any, shuffles: tuple[str, ...]) -> list[str]:
@@ -97,12 +104,13 @@ class RandomCapture:
         original_init = random_class.__init__
         system_random, watch = random.SystemRandom, self._watch_unseeded
         draws = _draw_names(random_class, ("seed", "getstate", "setstate"))
+        reads = ("getstate", *STATE_READS)
 
         @functools.wraps(original_init)
         def __init__(instance: Any, x: Any = None, *args: Any, **kwargs: Any) -> None:
             original_init(instance, x, *args, **kwargs)
             if x is None and not isinstance(instance, system_random):
-                watch(instance, "random.Random", _python_state, draws, ("seed", "setstate"))
+                watch(instance, "random.Random", _python_state, draws, reads, ("seed", "setstate"))
 
         random_class.__init__ = __init__
 
@@ -113,10 +121,14 @@ class RandomCapture:
         `isinstance` and `issubclass` as the original does, for the global RNG too (an ABCMeta, so
         that a script's class may also derive from an ABC)."""
         import abc
+        import copy
+        import copyreg
 
         original = np_random.RandomState
         watch = self._watch_unseeded
         draws = _draw_names(original, ("seed", "get_state", "set_state"))
+        reads = ("get_state", *STATE_READS)
+        bit_generator = original.__dict__["_bit_generator"]  # numpy's own methods reach it in C, not through this
 
         def state_of(instance: Any) -> str:
             return numpy_state(instance)()
@@ -142,7 +154,22 @@ class RandomCapture:
             def __init__(self, seed: Any = None, *args: Any, **kwargs: Any) -> None:
                 super().__init__(seed, *args, **kwargs)
                 if seed is None and hasattr(self, "__dict__"):  # a subclass with __slots__ cannot be watched
-                    watch(self, "numpy.random.RandomState", state_of, draws, ("seed", "set_state"))
+                    watch(self, "numpy.random.RandomState", state_of, draws, reads, ("seed", "set_state"))
+
+            @property
+            def _bit_generator(self) -> Any:
+                """The object's own bit generator, which a Generator (`np.random.Generator(rs._bit_generator)`)
+                or another RandomState may draw from in its place: taking it is the first draw."""
+                _first_use(self, "_bit_generator")
+                return bit_generator.__get__(self, type(self))
+
+            @_bit_generator.setter
+            def _bit_generator(self, value: Any) -> None:
+                bit_generator.__set__(self, value)
+
+            @_bit_generator.deleter
+            def _bit_generator(self) -> None:
+                bit_generator.__delete__(self)
 
         class _Unseeded(RandomState):
             """An unseeded instance: unlike RandomState (`__slots__ = ()`), it has a `__dict__` for the
@@ -154,13 +181,23 @@ class RandomCapture:
             made.__module__, made.__qualname__, made.__name__ = "numpy.random", "RandomState", "RandomState"
         np_random.RandomState = RandomState
 
+        def pickle_class(cls: type) -> Any:
+            """`pickle.dumps(type(rs))` of an unseeded one: numpy's class, as without seedcheck (by
+            name, it would find the class above, not itself, and fail). Loads without seedcheck."""
+            return (copy.copy, (original,)) if cls is _Unseeded else cls.__qualname__
+
+        copyreg.pickle(_InstanceChecks, pickle_class)  # asked for classes of this metaclass only
+
     def _watch_unseeded(self, instance: Any, api: str, state_of: Callable[[Any], str], draws: list[str],
-                        seeds: tuple[str, ...]) -> None:
-        """Record an RNG object made without a seed at its first draw. Its methods are shadowed in
-        the instance's own `__dict__` until then (not a name the script set there), and dropped at
-        once after, so later draws cost nothing; the shadows hold the instance weakly. Only for an
-        object a line of the script makes (not a library, for its own ends: tempfile's names); a
-        seed or a state given before the first draw ends the watch unrecorded."""
+                        reads: tuple[str, ...], seeds: tuple[str, ...]) -> None:
+        """Record an RNG object made without a seed at its first draw, or its first state read
+        (`reads`: a copy, a pickle, `get_state`), which a copy then draws from in its place: the
+        state read is recorded, at the line that made the object. Its methods are shadowed in the
+        instance's own `__dict__` until then (not a name the script set there), and dropped at once
+        after, so later draws cost nothing; the shadows hold the instance weakly, and no copy or
+        pickle holds them (they are gone before the state is read). Only for an object a line of
+        the script makes (not a library, for its own ends: tempfile's names); a seed or a state
+        given before the first draw ends the watch unrecorded."""
         recorder = self._recorder
         site = recorder.caller_site()
         if site is None:
@@ -174,25 +211,29 @@ class RandomCapture:
                 if own.get(name) is shadow:
                     del own[name]
 
-        def first_draw(name: str, *args: Any, **kwargs: Any) -> Any:
+        def record(instance: Any, name: str) -> None:
+            unwatch(instance)
+            detail = {"api": api, "unseeded": True, **({"state_read": name} if name not in draws else {})}
+            recorder.guarded(api, lambda: recorder.record_draw(
+                "rng", api, lambda: xxhash.xxh3_128(state_of(instance).encode()).hexdigest(),
+                detail, site=site, counted_when_folded=True))
+
+        def first_use(name: str, *args: Any, **kwargs: Any) -> Any:
             instance = held()
-            if instance.__dict__.pop("_seedcheck_unseeded", None) is not None:  # one record, whichever thread first
-                unwatch(instance)
-                recorder.guarded(api, lambda: recorder.record_draw(
-                    "rng", api, lambda: xxhash.xxh3_128(state_of(instance).encode()).hexdigest(),
-                    {"api": api, "unseeded": True}, site=site, counted_when_folded=True))
+            _first_use(instance, name)
             return getattr(type(instance), name)(instance, *args, **kwargs)
 
         def seeding(name: str, *args: Any, **kwargs: Any) -> Any:
             instance = held()
             given = args[0] if args else kwargs.get("a", kwargs.get("seed", kwargs.get("state")))
-            if given is not None and instance.__dict__.pop("_seedcheck_unseeded", None) is not None:
+            if given is not None and instance.__dict__.pop(_WATCHED, None) is not None:
                 unwatch(instance)  # seeded (or given a state) before any draw: the script's seed decides it now
             return getattr(type(instance), name)(instance, *args, **kwargs)
 
         own = instance.__dict__
-        own["_seedcheck_unseeded"] = True
-        for names, call in ((draws, first_draw), (seeds, seeding)):
+        own[_WATCHED] = record
+        cls = type(instance)
+        for names, call in ((draws, first_use), ([n for n in reads if hasattr(cls, n)], first_use), (seeds, seeding)):
             for name in names:
                 if name not in own:
                     own[name] = shadows[name] = functools.partial(call, name)
@@ -229,6 +270,15 @@ class RandomCapture:
         value = xxhash.xxh3_128(f"{state_fp}|{size}".encode()).hexdigest()
         detail = {"api": api, "rng": rng, "size": size, "seeded": self._is_seeded(rng)}
         self._recorder.record_draw(kind, api, value, detail)
+
+
+def _first_use(instance: Any, name: str) -> None:
+    """An RNG object's draw or state read (`name`): the first of a watched one is recorded, once,
+    whichever thread pops the watch first."""
+    own = getattr(instance, "__dict__", None)
+    record = own.pop(_WATCHED, None) if own is not None else None
+    if record is not None:
+        record(instance, name)
 
 
 def _as_public(wrapper: Callable[..., Any], api: str) -> Any:

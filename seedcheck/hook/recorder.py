@@ -76,9 +76,41 @@ def _in_package(path: str) -> str | None:
 
 
 def _first_frame_outside_seedcheck(frame: Any) -> Any:
-    while frame is not None and frame.f_code.co_filename.startswith(_HOOK_PREFIX):
+    """The frame that called into seedcheck: past seedcheck's own frames, and past code exec made
+    (a dataclass's `__init__`), which has no line of its own to name. Such code made for the
+    script's module is the script's, named at the nearest line of the script that called it: a
+    `random.Random()` that the script's dataclass makes for `default_factory` is made at the line
+    that called the class (or that handed the class to a library to call). Made for a library's
+    module, it is the library's, wherever it is called from, as a library class's `__init__` is.
+    Made for no module (a namedtuple's `__new__`), it is judged by its caller."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_HOOK_PREFIX):
+            frame = frame.f_back
+            continue
+        made_for = _generated_for(frame)
+        if made_for is _NOT_GENERATED or (made_for is not None and not _is_user_file(made_for)):
+            return frame
+        if made_for is not None:  # the script's: its nearest line up the stack
+            while frame is not None and not _is_user_file(frame.f_code.co_filename):
+                frame = frame.f_back
+            return frame
         frame = frame.f_back
     return frame
+
+
+# The file names of code exec made: dataclasses' and namedtuple's (exec's default), attrs's.
+_EXEC_DEFAULT, _ATTRS_GENERATED = "<string>", "<attrs generated "
+_NOT_GENERATED = object()
+
+
+def _generated_for(frame: Any) -> Any:
+    """For a frame running code exec made: the file of the module it was made for (its globals'
+    `__file__`), or None when they name none; `_NOT_GENERATED` for any other frame."""
+    filename = frame.f_code.co_filename
+    if filename != _EXEC_DEFAULT and not filename.startswith(_ATTRS_GENERATED):
+        return _NOT_GENERATED
+    module_file = frame.f_globals.get("__file__")
+    return module_file if isinstance(module_file, str) else None
 
 
 class Recorder:
