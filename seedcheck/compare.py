@@ -506,11 +506,20 @@ def _asked_varies(events: dict[str, Event], names_by_seed: dict[Any, list[str]])
 
 
 def _clock_seeded(events: dict[str, Event], names_by_seed: dict[Any, list[str]]) -> str | None:
-    """The unit of a seed read from the clock (hook/clock.py) when two runs of one seed recorded
-    the stage, else None: one run alone is unchecked, whatever its seed."""
-    if not any(len(names) >= 2 for names in names_by_seed.values()):
-        return None
-    return next((unit for event in events.values() if isinstance(unit := (event.detail or {}).get("clock"), str)), None)
+    """The unit of a seed read from the clock (hook/clock.py) in every run of a seed that has two
+    or more, else None: one run alone is unchecked, and a seed one run read from the clock and
+    the next from a file it left is for the rules on shared files."""
+    for names in names_by_seed.values():
+        units = {(events[name].detail or {}).get("clock") for name in names}
+        if len(names) >= 2 and None not in units:
+            return str(sorted(map(str, units))[0])
+    return None
+
+
+def clock_seed(event: Event) -> Any:
+    """The seed a seeding call asked for, or a draw or shuffle was given (what hook/clock.py checks)."""
+    detail = event.detail or {}
+    return next((detail[name] for name in ("asked", "seed", "op_seed") if name in detail), event.value)
 
 
 def _changed_between(key: str, versions: set[int]) -> bool:
@@ -823,6 +832,10 @@ def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:
         for other in names[1:]:
             if canonical(stage.values[other]) != canonical(stage.values[names[0]]):
                 return names[0], other
+    for seed in dict.fromkeys(run.seed for run in runs):  # alike, yet diverged (a clock seed): one seed's two runs
+        names = [run.name for run in runs if run.seed == seed and run.name in stage.values]
+        if len(names) >= 2:
+            return names[0], names[1]
     names = list(stage.values)
     return names[0], names[-1]
 
@@ -836,10 +849,10 @@ def _explain(stage: Stage, runs: list[RunResult]) -> Divergence:
         text = _explain_data(first, second)
     elif stage.max_delta is not None:
         text = f"{_fmt(first.value)} in {a}, {_fmt(second.value)} in {b} (max Δ {stage.max_delta:.3g})"
-    elif stage.clock and canonical(stage.values[a]) == canonical(stage.values[b]):
-        unit = CLOCK_UNITS.get(stage.clock, stage.clock)
-        text = (f"{_fmt(stage.values[a])} in {a} and {b}: the current time in {unit}, alike only because these runs "
-                f"started together")
+    elif stage.clock:
+        phrase, tick = CLOCK_UNITS.get(stage.clock, (stage.clock, stage.clock))
+        text = (f"seed {_fmt(clock_seed(first))} in {a} and {b}: the current time {phrase}, alike only because these "
+                f"runs started within the same {tick}")
     elif stage.kind == "seed" and stage.values[a] != first.value:  # the seeds asked for, which --seed overrode
         text = f"asked {_fmt(stage.values[a])} in {a}, {_fmt(stage.values[b])} in {b} (--seed gave both {_fmt(first.value)})"
     else:

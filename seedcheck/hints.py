@@ -332,9 +332,10 @@ def _varying_seed(comparison: Comparison, divergence: Divergence) -> Hint | None
     stage = divergence.stage
     if stage.kind != "seed":
         return None
-    seeds = list(dict.fromkeys(str(e.value) for e in stage.events.values()))
+    pair = [stage.events[name] for name in divergence.runs]  # two runs of one seed
+    seeds = list(dict.fromkeys(str(e.value) for e in pair))
     hidden = ""
-    asked = list(dict.fromkeys(str((e.detail or {}).get("asked")) for e in stage.events.values()))
+    asked = list(dict.fromkeys(str((e.detail or {}).get("asked")) for e in pair))
     if len(seeds) < 2 and len(asked) >= 2:  # the same seed applied: --seed overrode the differing seeds asked
         seeds = asked
         hidden = (" (seedcheck's --seed overrode it, so the rest of these runs agree; without seedcheck, or with "
@@ -362,7 +363,7 @@ def _varying_draw_seed(comparison: Comparison, divergence: Divergence) -> Hint |
     stage = divergence.stage
     if stage.kind != "rng":
         return None
-    details = [e.detail or {} for e in stage.events.values()]
+    details = [stage.events[name].detail or {} for name in divergence.runs]  # two runs of one seed
     field = next((f for f in ("op_seed", "seed") if any(d.get(f) is not None for d in details)), None)
     if field is None:
         return None
@@ -386,9 +387,10 @@ def _given_varying_seeds(call: str, stage: Stage, seeds: list[str]) -> str:
     head = f"{call}{f' at {stage.site}' if stage.site else ''}{f' (called by {via})' if via else ''}"
     unit = stage.recorded("clock")
     if isinstance(unit, str):
-        together = "; these runs started together and got the same one by chance" if stage.clock else ""
-        return (f"{head} is seeded from the clock ({', '.join(seeds[:3])}: the current time in "
-                f"{CLOCK_UNITS.get(unit, unit)}), which gives each run another seed{together}")
+        phrase, tick = CLOCK_UNITS.get(unit, (unit, unit))
+        together = f"; these runs started within the same {tick} and got the same one" if stage.clock else ""
+        return (f"{head} is seeded from the clock ({', '.join(seeds[:3])}: the current time {phrase}), which gives "
+                f"each run another seed{together}")
     return f"{head} is given a different seed in each run ({', '.join(seeds[:3])}): the seed is computed while the script runs"
 
 
@@ -398,7 +400,8 @@ def _varying_shuffle_seed(comparison: Comparison, divergence: Divergence) -> Hin
     stage = divergence.stage
     if stage.kind != "shuffle" or _detail(stage).get("api") != "tf.data.Dataset.shuffle":
         return None
-    seeds = [e.value.get("seed") for e in stage.events.values() if isinstance(e.value, dict)]
+    pair = [stage.events[name] for name in divergence.runs]  # two runs of one seed
+    seeds = [e.value.get("seed") for e in pair if isinstance(e.value, dict)]
     if None in seeds or (len(set(seeds)) < 2 and not stage.clock):
         return None
     via = _detail(stage).get("via") or ""

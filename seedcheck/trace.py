@@ -75,10 +75,15 @@ TRACE_FORMAT = 1
 #      numpy's `_bit_generator`), which a copy draws from in its place (detail `state_read`); code
 #      exec made (a dataclass's or attrs class's `__init__`) is judged by the line that called it, so
 #      what a script's dataclass `default_factory` makes or draws is the script's: RNG objects,
-#      `default_rng()`, value draws, stateless TF draws.
+#      `default_rng()`, value draws, stateless TF draws. An RNG object seeded with a time read during
+#      the run (`random.Random(int(time.time()))`, RandomState, default_rng) is recorded, with its seed.
 CAPTURE_VERSION = 9
 # A seed that was the current time when given (hook/clock.py) carries `clock: <unit>` in its detail.
-CLOCK_UNITS = {"s": "seconds", "ms": "milliseconds", "µs": "microseconds", "ns": "nanoseconds"}
+# Per unit: how the report says it ("the current time <phrase>"), and the tick two runs must start
+# within to be given the same one.
+CLOCK_UNITS = {"s": ("in seconds", "second"), "ms": ("in milliseconds", "millisecond"),
+               "µs": ("in microseconds", "microsecond"), "ns": ("in nanoseconds", "nanosecond"),
+               "YmdHMS": ("as YYYYMMDDhhmmss", "second"), "YmdHM": ("as YYYYMMDDhhmm", "minute")}
 # The stage keys (fnmatch patterns) each version began or stopped recording: only these are let off.
 CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     2: ("rng/numpy.random.default_rng@*", "init/*", "weights/fit#*/init", "metrics/evaluate#*"),

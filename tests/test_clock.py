@@ -22,32 +22,46 @@ from test_compare import ev, runs_for, stage
     (lambda: int(time.time()), "s"),
     (lambda: time.time(), "s"),
     (lambda: np.int64(time.time()), "s"),
-    (lambda: int(time.time()) - 300, "s"),  # read at the start, applied after a long import
+    (lambda: str(int(time.time())), "s"),  # random.seed(str(...))
     (lambda: int(time.time() * 1000), "ms"),
     (lambda: int(time.time() * 1e6), "µs"),
     (lambda: time.time_ns(), "ns"),
+    (lambda: int(time.strftime("%Y%m%d%H%M%S")), "YmdHMS"),
+    (lambda: int(time.strftime("%Y%m%d%H%M%S", time.gmtime())), "YmdHMS"),
+    (lambda: int(time.strftime("%Y%m%d%H%M")), "YmdHM"),
 ])
-def test_the_current_time_is_taken_for_a_clock_seed(seed, unit):
+def test_a_time_read_while_the_process_runs_is_taken_for_a_clock_seed(seed, unit):
     assert clock.clock_unit(seed()) == unit
-    assert clock.clock_unit(seed(), reduced=True) == unit
 
 
-def test_milliseconds_kept_in_numpys_range_count_for_seeding_calls_only():
-    reduced = int(time.time() * 1000) % 2**32
-    assert clock.clock_unit(reduced, reduced=True) == "ms"
-    assert clock.clock_unit(reduced) is None  # an op's seed: Keras hands out many seeds up to 2**32
+def test_a_time_taken_before_the_process_started_is_a_fixed_seed():
+    """`--seed $(date +%s)`, or a seed file written a minute ago: the same in every run."""
+    started = clock._started_ns // 10**9
+    for before in (started - 2, started - 60, started - 3600):
+        assert clock.clock_unit(before) is None
+        assert clock.clock_unit(before * 1000) is None
+    assert clock.clock_unit(int(time.strftime("%Y%m%d%H%M%S", time.localtime(started - 60)))) is None
 
 
 @pytest.mark.parametrize("seed", [0, 1, 42, 1234, 20261127, 2**24 - 1, 2**31 - 1, 2**32 - 1, 1_700_000_000,
-                                  -1_795_800_000, True, "1795800000", None, [1, 2], 1.5])
+                                  -1_795_800_000, 10**18, 2**63 - 1, True, "seed", "-5", None, [1, 2], 1.5,
+                                  float("nan"), float("inf")])
 def test_literal_seeds_are_not_taken_for_the_clock(seed):
-    assert clock.clock_unit(seed, reduced=True) is None
+    assert clock.clock_unit(seed) is None
 
 
-def test_mark_looks_at_each_element_of_a_seed_pair():
+def test_milliseconds_modulo_2_32_are_not_recognised():
+    """Any seed below 2**32 would fall in that window now and then (hashed per-file seeds): left to
+    the runs, whose millisecond seeds differ anyway."""
+    assert clock.clock_unit(int(time.time() * 1000) % 2**32) is None
+
+
+def test_mark_looks_at_each_element_of_a_seed_pair_or_array():
     detail: dict = {}
     clock.mark(detail, [7, int(time.time())])
     assert detail == {"clock": "s"}
+    clock.mark(in_array := {}, np.array([int(time.time())]))
+    assert in_array == {"clock": "s"}
     clock.mark(fixed := {}, [7, 8])
     assert fixed == {}
 
@@ -70,13 +84,43 @@ def test_runs_given_the_same_clock_seed_still_diverge():
     divergence = comparison.first_divergence
     assert divergence.stage is row and "the current time in seconds, alike only because" in divergence.explanation
     assert divergence.rule == "varying-seed" and "is seeded from the clock" in divergence.cause
-    assert "got the same one by chance" in divergence.cause and "{seed}" in divergence.fix
+    assert "started within the same second and got the same one" in divergence.cause and "{seed}" in divergence.fix
 
 
 def test_an_overridden_clock_seed_shows_the_seed_asked():
     now = int(time.time())
     row = stage(compare(runs_for(s7_1=seeding(now, 7), s7_2=seeding(now, 7))), "seed/random.seed#1")
     assert row.verdict == C.DIVERGED and row.values == {"s7#1": now, "s7#2": now}
+
+
+def test_with_two_seeds_the_text_speaks_of_the_clock_seed_and_one_seeds_runs():
+    """--seed 1 --seed 2: the seeds --seed applied (1, 2) are not the clock seed; the pair named is
+    two runs of one seed, and the row says why it diverged whatever the row's values."""
+    now = int(time.time())
+    comparison = explain(compare(runs_for(s1_1=seeding(now, 1), s1_2=seeding(now, 1),
+                                          s2_1=seeding(now + 1, 2), s2_2=seeding(now + 1, 2))))
+    divergence = comparison.first_divergence
+    assert divergence.runs == ("s1#1", "s1#2"), divergence.runs
+    assert f"seed {now} in s1#1 and s1#2" in divergence.explanation
+    assert f"({now}: the current time in seconds)" in divergence.cause and "(1, 2" not in divergence.cause
+    assert verdict_text(divergence.stage) == "DIVERGED (clock seed)"
+
+
+def test_a_clock_seed_some_runs_read_from_a_file_is_left_to_other_rules():
+    """The first run took the seed from the clock and saved it; the next read it back (not a time of
+    its own run): alike for a reason, not by the timing of the runs."""
+    now = int(time.time())
+    row = stage(compare(runs_for(s1_1=seeding(now), s1_2=seeding(now, unit=None))), "seed/random.seed#1")
+    assert row.verdict == C.REPRODUCIBLE and row.clock is None
+
+
+def test_a_draw_given_the_same_clock_seed_names_the_seed_not_the_values():
+    now = int(time.time())
+    draw = [ev("rng/tf.random.uniform@gen.py:9#1", "f6cfe143aa", kind="rng", site="gen.py:9",
+               detail={"api": "tf.random.uniform", "op_seed": now, "global_seed": None, "unseeded": False,
+                       "clock": "s"})]
+    divergence = explain(compare(runs_for(s1_1=draw, s1_2=draw))).first_divergence
+    assert divergence.explanation.startswith(f"seed {now} in s1#1 and s1#2: the current time in seconds")
 
 
 def test_clock_seeds_that_differ_are_named_as_the_clock():
@@ -132,3 +176,23 @@ def test_fail_fast_stops_on_a_clock_seed_and_on_an_overridden_seed_asked_differe
     literal = DivergenceWatch()
     literal.feed("s7#1", 7, seeding(42, 7, unit=None))
     assert literal.feed("s7#2", 7, seeding(42, 7, unit=None)) is None
+
+
+def test_rng_objects_seeded_from_the_clock_are_recorded_and_a_seed_given_before_the_run_is_not(tmp_path):
+    """`random.Random(int(time.time()))` was not recorded at all (seeded objects are not): it passed
+    even with runs seconds apart. A seed taken from the clock before the run and handed in (here as
+    `--seed <now> -- --seed {seed}`, as a nightly job might) is a fixed seed: no mark, a pass."""
+    script = "tests/scripts/clock_objects.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    rows = {s["key"]: s for s in result.stages("rng/")}
+    assert sorted(rows) == [f"rng/numpy.random.RandomState@{script}:14#1", f"rng/numpy.random.default_rng@{script}:15#1",
+                            f"rng/random.Random@{script}:13#1"], sorted(rows)
+    assert all(row["verdict"] == "diverged" for row in rows.values())
+    first = result.report["first_divergence"]
+    assert first["key"] == f"rng/random.Random@{script}:13#1" and first["rule"] == "varying-seed"
+    assert "is seeded from the clock" in first["cause"]
+    handed_in = seedcheck_json("run", script, "--seed", str(int(time.time())), "--repeats", "2", "--jobs", "2",
+                               "--", "--seed", "{seed}", tmp_path=tmp_path / "handed-in")
+    assert handed_in.code == 0, handed_in.stdout + handed_in.stderr
+    assert not handed_in.stages("rng/")

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import array
 import functools
+import operator
 import sys
 import weakref
 from typing import Any, Callable
 
 import xxhash
 
+from seedcheck.hook import clock
 from seedcheck.hook.patches import replace_all_everywhere, replace_everywhere
 from seedcheck.hook.recorder import Recorder
 
@@ -79,12 +81,15 @@ class RandomCapture:
         with SciPy installed makes four (scipy.stats draws its docstrings' examples), which would
         otherwise be a first divergence at the script's `import keras` in every run."""
         original = np_random.default_rng
-        recorder = self._recorder
+        recorder, note_clock_seed = self._recorder, self._note_clock_seed
 
         @functools.wraps(original)
         def default_rng(*args: Any, **kwargs: Any) -> Any:
             generator = original(*args, **kwargs)
-            if (args[0] if args else kwargs.get("seed")) is None:
+            seed = args[0] if args else kwargs.get("seed")
+            if seed is not None:
+                recorder.guarded("numpy.random.default_rng", lambda: note_clock_seed("numpy.random.default_rng", seed))
+            else:
                 site = recorder.caller_site()
                 if site is not None:
                     recorder.guarded("numpy.random.default_rng", lambda: recorder.record_draw(
@@ -109,8 +114,12 @@ class RandomCapture:
         @functools.wraps(original_init)
         def __init__(instance: Any, x: Any = None, *args: Any, **kwargs: Any) -> None:
             original_init(instance, x, *args, **kwargs)
-            if x is None and not isinstance(instance, system_random):
+            if isinstance(instance, system_random):
+                return
+            if x is None:
                 watch(instance, "random.Random", _python_state, draws, reads, ("seed", "setstate"))
+            else:
+                self._recorder.guarded("random.Random", lambda: self._note_clock_seed("random.Random", x))
 
         random_class.__init__ = __init__
 
@@ -125,7 +134,8 @@ class RandomCapture:
         import copyreg
 
         original = np_random.RandomState
-        watch = self._watch_unseeded
+        watch, recorder, note_clock_seed = self._watch_unseeded, self._recorder, self._note_clock_seed
+        api = "numpy.random.RandomState"
         draws = _draw_names(original, ("seed", "get_state", "set_state"))
         reads = ("get_state", *STATE_READS)
         bit_generator = original.__dict__["_bit_generator"]  # numpy's own methods reach it in C, not through this
@@ -148,13 +158,17 @@ class RandomCapture:
                 if cls is not RandomState:  # a script's own subclass
                     return super().__new__(cls, seed, *args, **kwargs)
                 if seed is not None:
-                    return original(seed, *args, **kwargs)
+                    made = original(seed, *args, **kwargs)
+                    recorder.guarded(api, lambda: note_clock_seed(api, seed))
+                    return made
                 return original.__new__(_Unseeded)  # __init__ below then seeds it from OS entropy
 
             def __init__(self, seed: Any = None, *args: Any, **kwargs: Any) -> None:
                 super().__init__(seed, *args, **kwargs)
-                if seed is None and hasattr(self, "__dict__"):  # a subclass with __slots__ cannot be watched
-                    watch(self, "numpy.random.RandomState", state_of, draws, reads, ("seed", "set_state"))
+                if seed is not None:  # a script's own subclass, given a seed
+                    recorder.guarded(api, lambda: note_clock_seed(api, seed))
+                elif hasattr(self, "__dict__"):  # a subclass with __slots__ cannot be watched
+                    watch(self, api, state_of, draws, reads, ("seed", "set_state"))
 
             @property
             def _bit_generator(self) -> Any:
@@ -187,6 +201,19 @@ class RandomCapture:
             return (copy.copy, (original,)) if cls is _Unseeded else cls.__qualname__
 
         copyreg.pickle(_InstanceChecks, pickle_class)  # asked for classes of this metaclass only
+
+    def _note_clock_seed(self, api: str, seed: Any) -> None:
+        """An RNG object a line of the script seeds with the current time (hook/clock.py) differs
+        from run to run as an unseeded one does: recorded, with its seed, at that line. Other
+        seeded objects are pure functions of their seeds: not recorded."""
+        detail: dict[str, Any] = {"api": api, "unseeded": False}
+        clock.mark(detail, seed)
+        if "clock" not in detail:
+            return
+        site = self._recorder.caller_site()
+        if site is not None:
+            detail["seed"] = shown = _jsonable_seed(seed)
+            self._recorder.record_draw("rng", api, shown, detail, site=site)
 
     def _watch_unseeded(self, instance: Any, api: str, state_of: Callable[[Any], str], draws: list[str],
                         reads: tuple[str, ...], seeds: tuple[str, ...]) -> None:
@@ -342,6 +369,18 @@ def _draw_names(rng_class: type, not_draws: tuple[str, ...]) -> list[str]:
     """The public methods of an RNG class that draw: all but those that seed or read its state."""
     return sorted(name for name in dir(rng_class) if not name.startswith("_") and name not in not_draws
                   and callable(getattr(rng_class, name)))
+
+
+def _jsonable_seed(seed: Any) -> Any:
+    """An int as it is (numpy's too); a pair or an array as a list; anything else as its repr."""
+    try:
+        return operator.index(seed)
+    except TypeError:
+        pass
+    try:
+        return [operator.index(value) for value in seed]
+    except TypeError:
+        return repr(seed)[:80]
 
 
 def _jsonable_size(size: Any) -> Any:

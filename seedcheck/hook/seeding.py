@@ -119,7 +119,7 @@ class SeedingOverride:
         detail = {"api": api, "asked": _jsonable(asked), "applied": _jsonable(applied), "overridden": overridden}
         if via is not None:  # a library seeding for the script (keras.utils.split_dataset)
             detail["via"] = via
-        clock.mark(detail, asked, reduced=True)  # parallel runs started in the same second ask alike
+        clock.mark(detail, asked)  # parallel runs started in the same second ask alike
         self._recorder.record("seed", self._recorder.next_key(f"seed/{api}"), _jsonable(applied), site=site,
                               detail=detail)
 

@@ -207,8 +207,8 @@ def verdict_text(stage: Stage) -> str:
             return f"DIVERGED (max Δ {stage.max_delta:.2g})"
         if stage.superseded:
             return "differs, superseded"  # its values reached no later weight (compare._mark_superseded)
-        if stage.clock and stage.distinct_in_row == 1:
-            return "DIVERGED (clock seed)"  # alike in these runs only: they started together (compare.py)
+        if stage.clock:
+            return "DIVERGED (clock seed)"  # alike within each seed only because its runs started together
         return f"DIVERGED ({stage.distinct_in_row} values)"
     if stage.verdict == MISSING:
         return "not reached (--max-steps)" if stage.not_reached else "missing"
