@@ -75,18 +75,27 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         return None
     calls = seeding_calls(comparison)
     tf_calls = [c for c in calls if c.api == "tf.random.set_seed" and c.applied is not None]
+    numpy_calls = [c for c in calls if c.api == "numpy.random.seed" and c.applied is not None]
     seeds_python = any(c.seeds("python") for c in calls)
-    if not tf_calls or seeds_python:
+    if not (tf_calls or numpy_calls) or seeds_python:
         return None
-    what = ("a layer's random state (Dropout, noise, augmentation) given no seed draws its seed" if layer_rng
-            else "Keras 3 initializers (and Dropout) take their seeds")
-    seeds_numpy = any(c.seeds("numpy") for c in calls)
-    seeded = f"the script seeds {'TensorFlow and numpy' if seeds_numpy else 'only TensorFlow'}" \
-             f"{_where(tf_calls[0])}{', not Python' if seeds_numpy else ''}"
+    if layer_rng and _detail(stage).get("global"):
+        what = "a keras.random op called with no seed= draws from Keras's global SeedGenerator, seeded"
+    elif layer_rng:
+        what = "a layer's random state (Dropout, noise, augmentation) given no seed draws its seed"
+    else:
+        what = "Keras 3 initializers (and Dropout) take their seeds"
+    first = (tf_calls or numpy_calls)[0]
+    if tf_calls:
+        seeds_numpy = bool(numpy_calls) or any(c.seeds("numpy") for c in calls)
+        seeded = f"the script seeds {'TensorFlow and numpy' if seeds_numpy else 'only TensorFlow'}" \
+                 f"{_where(first)}{', not Python' if seeds_numpy else ''}"
+    else:
+        seeded = f"the script seeds only numpy{_where(first)}"
     return Hint(
         "keras3-initializers",
-        f"{what[0].upper()}{what[1:]} from Python's `random`, not from tf.random.set_seed ({seeded}).",
-        "call keras.utils.set_random_seed(seed) instead of (or besides) tf.random.set_seed: it seeds "
+        f"{what[0].upper()}{what[1:]} from Python's `random`, not from {first.api} ({seeded}).",
+        f"call keras.utils.set_random_seed(seed) instead of (or besides) {first.api}: it seeds "
         "Python, NumPy and TensorFlow at once" + (f" (or pass seed= to {_layer(stage)})." if layer_rng else "."),
     )
 
@@ -733,8 +742,12 @@ def _bitwise_equal(stage: Stage) -> bool:
 
 
 def _layer(stage: Stage) -> str:
-    """A SeedGenerator stage's layer and the line that made it: `dropout (Dropout) made at train.py:12`."""
+    """A SeedGenerator stage's layer and the line that made it: `dropout (Dropout) made at train.py:12`;
+    for Keras's global generator, the first keras.random call that drew from it."""
     detail = _detail(stage)
+    if detail.get("global"):
+        # made_at is the script's innermost line: the call itself, or the call of a tf.function it is in
+        return "the keras.random calls" + (f" made from {detail['made_at']}" if detail.get("made_at") else "")
     layer = detail.get("layer") or detail.get("name") or "the layer"
     return f"{layer} made at {detail['made_at']}" if detail.get("made_at") else str(layer)
 

@@ -363,6 +363,14 @@ def test_tf_seed_only_at_init_is_the_keras3_initializers_rule(stage_key):
     assert "seeds TensorFlow and numpy at train.py:4, not Python" in cause and "only" not in cause
 
 
+def test_numpy_seed_only_at_init_is_the_keras3_initializers_rule():
+    """np.random.seed(10) alone, a common habit: the init rows diverge; a probe saw no cause and no fix."""
+    divergence = explain(compare(init_divergence_runs(seed_call("numpy.random.seed", 10, 10)))).first_divergence
+    assert divergence.rule == "keras3-initializers"
+    assert "not from numpy.random.seed (the script seeds only numpy at train.py:4)" in divergence.cause
+    assert divergence.fix.startswith("call keras.utils.set_random_seed(seed) instead of (or besides) numpy.random.seed")
+
+
 def test_a_tf_seed_set_after_an_unseeded_shuffle_is_named_as_too_late_for_it():
     shuffle = ev("shuffle/tf.data.Dataset.shuffle@train.py:9#1", {"buffer": 64}, site="train.py:9",
                  detail={"api": "tf.data.Dataset.shuffle", "seed": None, "unseeded": True})

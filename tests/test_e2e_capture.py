@@ -577,3 +577,20 @@ def test_eager_stateless_draws_are_recorded_with_their_seed(tmp_path):
     first = result.report["first_divergence"]
     assert first["key"] == f"rng/tf.random.stateless_uniform@{script}:8#1" and first["rule"] == "varying-seed"
     assert "is given a different seed in each run" in first["cause"]
+
+
+def test_keras_random_with_no_seed_inside_a_function_is_recorded_and_named(tmp_path):
+    """Keras's global SeedGenerator made while a tf.function is traced: its state could not be read
+    there, the row held nothing in every run and the check passed (a probe's false pass). Its seed
+    is now caught as Keras draws it, and the hint names the keras.random call."""
+    script = "tests/scripts/keras_random_in_function.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    first = result.report["first_divergence"]
+    assert first["key"].startswith("rng/keras.random.SeedGenerator@") and first["rule"] == "keras3-initializers"
+    assert first["site"] == f"{script}:25", first  # the call of the function (AutoGraph rewrote its body)
+    assert "keras.random op called with no seed=" in first["cause"] and "not from tf.random.set_seed" in first["cause"]
+    assert f"pass seed= to the keras.random calls made from {script}:25" in first["fix"]
+    assert not [note for note in result.report.get("notes", []) if "seed-generator" in str(note)]
+    seeded = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", "--", "--seeded", tmp_path=tmp_path / "seeded")
+    assert seeded.code == 0, seeded.stdout + seeded.stderr

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import sys
+import threading
 import types
 import weakref
 from typing import Any, Callable
@@ -174,18 +175,39 @@ class KerasInstrumentation:
         layer is given none, comes from Python's `random`. Its initial seed is recorded when the
         generator is first used (so layer initial values come first), with the user's call site."""
         original_init, original_next = generator_class.__init__, generator_class.next
-
         layer_class = self._keras.layers.Layer  # type: ignore[union-attr]
+        # The seed a generator made with no seed= draws from Python's `random`, caught as it is drawn:
+        # one made while a tf.function is traced (keras.random.normal with no seed=, its global
+        # generator) has a state variable that cannot be read there.
+        module = sys.modules[generator_class.__module__]
+        original_default_seed = getattr(module, "make_default_seed", None)
+        drawn = threading.local()
+        if original_default_seed is not None:
+            @functools.wraps(original_default_seed)
+            def make_default_seed(*args: Any, **kwargs: Any) -> Any:
+                drawn.seed = seed = original_default_seed(*args, **kwargs)
+                return seed
+
+            module.make_default_seed = make_default_seed
+
+        def initial_seed(generator: Any) -> int:
+            given = getattr(generator, "_initial_seed", None)
+            if given is None:
+                given = getattr(drawn, "seed", None)
+            return int(given) if given is not None else int(read_named([generator.state])[0][1][0])
 
         @functools.wraps(original_init)
         def __init__(generator: Any, *args: Any, **kwargs: Any) -> None:
+            drawn.seed = None
             original_init(generator, *args, **kwargs)
             generator.__dict__["_seedcheck_initial"] = None
             caller = sys._getframe(1)
+            if caller.f_code.co_name == "global_seed_generator":  # what keras.random ops with no seed= draw from
+                generator.__dict__["_seedcheck_global"] = True
             self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
                 _seedcheck_made=(_owning_layer(caller, layer_class), self._recorder.user_site(), self.python_seeded())))
             self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
-                _seedcheck_initial=int(read_named([generator.state])[0][1][0])))
+                _seedcheck_initial=initial_seed(generator)))
 
         @functools.wraps(original_next)
         def next(generator: Any, *args: Any, **kwargs: Any) -> Any:
@@ -206,6 +228,8 @@ class KerasInstrumentation:
         if made is not None:
             layer, made_at, python_seeded = made
             detail.update({"layer": layer, "made_at": made_at, "python_seeded_when_made": python_seeded})
+        if generator.__dict__.get("_seedcheck_global"):
+            detail["global"] = True  # made_at is then the first keras.random call with no seed=
         # At the line that made it (where seed= goes), in the order of first use, one row each.
         self._recorder.record_draw("rng", "keras.random.SeedGenerator", initial, detail, site=made_at, fold=False)
 
