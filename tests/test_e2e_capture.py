@@ -594,3 +594,17 @@ def test_keras_random_with_no_seed_inside_a_function_is_recorded_and_named(tmp_p
     assert not [note for note in result.report.get("notes", []) if "seed-generator" in str(note)]
     seeded = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", "--", "--seeded", tmp_path=tmp_path / "seeded")
     assert seeded.code == 0, seeded.stdout + seeded.stderr
+
+
+def test_a_file_a_parallel_run_wrote_over_this_runs_own_is_a_warning(tmp_path):
+    """--jobs 2 and one checkpoint path for both runs: run 1 saved the file, run 2 saved over it while
+    run 1 ran, run 1 loaded it. The file was last written after run 1 started, which made it run 1's
+    own (no warning, a probe's crash said nothing of the shared path). A file this run wrote and finds
+    changed is another run's, however recent."""
+    work = tmp_path / "work"
+    work.mkdir()
+    script = REPO / "tests/scripts/parallel_checkpoint.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path, cwd=work)
+    warnings = [w for w in result.report["warnings"] if "written since this check began" in w]
+    assert len(warnings) == 1 and "keras.models.load_model('shared.keras')" in warnings[0], \
+        result.report["warnings"] + [result.stdout, result.stderr]

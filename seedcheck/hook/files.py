@@ -8,9 +8,10 @@ share (pipeline.py).
 A file the run wrote itself and reads back as it left it (ModelCheckpoint's best model, loaded
 after fit) is its own: the saving APIs are wrapped to remember what each write left (modification
 time in ns and size), and a read of a file that still matches is not a shared one. A file another
-run has written since (runs in parallel, one path) no longer matches, and is. A file last written
-after this run's process started is taken as its own too (a pretrained file it downloaded with
-keras.utils.get_file, which no wrapper sees): what an earlier run left was there before it began."""
+run has written since (runs in parallel, one path) no longer matches, and is, however recently it
+was written. A file the run never wrote, last written after its process started, is taken as its
+own (a pretrained file it downloaded with keras.utils.get_file, which no wrapper sees): what an
+earlier run left was there before it began."""
 
 from __future__ import annotations
 
@@ -86,10 +87,12 @@ class SharedFiles:
         latest = max((stat.st_mtime for stat in stats.values()), default=0.0)
         if not stats or latest < self._check_started:
             return  # written before this check: a pretrained file every run reads alike
-        if self._run_started is not None and latest >= self._run_started:
+        if any(p in self._written for p in stats):
+            if all(self._written.get(p) == _left(stat) for p, stat in stats.items()):
+                return  # as this run's own write left it
+            # else written over since, by a run beside this one (--jobs): its ModelCheckpoint's path
+        elif self._run_started is not None and latest >= self._run_started:
             return  # written while this run ran: its own (keras.utils.get_file's download), as far as it can tell
-        if all(self._written.get(p) == _left(stat) for p, stat in stats.items()):
-            return  # as this run's own write left it
         self._noted.add(absolute)
         site = self._recorder.user_site()
         self._recorder.record(
