@@ -608,3 +608,15 @@ def test_a_file_a_parallel_run_wrote_over_this_runs_own_is_a_warning(tmp_path):
     warnings = [w for w in result.report["warnings"] if "written since this check began" in w]
     assert len(warnings) == 1 and "keras.models.load_model('shared.keras')" in warnings[0], \
         result.report["warnings"] + [result.stdout, result.stderr]
+
+
+def test_a_random_op_traced_with_no_seed_is_a_warning(tmp_path):
+    """Draws inside a tf.function are not recorded: one traced with no seed at all changed only what
+    the script printed, and the check passed with nothing said (a probe's false pass). The op is
+    named, at the script's line, once the function is traced; seeded, nothing is said."""
+    script = "tests/scripts/graph_noise.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
+    warnings = [w for w in result.report["warnings"] if "traced into a tf.function" in w]
+    assert len(warnings) == 1 and f"from {script}:18 has no seed" in warnings[0], result.report["warnings"]
+    seeded = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", "--", "--seeded", tmp_path=tmp_path / "s")
+    assert seeded.code == 0 and not [w for w in seeded.report["warnings"] if "tf.function" in w], seeded.stdout

@@ -241,6 +241,10 @@ class Recorder:
         path = frame.f_code.co_filename
         return f"{_in_package(path) or os.path.basename(path)}:{frame.f_lineno}"
 
+    def site_of(self, filename: str, lineno: int) -> str:
+        """`file:line` as every site is named (from the project root)."""
+        return f"{self._relative(filename)}:{lineno}"
+
     def is_user_file(self, filename: str) -> bool:
         known = self._user_files.get(filename)
         if known is None:

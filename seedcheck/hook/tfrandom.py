@@ -27,6 +27,13 @@ DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poiss
 STATELESS_DRAWS = ("stateless_binomial", "stateless_categorical", "stateless_gamma", "stateless_normal",
                    "stateless_parameterized_truncated_normal", "stateless_poisson", "stateless_truncated_normal",
                    "stateless_uniform")
+# TF's stateful random ops: traced with neither an op seed nor a global seed, their seed and seed2
+# attributes are both 0, which draws a fresh seed in every process.
+UNSEEDED_RANDOM_OPS = frozenset({
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
+    "ParameterizedTruncatedNormal", "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoisson",
+    "RandomPoissonV2", "RandomCrop",
+})
 GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", "binomial")
 
 
@@ -36,6 +43,7 @@ class TFRandomCapture:
         self._listing = threading.local()  # .depth: inside Dataset.list_files (whose shuffle is its own), per thread
         self._sampling = threading.local()  # .depth: inside Dataset.sample_from_datasets (its Dataset.random), per thread
         self._creation_lock = threading.Lock()
+        self._noted_ops: set[tuple[str, str]] = set()  # (op type, site) of unseeded ops in functions, said once
         self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
@@ -54,8 +62,44 @@ class TFRandomCapture:
         # call is recorded at the script's line, marked as list_files' (whose own arguments fix it).
         dataset.list_files = staticmethod(_inside(self._listing, dataset.list_files))
         self._install_generators(tf.random.Generator)
-        # Last: it reaches into a private module, and if a TF version moved it, the rest is in place.
+        # Last: they reach into private modules, and if a TF version moved one, the rest is in place.
         self._recorder.guarded("tf.data.Dataset.random", lambda: self._install_dataset_random(tf))
+        self._recorder.guarded("graph-random-ops", self._install_graph_scan)
+
+    def _install_graph_scan(self) -> None:
+        """Draws inside a tf.function are not recorded one by one; a random op traced with no seed
+        at all (no op seed, no global seed yet) is said, once, as each function is traced: it
+        draws differently in every run, and what it changes may reach no recorded stage (a
+        test-time augmentation's predictions, a sample generated after training)."""
+        from tensorflow.python.framework import func_graph
+
+        original = func_graph.func_graph_from_py_func
+
+        @functools.wraps(original)
+        def func_graph_from_py_func(*args: Any, **kwargs: Any) -> Any:
+            graph = original(*args, **kwargs)
+            self._recorder.guarded("graph-random-ops", lambda: self._note_unseeded_ops(graph))
+            return graph
+
+        func_graph.func_graph_from_py_func = func_graph_from_py_func
+
+    def _note_unseeded_ops(self, graph: Any) -> None:
+        for op in graph.get_operations():
+            if op.type not in UNSEEDED_RANDOM_OPS or op.get_attr("seed") or op.get_attr("seed2"):
+                continue
+            site = next((self._recorder.site_of(frame.filename, frame.lineno) for frame in reversed(op.traceback)
+                         if self._recorder.is_user_file(frame.filename)), None)
+            if site is None or (op.type, site) in self._noted_ops:
+                continue  # a library's own function, or said already
+            self._noted_ops.add((op.type, site))
+            self._recorder.record(
+                "note", self._recorder.next_key(f"note/unseeded-graph-op@{site}"),
+                f"a {op.type} op ({op.name}) traced into a tf.function from {site} has no seed: no seed= of its "
+                "own and no TensorFlow global seed when the function was traced, so it draws differently in every "
+                "run. seedcheck does not record draws inside functions: what it changes shows only where it "
+                "reaches a recorded stage (weights, data, an --artifact). Pass seed= to the op, or call "
+                "keras.utils.set_random_seed(seed) before the function is first called",
+                site=site, detail={"warning": True, "op": op.type, "name": op.name})
 
     def _install_dataset_random(self, tf: Any) -> None:
         """`Dataset.random` streams, made by the script or by `sample_from_datasets` for it."""
