@@ -181,15 +181,23 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
             "run under the same settings (see the environment differences), or hold the runs to a tolerance "
             "with --rtol/--atol if last-bit differences between machines are acceptable.",
         )
+    variables = (comparison.env_value("env") or {}).get("env")
+    hashing = not (isinstance(variables, dict) and "PYTHONHASHSEED" in variables)
+    reference = comparison.reference
+    target = reference.trace.header.get("target") if reference is not None and reference.trace is not None else None
     return Hint(
         "training-nondeterminism",
         f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
         + ("" if data_recorded else ", or the data order (a random op in the input "
            "pipeline, a tf.data shuffle seeded from a varying state)")
         + "; or a seed computed while the script runs (the clock, the process id) given to a stateless random op "
-        "or a tf.random.Generator inside the step, where seedcheck does not see each draw.",
-        "look for seeds computed at run time in the training step and fix them; then call "
-        "tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
+        "or a tf.random.Generator inside the step, where seedcheck does not see each draw"
+        + ("; or Python's string hashing, as PYTHONHASHSEED is not set: a vocabulary or lookup table inside the "
+           "model built from a set's order (StringLookup(vocabulary=list(set(words))))" if hashing else "") + ".",
+        "look for seeds computed at run time in the training step and fix them"
+        + (f"; `seedcheck vary {target if isinstance(target, str) else 'SCRIPT'} --vary hashseed` tells whether "
+           "string hashing is the cause (then sort the vocabulary)" if hashing else "")
+        + "; then call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
     )
 

@@ -414,6 +414,14 @@ def test_identical_init_and_data_but_diverging_training_is_training_nondetermini
     assert stage(comparison, "data/fit#1/epoch-1").verdict == C.REPRODUCIBLE
     assert divergence.rule == "training-nondeterminism"
     assert "enable_op_determinism" in divergence.fix
+    # No env recorded, so PYTHONHASHSEED was not set: a vocabulary from a set's order inside the
+    # model is named, with the vary run that tells (a probe got only enable_op_determinism).
+    assert "PYTHONHASHSEED is not set" in divergence.cause and "--vary hashseed" in divergence.fix
+    pinned = _training_runs()
+    for r in pinned:
+        r.trace.events.insert(0, ev("env", {"env": {"PYTHONHASHSEED": "0"}}))
+    hint = explain(compare(pinned)).first_divergence
+    assert hint.rule == "training-nondeterminism" and "PYTHONHASHSEED" not in hint.cause + hint.fix
 
 
 def test_diverging_training_with_nothing_seeding_tensorflow_is_tf_not_seeded():
