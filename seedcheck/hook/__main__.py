@@ -132,6 +132,7 @@ class Session:
         from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
 
         self.recorder.guarded("steps", lambda: self.steps.install_function_calls(ConcreteFunction))
+        self.steps.on_first_call = self.tfrandom.note_unseeded_ops
         from tensorflow.python.ops.variables import VariableMetaclass
 
         self.recorder.guarded("weights", lambda: self.steps.install_variable_creation(VariableMetaclass))

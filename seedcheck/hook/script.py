@@ -121,12 +121,17 @@ def hide_hook_frames(tb: types.TracebackType | None) -> types.TracebackType | No
     """Drop seedcheck's own frames from a traceback, so the user sees their own: the runner's at
     the top, and the wrappers between the script's call and the library's (`Model.fit` wrapped).
     Frames below the last of the user's or a library's stay: an error raised in the hook itself
-    keeps its place. runpy's frames under -m stay: `python -m` shows them too."""
+    keeps its place, unless the frame is a wrapper that only passes a call through to TensorFlow
+    (it sets `__tracebackhide__`, as pytest's helpers do): TensorFlow drops its own frames from
+    an error's traceback, which leaves the wrapper's call of it last. runpy's frames under -m
+    stay: `python -m` shows them too."""
     here = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frames: list[types.TracebackType] = []
     while tb is not None:
         frames.append(tb)
         tb = tb.tb_next
+    ours = [os.path.abspath(frame.tb_frame.f_code.co_filename).startswith(here) for frame in frames]
+    frames = [frame for frame, hook in zip(frames, ours) if not (hook and "__tracebackhide__" in frame.tb_frame.f_locals)]
     foreign = [os.path.abspath(frame.tb_frame.f_code.co_filename).startswith(here) is False for frame in frames]
     if True not in foreign:
         return None

@@ -140,6 +140,8 @@ class StepCapture:
         # graph, (n, variables, buffers)). Read after every call of every function, so a plain dict
         # (a WeakKeyDictionary lookup makes a weak reference each time); an entry goes with its graph.
         self._counted_graphs: dict[int, tuple[Any, tuple[int, list[Any], tuple[_SnapshotBuffer, ...]]]] = {}
+        self._called_graphs: dict[int, Any] = {}  # id -> weakref of each function graph called once
+        self.on_first_call: Callable[[Any], None] | None = None
         # tf.Variables the script's own lines make (not Keras's, not seedcheck's): weak references.
         self._script_variables: list[weakref.ref] = []
 
@@ -203,10 +205,15 @@ class StepCapture:
         from tensorflow.python.eager.context import executing_eagerly
 
         original_call_flat = concrete_function_class._call_flat  # type: ignore[attr-defined]
-        capture, counted_graphs = self, self._counted_graphs
+        capture, counted_graphs, called_graphs = self, self._counted_graphs, self._called_graphs
 
         @functools.wraps(original_call_flat)
         def _call_flat(function: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # noqa: F841 - an error in the function is the script's (script.py)
+            graph = function._func_graph
+            called = called_graphs.get(id(graph))
+            if called is None or called() is not graph:
+                capture._first_call(graph)
             try:
                 result = original_call_flat(function, *args, **kwargs)
             except Exception as error:
@@ -223,6 +230,13 @@ class StepCapture:
             return result
 
         concrete_function_class._call_flat = _call_flat  # type: ignore[attr-defined]
+
+    def _first_call(self, graph: Any) -> None:
+        """A function's first call: `on_first_call` looks at its graph (tfrandom's unseeded ops)."""
+        key, called_graphs = id(graph), self._called_graphs
+        called_graphs[key] = weakref.ref(graph, lambda _: called_graphs.pop(key, None))
+        if self.on_first_call is not None:
+            self._recorder.guarded("graph-random-ops", lambda: self.on_first_call(graph))  # type: ignore[misc]
 
     def _after_apply(self, optimizer: Any, trainable_variables: Any) -> None:
         if self.in_fit and self._every is None:
@@ -465,6 +479,7 @@ class StepCapture:
 
         @functools.wraps(original_call)
         def __call__(cls: type, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # noqa: F841 - an error making the variable is the script's (script.py)
             variable = original_call(cls, *args, **kwargs)
             caller = sys._getframe(1)
             capture._recorder.guarded("weights", lambda: capture.note_variable(variable, caller))

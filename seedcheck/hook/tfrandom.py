@@ -62,28 +62,27 @@ class TFRandomCapture:
         # call is recorded at the script's line, marked as list_files' (whose own arguments fix it).
         dataset.list_files = staticmethod(_inside(self._listing, dataset.list_files))
         self._install_generators(tf.random.Generator)
-        # Last: they reach into private modules, and if a TF version moved one, the rest is in place.
+        # Last: it reaches into a private module, and if a TF version moved it, the rest is in place.
         self._recorder.guarded("tf.data.Dataset.random", lambda: self._install_dataset_random(tf))
-        self._recorder.guarded("graph-random-ops", self._install_graph_scan)
 
-    def _install_graph_scan(self) -> None:
+    def note_unseeded_ops(self, graph: Any) -> None:
         """Draws inside a tf.function are not recorded one by one; a random op traced with no seed
-        at all (no op seed, no global seed yet) is said, once, as each function is traced: it
-        draws differently in every run, and what it changes may reach no recorded stage (a
-        test-time augmentation's predictions, a sample generated after training)."""
-        from tensorflow.python.framework import func_graph
+        at all (no op seed, no global seed yet) is said, once, when its function is first called
+        (StepCapture: not while it is traced, when a wrapper would stand in the op-creation stack
+        TensorFlow quotes in its errors). It draws differently in every run, and what it changes
+        may reach no recorded stage (a test-time augmentation's predictions, a sample generated
+        after training). A loop body's or a branch's ops are in functions of their own."""
+        pending, seen = [graph], set()
+        while pending:
+            current = pending.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            self._note_unseeded_ops_of(current)
+            pending.extend(nested.graph for nested in getattr(current, "_functions", {}).values()
+                           if getattr(nested, "graph", None) is not None)
 
-        original = func_graph.func_graph_from_py_func
-
-        @functools.wraps(original)
-        def func_graph_from_py_func(*args: Any, **kwargs: Any) -> Any:
-            graph = original(*args, **kwargs)
-            self._recorder.guarded("graph-random-ops", lambda: self._note_unseeded_ops(graph))
-            return graph
-
-        func_graph.func_graph_from_py_func = func_graph_from_py_func
-
-    def _note_unseeded_ops(self, graph: Any) -> None:
+    def _note_unseeded_ops_of(self, graph: Any) -> None:
         for op in graph.get_operations():
             if op.type not in UNSEEDED_RANDOM_OPS or op.get_attr("seed") or op.get_attr("seed2"):
                 continue
