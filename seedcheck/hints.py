@@ -679,14 +679,26 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
             f"{pipeline}.",
             f"{pipeline_fix}; keep deterministic=True.",
         )
+    late = _hashseed_set_late(comparison)
     return Hint(
         "hash-order",
         "the data order changes although every seeding call and random draw seedcheck saw agrees, and "
-        "PYTHONHASHSEED is not set: the data may be assembled by iterating a set (or a dict built from "
+        "PYTHONHASHSEED is not set" + (" when Python starts (the script sets os.environ['PYTHONHASHSEED'] "
+                                       "itself, too late: hashing is fixed at start-up)" if late else "") +
+        ": the data may be assembled by iterating a set (or a dict built from "
         f"one) of strings, whose order follows Python's per-process hash seed; or it is {pipeline}.",
-        f"sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment; "
-        f"{pipeline_fix}.",
+        "sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment"
+        + (" the script is started in" if late else "") + f"; {pipeline_fix}.",
     )
+
+
+def _hashseed_set_late(comparison: Comparison) -> bool:
+    """Whether the script set PYTHONHASHSEED in os.environ while it ran (a seed_everything helper):
+    that reaches child processes only, not the script's own hashing."""
+    reference = comparison.reference
+    events = reference.trace.events if reference is not None and reference.trace is not None else []
+    return any(event.kind == "exit" and isinstance(event.detail, dict) and event.detail.get("hashseed_set_late")
+               for event in events)
 
 
 def _logged_value_only(comparison: Comparison, divergence: Divergence) -> Hint | None:

@@ -802,6 +802,20 @@ def test_data_that_differ_with_numpy_never_seeded_point_at_a_library_drawing_fro
         .first_divergence.rule == "numpy-not-seeded"
 
 
+def test_pythonhashseed_set_by_the_script_itself_is_said_to_be_too_late():
+    """seed_everything's os.environ["PYTHONHASHSEED"] = str(seed): the hint said "is not set", which
+    the script's author reads as wrong; hashing is fixed when Python starts."""
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+
+    def events(fp: str, late: bool) -> list[Event]:
+        return [seeded, ev("data/fit#1/epoch-1", fp), ev("exit", 0, detail={"hashseed_set_late": True} if late else {})]
+    divergence = explain(compare(runs_for(s1_1=events("d1", True), s1_2=events("d2", True)))).first_divergence
+    assert divergence.rule == "hash-order" and "sets os.environ['PYTHONHASHSEED'] itself, too late" in divergence.cause
+    assert "in the environment the script is started in;" in divergence.fix
+    plain = explain(compare(runs_for(s1_1=events("d1", False), s1_2=events("d2", False)))).first_divergence
+    assert "too late" not in plain.cause and "PYTHONHASHSEED=0 in the environment;" in plain.fix
+
+
 def test_data_order_with_pythonhashseed_set_points_at_the_pipeline():
     env = ev("env", {"env": {"PYTHONHASHSEED": "0"}})
     seeded = seed_call("keras.utils.set_random_seed", 1, 1)

@@ -376,3 +376,14 @@ def test_an_overridden_seed_the_script_computes_still_diverges(tmp_path):
     literal = seedcheck_json("run", "tests/scripts/python_seeding.py", "--seed", "7", "--repeats", "2",
                              tmp_path=tmp_path / "literal")
     assert literal.code == 0, literal.stdout  # a literal seed overridden alike in every run: no divergence
+
+
+def test_pythonhashseed_set_while_the_script_runs_is_recorded(tmp_path):
+    result = seedcheck("run", "tests/scripts/hashseed_late.py", "--repeats", "1", "--save", tmp_path, "-q",
+                       env={"PYTHONHASHSEED": ""})
+    assert result.code == 0, result.stderr
+    exit_event = next(e for e in read_trace(tmp_path / "own-1.jsonl").events if e.kind == "exit")
+    assert exit_event.detail.get("hashseed_set_late") is True
+    untouched = seedcheck("run", "tests/scripts/python_seeding.py", "--repeats", "1", "--save", tmp_path / "u", "-q")
+    exit_event = next(e for e in read_trace(tmp_path / "u" / "own-1.jsonl").events if e.kind == "exit")
+    assert untouched.code == 0 and "hashseed_set_late" not in exit_event.detail

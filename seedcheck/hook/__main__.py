@@ -30,6 +30,7 @@ class Session:
     def __init__(self, settings: HookSettings) -> None:
         self.settings = settings
         self.started = time.time()  # a file written since is this run's own (its download), not an earlier run's
+        self._hashseed_at_start = os.environ.get("PYTHONHASHSEED")
         header = {
             "seedcheck": __version__,
             "run": settings.run,
@@ -213,6 +214,9 @@ class Session:
         # What the script imported, before seedcheck's own recording below imports anything: the
         # hints only name the RNGs a script can draw from.
         used = {"tensorflow_used": "tensorflow" in sys.modules, "numpy_used": "numpy" in sys.modules}
+        if "PYTHONHASHSEED" in os.environ and os.environ["PYTHONHASHSEED"] != self._hashseed_at_start:
+            # seed_everything's os.environ["PYTHONHASHSEED"] = ...: hashing was fixed when Python started
+            used["hashseed_set_late"] = True
         if self._numpy_initial is not None:
             # Drawn from (or seeded) since its import: a library's draws through numpy's RNG object
             # (scikit-learn's train_test_split) leave no other trace.
