@@ -181,10 +181,13 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
             "run under the same settings (see the environment differences), or hold the runs to a tolerance "
             "with --rtol/--atol if last-bit differences between machines are acceptable.",
         )
-    variables = (comparison.env_value("env") or {}).get("env")
-    hashing = not (isinstance(variables, dict) and "PYTHONHASHSEED" in variables)
+    hashing = not _hashseed_fixed(comparison)
     reference = comparison.reference
-    target = reference.trace.header.get("target") if reference is not None and reference.trace is not None else None
+    header = reference.trace.header if reference is not None and reference.trace is not None else {}
+    command = header.get("command") if isinstance(header.get("command"), list) else []
+    target = header.get("target")
+    if isinstance(target, str) and command[:1] == [target] and len(command) > 1:
+        target = f"{target} ... -- {' '.join(map(str, command[1:]))}"
     return Hint(
         "training-nondeterminism",
         f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
@@ -664,15 +667,13 @@ def _numpy_not_seeded(comparison: Comparison, divergence: Divergence) -> Hint | 
 def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
     if divergence.stage.kind != "data" or _draw_diverged_before(comparison, divergence.stage):
         return None
-    env = comparison.env_value("env") or {}
     pipeline = ("a random op (tf.image.random_*, tf.random.*) inside a tf.data `map` with num_parallel_calls, "
                 "where the elements draw from the op's state in a varying order; or a map or interleave with "
                 "deterministic=False; or draws from an RNG object made without a seed that seedcheck does not see made "
                 "(one a library makes, or np.random.Generator over an unseeded bit generator)")
     pipeline_fix = ("in a parallel map, use stateless random ops (tf.image.stateless_random_*, "
                     "tf.random.stateless_*) with a seed per element, or map serially; give RNG objects a seed")
-    variables = env.get("env")
-    if isinstance(variables, dict) and "PYTHONHASHSEED" in variables:
+    if _hashseed_fixed(comparison):
         return Hint(
             "data-pipeline-order",
             f"the data order changes although every seeding call and random draw seedcheck saw agrees: likely "
@@ -690,6 +691,13 @@ def _hash_order(comparison: Comparison, divergence: Divergence) -> Hint | None:
         "sort the collection before use (sorted(names)), or set PYTHONHASHSEED=0 in the environment"
         + (" the script is started in" if late else "") + f"; {pipeline_fix}.",
     )
+
+
+def _hashseed_fixed(comparison: Comparison) -> bool:
+    """Whether the runs started with PYTHONHASHSEED set to a number (empty or "random" fixes nothing)."""
+    variables = (comparison.env_value("env") or {}).get("env")
+    value = variables.get("PYTHONHASHSEED") if isinstance(variables, dict) else None
+    return isinstance(value, str) and value.strip().isdigit()
 
 
 def _hashseed_set_late(comparison: Comparison) -> bool:
@@ -782,7 +790,11 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     drew_early: tuple[str, str, str, str] | None = None
     if detail.get("api") == "keras.random.SeedGenerator" and detail.get("seed_arg") is None \
             and detail.get("python_seeded_when_made") is False:
-        drew_early = (f"the random state of {_layer(stage)}", "", "", " (or pass seed= to the layer)")
+        drew_early = (f"the random state of {_layer(stage)}", "", "",
+                      f" (or pass seed= to {_layer(stage) if detail.get('global') else 'the layer'})")
+        if detail.get("global"):  # no layer: Keras's own generator, made at the first such call (or its tracing)
+            drew_early = (f"Keras's global SeedGenerator, which {_layer(stage)} draw from,", "", "",
+                          f", before the first keras.random call with no seed= (or pass seed= to {_layer(stage)})")
     elif stage.kind == "init" and detail.get("initializer_python_seeded") is False:
         drew_early = (f"the initializer of {detail.get('name', stage.key)}", " when its layer was made,",
                       " (Keras 3 initializers draw their seed when they are made, not when the weights are)", "")
@@ -793,7 +805,8 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
             "seeded-too-late",
             f"{what} drew its seed from Python's `random`{when} before the seeding call "
             f"({seeds_python[0].api}{_where(seeds_python[0])}) seeded it{why}.",
-            f"seed first: move the seeding call before the model's layers are made{fix}.",
+            "seed first: move the seeding call " + (fix.removeprefix(", ") if detail.get("global") else
+                                                    f"before the model's layers are made{fix}") + ".",
         )
     if not (stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))):
         return None

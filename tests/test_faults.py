@@ -93,6 +93,25 @@ def test_an_exception_raised_inside_fit_shows_no_seedcheck_frames_either(tmp_pat
     assert frames == [(os.path.join(REPO, f), line) for f, line in re.findall(r'File "([^"]+)", line (\d+)', plain.stderr)]
 
 
+def test_an_error_tensorflow_raises_from_a_function_does_not_end_on_seedcheck_frames(tmp_path):
+    """TensorFlow drops its own frames from the error's traceback, which left seedcheck's wrapper of
+    the function call last, where a plain run shows the script's lines only. (The op-creation stack
+    TensorFlow quotes in its message is text, not frames: not compared.)"""
+    result = seedcheck_json("run", "tests/scripts/raises_in_function.py", "--repeats", "1", tmp_path=tmp_path,
+                            timeout=120)
+    assert result.code == 3
+    traceback = (tmp_path / "runs" / "own-1.stderr.log").read_text().split("Detected at node")[0]
+    frames = re.findall(r'File "([^"]+)", line (\d+)', traceback)
+    assert frames and not [frame for frame, _ in frames if f"{os.sep}seedcheck{os.sep}hook{os.sep}" in frame], frames
+    plain = subprocess.run([sys.executable, "tests/scripts/raises_in_function.py"], capture_output=True, text=True,
+                           cwd=REPO, timeout=120)
+    expected = re.findall(r'File "([^"]+)", line (\d+)', plain.stderr.split("Detected at node")[0])
+
+    def scripts(found: list[tuple[str, str]]) -> list[tuple[str, str]]:  # TensorFlow's filter keeps one of its own or not
+        return [(os.path.basename(f), line) for f, line in found if "site-packages" not in f]
+    assert scripts(frames) == scripts(expected) == [("raises_in_function.py", "10")]
+
+
 @pytest.mark.parametrize("how", ["plain", "chain", "counted", "group"])
 def test_a_traceback_through_a_hook_wrapper_has_the_frames_of_a_plain_run(tmp_path, how):
     """The seeding wrapper sits between the script's call and the code that failed; a chained

@@ -48,6 +48,10 @@ class SharedFiles:
     def install_keras(self, keras: Any) -> None:
         for name in ("save", "save_weights"):  # ModelCheckpoint saves through these
             setattr(keras.Model, name, self._writing(getattr(keras.Model, name), bound=True))
+        for name in ("save_model", "save_weights"):  # keras.saving's, called with the model first
+            original = getattr(keras.saving, name, None)
+            if original is not None:
+                replace_everywhere(("keras",), name, original, self._writing(original, bound=True))
         keras.Model.load_weights = self._wrap("Model.load_weights", keras.Model.load_weights, bound=True)
         original = keras.models.load_model
         replace_everywhere(("keras",), "load_model", original, self._wrap("keras.models.load_model", original))

@@ -202,10 +202,12 @@ class KerasInstrumentation:
             original_init(generator, *args, **kwargs)
             generator.__dict__["_seedcheck_initial"] = None
             caller = sys._getframe(1)
-            if caller.f_code.co_name == "global_seed_generator":  # what keras.random ops with no seed= draw from
+            made_global = caller.f_code.co_name == "global_seed_generator"  # what keras.random ops with no seed= use
+            if made_global:
                 generator.__dict__["_seedcheck_global"] = True
-            self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
-                _seedcheck_made=(_owning_layer(caller, layer_class), self._recorder.user_site(), self.python_seeded())))
+            self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(_seedcheck_made=(
+                None if made_global else _owning_layer(caller, layer_class), self._recorder.user_site(),
+                self.python_seeded())))
             self._recorder.guarded("seed-generator", lambda: generator.__dict__.update(
                 _seedcheck_initial=initial_seed(generator)))
 

@@ -139,4 +139,5 @@ def hide_hook_frames(tb: types.TracebackType | None) -> types.TracebackType | No
     kept = [frame for frame, theirs in zip(frames[:last], foreign[:last]) if theirs] + frames[last:]
     for frame, following in zip(kept, kept[1:]):
         frame.tb_next = following
+    kept[-1].tb_next = None  # it may have led to a hidden wrapper
     return kept[0]

@@ -213,7 +213,7 @@ class StepCapture:
             graph = function._func_graph
             called = called_graphs.get(id(graph))
             if called is None or called() is not graph:
-                capture._first_call(graph)
+                capture._first_call(function, graph)
             try:
                 result = original_call_flat(function, *args, **kwargs)
             except Exception as error:
@@ -231,12 +231,12 @@ class StepCapture:
 
         concrete_function_class._call_flat = _call_flat  # type: ignore[attr-defined]
 
-    def _first_call(self, graph: Any) -> None:
-        """A function's first call: `on_first_call` looks at its graph (tfrandom's unseeded ops)."""
+    def _first_call(self, function: Any, graph: Any) -> None:
+        """A function's first call: `on_first_call` looks at it (tfrandom's unseeded ops)."""
         key, called_graphs = id(graph), self._called_graphs
         called_graphs[key] = weakref.ref(graph, lambda _: called_graphs.pop(key, None))
         if self.on_first_call is not None:
-            self._recorder.guarded("graph-random-ops", lambda: self.on_first_call(graph))  # type: ignore[misc]
+            self._recorder.guarded("graph-random-ops", lambda: self.on_first_call(function))  # type: ignore[misc]
 
     def _after_apply(self, optimizer: Any, trainable_variables: Any) -> None:
         if self.in_fit and self._every is None:

@@ -27,13 +27,6 @@ DRAWS = ("uniform", "normal", "truncated_normal", "categorical", "gamma", "poiss
 STATELESS_DRAWS = ("stateless_binomial", "stateless_categorical", "stateless_gamma", "stateless_normal",
                    "stateless_parameterized_truncated_normal", "stateless_poisson", "stateless_truncated_normal",
                    "stateless_uniform")
-# TF's stateful random ops: traced with neither an op seed nor a global seed, their seed and seed2
-# attributes are both 0, which draws a fresh seed in every process.
-UNSEEDED_RANDOM_OPS = frozenset({
-    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
-    "ParameterizedTruncatedNormal", "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoisson",
-    "RandomPoissonV2", "RandomCrop",
-})
 GENERATOR_DRAWS = ("normal", "uniform", "truncated_normal", "uniform_full_int", "binomial")
 
 
@@ -44,6 +37,7 @@ class TFRandomCapture:
         self._sampling = threading.local()  # .depth: inside Dataset.sample_from_datasets (its Dataset.random), per thread
         self._creation_lock = threading.Lock()
         self._noted_ops: set[tuple[str, str]] = set()  # (op type, site) of unseeded ops in functions, said once
+        self._seeded_by_attributes: dict[str, bool] = {}  # op type -> has seed and seed2 attributes (stateful RNG)
         self.pipeline: PipelineSites | None = None
 
     def install(self, tf: Any) -> None:
@@ -65,14 +59,17 @@ class TFRandomCapture:
         # Last: it reaches into a private module, and if a TF version moved it, the rest is in place.
         self._recorder.guarded("tf.data.Dataset.random", lambda: self._install_dataset_random(tf))
 
-    def note_unseeded_ops(self, graph: Any) -> None:
+    def note_unseeded_ops(self, function: Any) -> None:
         """Draws inside a tf.function are not recorded one by one; a random op traced with no seed
         at all (no op seed, no global seed yet) is said, once, when its function is first called
         (StepCapture: not while it is traced, when a wrapper would stand in the op-creation stack
         TensorFlow quotes in its errors). It draws differently in every run, and what it changes
         may reach no recorded stage (a test-time augmentation's predictions, a sample generated
-        after training). A loop body's or a branch's ops are in functions of their own."""
-        pending, seen = [graph], set()
+        after training). A loop body's or a branch's ops are in functions of their own. Under XLA
+        (jit_compile) such an op repeats from run to run: not said."""
+        if _compiled(getattr(function, "_attrs", None)):
+            return
+        pending, seen = [function._func_graph], set()
         while pending:
             current = pending.pop()
             if id(current) in seen:
@@ -80,11 +77,16 @@ class TFRandomCapture:
             seen.add(id(current))
             self._note_unseeded_ops_of(current)
             pending.extend(nested.graph for nested in getattr(current, "_functions", {}).values()
-                           if getattr(nested, "graph", None) is not None)
+                           if getattr(nested, "graph", None) is not None
+                           and not _compiled(getattr(nested, "attributes", None)))
 
     def _note_unseeded_ops_of(self, graph: Any) -> None:
         for op in graph.get_operations():
-            if op.type not in UNSEEDED_RANDOM_OPS or op.get_attr("seed") or op.get_attr("seed2"):
+            seeded_by_attributes = self._seeded_by_attributes.get(op.type)
+            if seeded_by_attributes is None:  # once per op type: a sampler too (LogUniformCandidateSampler)
+                names = {attribute.name for attribute in op.op_def.attr}
+                seeded_by_attributes = self._seeded_by_attributes[op.type] = {"seed", "seed2"} <= names
+            if not seeded_by_attributes or op.get_attr("seed") or op.get_attr("seed2"):
                 continue
             site = next((self._recorder.site_of(frame.filename, frame.lineno) for frame in reversed(op.traceback)
                          if self._recorder.is_user_file(frame.filename)), None)
@@ -97,7 +99,8 @@ class TFRandomCapture:
                 "own and no TensorFlow global seed when the function was traced, so it draws differently in every "
                 "run. seedcheck does not record draws inside functions: what it changes shows only where it "
                 "reaches a recorded stage (weights, data, an --artifact). Pass seed= to the op, or call "
-                "keras.utils.set_random_seed(seed) before the function is first called",
+                "keras.utils.set_random_seed(seed) before the function is traced (its first call, or "
+                "get_concrete_function)",
                 site=site, detail={"warning": True, "op": op.type, "name": op.name})
 
     def _install_dataset_random(self, tf: Any) -> None:
@@ -297,6 +300,13 @@ def _inside(calls: threading.local, original: Callable[..., Any]) -> Callable[..
             calls.depth -= 1
 
     return counted
+
+
+def _compiled(attributes: Any) -> bool:
+    """Whether a function's attributes ask XLA to compile it (jit_compile=True): its random ops
+    then take a fixed seed, and repeat."""
+    must = attributes.get("_XlaMustCompile") if isinstance(attributes, dict) else None
+    return bool(getattr(must, "b", False))
 
 
 def _int_or_none(value: Any) -> int | None:
