@@ -512,7 +512,7 @@ def _clock_seeded(events: dict[str, Event], names_by_seed: dict[Any, list[str]])
     for names in names_by_seed.values():
         units = {(events[name].detail or {}).get("clock") for name in names}
         if len(names) >= 2 and None not in units:
-            return str(sorted(map(str, units))[0])
+            return min(map(str, units))
     return None
 
 

@@ -786,27 +786,28 @@ def _seeded_too_late(comparison: Comparison, divergence: Divergence) -> Hint | N
     stage = divergence.stage
     detail = _detail(stage)
     # Keras 3 draws a layer's seeds when the layer is made, whenever its weights are:
-    # (what drew, when, why, what else fixes it).
+    # (what drew, when, why, where the seeding call must go).
     drew_early: tuple[str, str, str, str] | None = None
     if detail.get("api") == "keras.random.SeedGenerator" and detail.get("seed_arg") is None \
             and detail.get("python_seeded_when_made") is False:
-        drew_early = (f"the random state of {_layer(stage)}", "", "",
-                      f" (or pass seed= to {_layer(stage) if detail.get('global') else 'the layer'})")
         if detail.get("global"):  # no layer: Keras's own generator, made at the first such call (or its tracing)
             drew_early = (f"Keras's global SeedGenerator, which {_layer(stage)} draw from,", "", "",
-                          f", before the first keras.random call with no seed= (or pass seed= to {_layer(stage)})")
+                          f"before the first keras.random call with no seed= (or pass seed= to {_layer(stage)})")
+        else:
+            drew_early = (f"the random state of {_layer(stage)}", "", "",
+                          "before the model's layers are made (or pass seed= to the layer)")
     elif stage.kind == "init" and detail.get("initializer_python_seeded") is False:
         drew_early = (f"the initializer of {detail.get('name', stage.key)}", " when its layer was made,",
-                      " (Keras 3 initializers draw their seed when they are made, not when the weights are)", "")
+                      " (Keras 3 initializers draw their seed when they are made, not when the weights are)",
+                      "before the model's layers are made")
     seeds_python = [c for c in seeding_calls(comparison) if c.seeds("python")] if drew_early else []
     if drew_early and seeds_python:
-        what, when, why, fix = drew_early
+        what, when, why, before = drew_early
         return Hint(
             "seeded-too-late",
             f"{what} drew its seed from Python's `random`{when} before the seeding call "
             f"({seeds_python[0].api}{_where(seeds_python[0])}) seeded it{why}.",
-            "seed first: move the seeding call " + (fix.removeprefix(", ") if detail.get("global") else
-                                                    f"before the model's layers are made{fix}") + ".",
+            f"seed first: move the seeding call {before}.",
         )
     if not (stage.kind == "init" or (stage.kind == "weights" and stage.key.endswith("/init"))):
         return None

@@ -218,7 +218,7 @@ class Recorder:
         frame = sys._getframe(1)
         while frame is not None:
             if self.is_user_file(frame.f_code.co_filename):
-                return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
+                return self.site_of(frame.f_code.co_filename, frame.f_lineno)
             frame = frame.f_back
         return None
 
@@ -228,7 +228,7 @@ class Recorder:
         names, Keras's seeds) with user code further up the stack."""
         frame = _first_frame_outside_seedcheck(sys._getframe(1))
         if frame is not None and self.is_user_file(frame.f_code.co_filename):
-            return f"{self._relative(frame.f_code.co_filename)}:{frame.f_lineno}"
+            return self.site_of(frame.f_code.co_filename, frame.f_lineno)
         return None
 
     def calling_library(self) -> str | None:
