@@ -41,8 +41,9 @@ class DivergenceWatch:
 
 def _seeds_differ(first: Event, second: Event) -> bool:
     """Agreeing values that compare still fails: a seed the script asked for that --seed overrode
-    alike, or a seed that is the current time (compare._asked_varies, compare._clock_seeded)."""
+    alike, or a seed both runs read from their clocks (compare._asked_varies, compare._clock_seeded,
+    which asks it of every run of the seed)."""
     details = [event.detail if isinstance(event.detail, dict) else {} for event in (first, second)]
-    if any(detail.get("clock") for detail in details):
+    if all(detail.get("clock") for detail in details):
         return True
     return first.kind == "seed" and canonical(details[0].get("asked")) != canonical(details[1].get("asked"))

@@ -173,6 +173,9 @@ def test_fail_fast_stops_on_a_clock_seed_and_on_an_overridden_seed_asked_differe
     overridden = DivergenceWatch()
     overridden.feed("s7#1", 7, seeding(101, 7, unit=None))
     assert overridden.feed("s7#2", 7, seeding(102, 7, unit=None)) == ("seed/random.seed#1", "s7#1", "s7#2")
+    from_file = DivergenceWatch()  # the first run read the clock and left the seed in a file the next one read
+    from_file.feed("s1#1", 1, seeding(now))
+    assert from_file.feed("s1#2", 1, seeding(now, unit=None)) is None  # compare: reproducible, as here
     literal = DivergenceWatch()
     literal.feed("s7#1", 7, seeding(42, 7, unit=None))
     assert literal.feed("s7#2", 7, seeding(42, 7, unit=None)) is None
