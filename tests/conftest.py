@@ -71,6 +71,12 @@ def validate_report(report: dict[str, Any]) -> None:
     jsonschema.validate(report, REPORT_SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: `pytest -n 2` hands tests out in this order, and a long test left
+    to the end (the `vary` ones, in the last file) ran alone while the other worker idled."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest keep their order
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -213,6 +213,7 @@ def test_models_alike_in_size_and_name_keep_their_order_in_the_final_weights(tmp
     assert printed == [s["values"]["own#1"] for s in evaluated]
 
 
+@pytest.mark.long
 def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says_why(tmp_path):
     result = seedcheck_json("run", "sample_scripts/pydataset_workers.py", "--jobs", "2", "--seed", "1", "--repeats", "2",
                             tmp_path=tmp_path)
@@ -233,6 +234,7 @@ def test_pydataset_read_by_worker_threads_diverges_in_its_data_and_the_hint_says
     assert fixed.code == 0, fixed.stdout + fixed.stderr
 
 
+@pytest.mark.long
 def test_numpy_draws_in_a_parallel_map_are_blamed_on_the_threads(tmp_path):
     result = seedcheck_json("run", "tests/scripts/threaded_draws.py", "--jobs", "2", "--repeats", "3",
                             tmp_path=tmp_path)
@@ -290,6 +292,7 @@ def test_a_split_a_library_draws_from_unseeded_numpy_is_named(tmp_path):
     assert f"random.seed at {script}:21" in first["cause"]
 
 
+@pytest.mark.long
 def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     """A Sequential with no Input is built while fit's first step is traced: its variables have
     no value when they are made. Their initial values are read once TF has initialized them, before
@@ -437,6 +440,7 @@ def test_files_listed_in_a_shuffled_order_are_named_at_list_files(tmp_path):
                           tmp_path=tmp_path / "sorted").code == 0
 
 
+@pytest.mark.long
 def test_a_checkpoint_an_earlier_run_wrote_outside_the_run_directory_is_a_warning(tmp_path):
     """The second run resumes from the first one's checkpoint: said, with the line that restores it.
     What a run saves and reads back as it left it (--reload: its checkpoint, a .keras model) is its
@@ -530,6 +534,7 @@ def test_variables_a_librarys_tf_function_makes_are_not_the_scripts(tmp_path):
     assert held is not None and [v["name"] for v in held.detail["variables"]] == ["script_weight:0"]
 
 
+@pytest.mark.long
 def test_a_library_seeding_call_is_passed_through_not_overridden(tmp_path):
     """keras.utils.split_dataset reseeds Python's `random` itself. Overriding that call with the run's
     seed made an unseeded split look seeded (exit 0); given seed=42, it made the models after it

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from seedcheck.fingerprint import array_fingerprint
 from seedcheck.hook import clock
-from seedcheck.hook.patches import replace_everywhere
+from seedcheck.hook.patches import replace_all_everywhere
 from seedcheck.hook.pipeline import PipelineSites
 from seedcheck.hook.recorder import Recorder
 
@@ -44,12 +44,15 @@ class TFRandomCapture:
         from tensorflow.python.eager import context  # the global seed, read without side effects
 
         self._tf, self._context = tf, context
+        replacements = {}
         for name in (*DRAWS, "shuffle", *STATELESS_DRAWS):
             original = getattr(tf.random, name, None)
             if original is None:  # a stateless op another TF version lacks
                 continue
             kind = "shuffle" if name == "shuffle" else "rng"
-            replace_everywhere(("tensorflow",), name, original, self._wrap_draw(f"tf.random.{name}", kind, original))
+            replacements[name] = (original, self._wrap_draw(f"tf.random.{name}", kind, original))
+        # One pass over TensorFlow's ~2000 loaded modules, not one a draw (3 ms each)
+        replace_all_everywhere(("tensorflow",), replacements)
         dataset = tf.data.Dataset
         dataset.shuffle = self._wrap_dataset_shuffle(dataset.shuffle)
         # Dataset.list_files shuffles the names it lists by default, through Dataset.shuffle: that
