@@ -87,9 +87,13 @@ def _keras3_initializers(comparison: Comparison, divergence: Divergence) -> Hint
         what = "Keras 3 initializers (and Dropout) take their seeds"
     first = (tf_calls or numpy_calls)[0]
     if tf_calls:
-        seeds_numpy = bool(numpy_calls) or any(c.seeds("numpy") for c in calls)
-        seeded = f"the script seeds {'TensorFlow and numpy' if seeds_numpy else 'only TensorFlow'}" \
-                 f"{_where(first)}{', not Python' if seeds_numpy else ''}"
+        numpy_seeding = next((c for c in calls if c.seeds("numpy")), None)
+        if numpy_seeding is None:
+            seeded = f"the script seeds only TensorFlow{_where(first)}"
+        elif numpy_seeding.site == first.site:  # one helper seeding both
+            seeded = f"the script seeds TensorFlow and numpy{_where(first)}, not Python"
+        else:
+            seeded = f"the script seeds TensorFlow{_where(first)} and numpy{_where(numpy_seeding)}, not Python"
     else:
         seeded = f"the script seeds only numpy{_where(first)}"
     return Hint(
