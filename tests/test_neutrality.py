@@ -3,8 +3,6 @@ without seedcheck, and the same printed results."""
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
 
@@ -50,36 +48,3 @@ def test_ops_added_after_a_step_leave_later_random_ops_unchanged(tmp_path):
     assert len(plain.files) == 2
     for name in plain.files:
         assert plain[name].tobytes() == hooked[name].tobytes(), name
-
-
-def _left_files(folder) -> dict[str, object]:
-    """Every file under `folder` with its text, a summary file by its size (it holds wall times)."""
-    return {("tb/events" if "tfevents" in path.name else str(path.relative_to(folder))):
-            (path.stat().st_size if "tfevents" in path.name else path.read_text())
-            for path in folder.rglob("*") if path.is_file()}
-
-
-@pytest.mark.parametrize("mode", [[], ["daemon"]])
-def test_what_a_script_leaves_to_python_s_shutdown_is_done_as_under_python(tmp_path, mode):
-    """The hook spares shutdown its garbage collections over TensorFlow (hook/shutdown.py) once the
-    script's garbage is finalized: the same files flushed, the same __del__ run with the same
-    globals, the same summary events; with a daemon thread still running, shutdown is left alone."""
-    script = "tests/scripts/leaves_at_exit.py"
-    plain = subprocess.run([sys.executable, script, tmp_path / "plain", *mode], cwd=REPO, capture_output=True,
-                           text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, stdin=subprocess.DEVNULL)
-    result = seedcheck("run", script, "--repeats", "1", "--save", tmp_path / "runs", "-q", "--",
-                       tmp_path / "hooked", *mode)
-    assert plain.returncode == 0 and result.code == 0, plain.stderr + result.stderr
-    left = _left_files(tmp_path / "plain")
-    assert _left_files(tmp_path / "hooked") == left
-    assert set(left) == {"unclosed.txt", "garbage.txt", "held.txt", "atexit.txt", "tb/events"}
-    if not mode:  # what each shutdown step left; a daemon thread keeps python from finalizing some
-        assert left["garbage.txt"] == "del ran, results={'steps': 3}\n" and left["held.txt"] and left["unclosed.txt"]
-    assert _python_lines((tmp_path / "runs" / "own-1.stderr.log").read_text()) == _python_lines(plain.stderr) == []
-    assert (tmp_path / "runs" / "own-1.stdout.log").read_text() == plain.stdout == "done\n"
-
-
-def _python_lines(stderr: str) -> list[str]:
-    """stderr without TensorFlow's C++ log lines (stamped with the time and a thread id)."""
-    return [line for line in stderr.splitlines()
-            if not re.match(r"[IWEF]\d{4} |WARNING: All log messages before absl", line)]

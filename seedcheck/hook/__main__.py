@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 from seedcheck import __version__
-from seedcheck.hook import environment, script, shutdown
+from seedcheck.hook import environment, script
 from seedcheck.hook.patches import PostImportFinder, replace_everywhere
 from seedcheck.hook.recorder import Recorder
 from seedcheck.hook.pyrandom import RandomCapture
@@ -252,7 +252,6 @@ class Session:
 
 
 def main() -> None:
-    shutdown.register()  # first registered, so it runs after every atexit handler the script adds
     session = Session(HookSettings.from_env())
     exit_code = session.run()
     sys.stdout.flush()
