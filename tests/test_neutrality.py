@@ -48,3 +48,11 @@ def test_ops_added_after_a_step_leave_later_random_ops_unchanged(tmp_path):
     assert len(plain.files) == 2
     for name in plain.files:
         assert plain[name].tobytes() == hooked[name].tobytes(), name
+
+
+@pytest.mark.parametrize(("args", "printed"), [([], "True 1\n"), (["off"], "False 1\n")])
+def test_the_garbage_collector_is_left_as_the_script_had_it_after_importing_tensorflow(tmp_path, args, printed):
+    """The hook pauses it while TensorFlow is imported (hook/patches.py), and only then."""
+    result = seedcheck("run", "tests/scripts/gc_state.py", "--repeats", "1", "--save", tmp_path, "-q", "--", *args)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "own-1.stdout.log").read_text() == printed

@@ -49,7 +49,7 @@ class Session:
         self.recorder = Recorder(TraceWriter(settings.trace, header), base_dir=site_root or os.getcwd(),
                                  mirror_root=settings.variation.get("mirror_root"), script_dir=script_dir)
         self.seeding = SeedingOverride(self.recorder, settings.seed, settings.override)
-        self.finder = PostImportFinder()
+        self.finder = PostImportFinder(imported_without_gc=frozenset({"tensorflow", "keras"}))
         self.keras: Any = None
         self.tfrandom: Any = None
         self.steps = StepCapture(self.recorder, settings.every, settings.max_steps)
