@@ -141,6 +141,10 @@ class Session:
             from seedcheck.hook import variations
 
             self.recorder.guarded("variation", lambda: variations.apply_tensorflow(self.settings.variation, tf))
+        self.recorder.guarded("tracebacks", script.hide_runner_from_tensorflow_stacks)
+        from tensorflow.python.util import traceback_utils
+
+        self.recorder.guarded("tracebacks", lambda: script.hide_wrappers_from_library_tracebacks(traceback_utils))
         self._ready.add("tensorflow")
         self._force_seed_frameworks()
 
@@ -164,6 +168,9 @@ class Session:
             self.recorder.guarded("init", lambda: self.keras.install_lifted_initialization(Function))  # type: ignore[union-attr]
         self.recorder.guarded("steps", lambda: self.steps.install(BaseOptimizer))
         self.keras.on_first_fit.append(self._record_tf_env)
+        from keras.src.utils import traceback_utils
+
+        self.recorder.guarded("tracebacks", lambda: script.hide_wrappers_from_library_tracebacks(traceback_utils))
         self._ready.add("keras")
         self._force_seed_frameworks()
 

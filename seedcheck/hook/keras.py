@@ -355,6 +355,7 @@ class KerasInstrumentation:
         chain = self._chains[model] = DataChain()
 
         def train_step(data: Any) -> Any:
+            __tracebackhide__ = True  # noqa: F841 - an error in the step is the script's (script.py)
             outputs = real_step(data)
             chain.update(data)
             return outputs

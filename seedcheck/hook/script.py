@@ -112,9 +112,47 @@ def _members(exc: BaseException) -> tuple[BaseException, ...]:
 
 
 def _print_exception(exc: BaseException, tb: types.TracebackType | None) -> None:
-    import traceback
+    """The interpreter's own printer: the `traceback` module reads a frame's line from where it
+    stopped, the interpreter from the traceback entry, and the two differ on the entries TensorFlow
+    and Keras rebuild when they filter an error's frames. It prints the exception's own traceback."""
+    exc.__traceback__ = tb
+    sys.__excepthook__(type(exc), exc, tb)
 
-    traceback.print_exception(type(exc), exc, tb)
+
+# The hook's files whose frames only pass the script's calls on: the runner under the script, the
+# wrappers of `Model.fit`, of its step and of function calls. runpy's are the hook's own (`python -m
+# seedcheck.hook`).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+PASS_THROUGH_FILES = tuple(os.path.join(_HERE, name) for name in ("__main__.py", "script.py", "keras.py", "steps.py"))
+
+
+def hide_runner_from_tensorflow_stacks() -> None:
+    """TensorFlow quotes, in an error from a graph, where the failing op was made ("defined at"):
+    the stack as it was, seedcheck's runner under the script's lines and its wrappers between the
+    script's `fit` and Keras's. A stack filter on the main thread (TensorFlow's own mechanism, by
+    file name; its frames are filtered the same way) leaves those lines out, as a plain run has
+    none. Made when TensorFlow is imported, before the script makes any op."""
+    import threading
+
+    from tensorflow.python.util import tf_stack
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # another thread's stacks hold no runner frames; the filter would not reach the main's
+    files = frozenset({"<frozen runpy>", *PASS_THROUGH_FILES})
+
+    class RunnerFilter(tf_stack.StackTraceFilter):
+        def get_filtered_filenames(self) -> frozenset[str]:
+            return files | self.parent.get_filtered_filenames()
+
+    RunnerFilter().__enter__()  # for the rest of the process: never left
+
+
+def hide_wrappers_from_library_tracebacks(traceback_utils: types.ModuleType) -> None:
+    """TensorFlow and Keras cut their own frames out of an error's traceback, and keep the innermost
+    frame when none is left; the hook's wrapper of a call would be left instead (a plain run shows
+    Keras's loss function, seedcheck's run its step wrapper). Their filters drop the wrappers too."""
+    excluded = traceback_utils._EXCLUDED_PATHS  # type: ignore[attr-defined]  # read at each call
+    traceback_utils._EXCLUDED_PATHS = (*excluded, *PASS_THROUGH_FILES)  # type: ignore[attr-defined]
 
 
 def hide_hook_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
