@@ -216,7 +216,9 @@ COSMETIC_ENV_FIELDS = ("host",)
 RNG_NAMES = {"numpy": "numpy's global RNG", "python": "Python's `random`"}
 # RNG objects recorded when the script's line makes one without a seed (api -> how it is written).
 UNSEEDED_RNG_OBJECTS = {"numpy.random.default_rng": "np.random.default_rng",
-                        "numpy.random.RandomState": "np.random.RandomState", "random.Random": "random.Random"}
+                        "numpy.random.RandomState": "np.random.RandomState", "random.Random": "random.Random",
+                        **{f"numpy.random.{name}": f"np.random.{name}"  # bit generators (pyrandom.install_numpy_entropy)
+                           for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64", "SeedSequence")}}
 # How the script took an unseeded RNG object's state before drawing (detail `state_read`: pyrandom.STATE_READS).
 STATE_TAKEN = {**dict.fromkeys(("__reduce_ex__", "__reduce__", "__copy__", "__deepcopy__"), "copied or pickled"),
                "_bit_generator": "its _bit_generator", "get_state": "get_state()", "getstate": "getstate()",

@@ -77,7 +77,9 @@ TRACE_FORMAT = 1
 #      what a script's dataclass `default_factory` makes or draws is the script's: RNG objects,
 #      `default_rng()`, value draws, stateless TF draws. An RNG object seeded with a time read during
 #      the run (`random.Random(int(time.time()))`, RandomState, default_rng) is recorded, with its seed.
-CAPTURE_VERSION = 9
+#  10: a numpy bit generator or SeedSequence a line of the script makes without a seed
+#      (`np.random.Generator(np.random.PCG64())`), `rng/numpy.random.<class>@<site>#n` (its entropy).
+CAPTURE_VERSION = 10
 # A seed that was the current time when given (hook/clock.py) carries `clock: <unit>` in its detail.
 # Per unit: how the report says it ("the current time <phrase>"), and the tick two runs must start
 # within to be given the same one.
@@ -92,6 +94,7 @@ CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     5: ("rng/keras.random.SeedGenerator@*", "weights/final/script-variables"),
     8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*", "rng/tf.random.stateless_*"),
     9: ("rng/numpy.random.*", "rng/random.*", "rng/tf.random.stateless_*"),
+    10: ("rng/numpy.random.*",),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

@@ -217,12 +217,25 @@ def test_a_generator_a_library_makes_for_itself_is_not_the_scripts(tmp_path):
     script = "tests/scripts/library_generator.py"
     result = seedcheck_json("run", script, "--repeats", "2", tmp_path=tmp_path)
     assert result.code == 0, result.stderr
-    assert [s["key"] for s in result.stages("rng/")] == [f"rng/numpy.random.normal@{script}:17#1"]
+    assert [s["key"] for s in result.stages("rng/")] == [f"rng/numpy.random.normal@{script}:20#1"]
 
     own = seedcheck_json("run", script, "--repeats", "2", "--", "--own", tmp_path=tmp_path / "own")
     first = own.report["first_divergence"]
-    assert own.code == 1 and first["key"] == f"rng/numpy.random.default_rng@{script}:19#1", own.stderr
+    assert own.code == 1 and first["key"] == f"rng/numpy.random.default_rng@{script}:22#1", own.stderr
     assert first["rule"] == "unseeded-draw" and len(own.stages("rng/")) == 2
+
+
+def test_a_generator_on_an_unseeded_bit_generator_is_the_scripts_unseeded_rng(tmp_path):
+    """`np.random.Generator(np.random.PCG64())`: the bit generator draws its seed from the OS, as
+    an unseeded default_rng() does, and was not recorded (a script drawing only from it passed as
+    reproducible). Recorded at the script's line, named after the class; a library's is not."""
+    script = "tests/scripts/library_generator.py"
+    result = seedcheck_json("run", script, "--repeats", "2", "--", "--bitgen", tmp_path=tmp_path)
+    first = result.report["first_divergence"]
+    assert result.code == 1 and first["key"] == f"rng/numpy.random.PCG64@{script}:25#1", result.stderr
+    assert first["rule"] == "unseeded-draw" and f"np.random.PCG64() at {script}:25 has no seed" in first["cause"]
+    assert "np.random.PCG64(seed)" in first["fix"]
+    assert len(result.stages("rng/")) == 2  # and the global RNG's seeded draw at line 20
 
 
 def test_numpy_state_fingerprint_follows_the_global_generator():

@@ -111,6 +111,7 @@ class Session:
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy(np_random))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_generators(np_random))
         self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_random_state(np_random))
+        self.recorder.guarded("numpy.random", lambda: self.draws.install_numpy_entropy(np_random))
         if self.settings.force_seed:
             original(self.settings.seed)
 

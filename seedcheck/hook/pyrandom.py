@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import array
 import functools
+import linecache
 import operator
+import re
 import sys
 import weakref
 from typing import Any, Callable
@@ -28,7 +30,7 @@ import xxhash
 
 from seedcheck.hook import clock
 from seedcheck.hook.patches import replace_all_everywhere, replace_everywhere
-from seedcheck.hook.recorder import Recorder
+from seedcheck.hook.recorder import _HOOK_PREFIX, Recorder
 
 PYTHON_DRAWS = ("shuffle", "sample", "choice", "choices")
 NUMPY_DRAWS = ("shuffle", "permutation", "choice")
@@ -38,6 +40,8 @@ NOT_DRAWS = ("seed", "getstate", "setstate", "get_state", "set_state")
 # object watched for its first draw counts any of them as that draw: a copy drawn from in its place
 # draws what the object would have (numpy's _bit_generator and get_state / getstate count too).
 STATE_READS = ("__reduce_ex__", "__reduce__", "__getstate__", "__copy__", "__deepcopy__")
+# numpy's classes that take a seed and, given none, draw one from the OS (a call of one on the line).
+_BIT_GENERATOR_CALL = re.compile(r"\b(PCG64DXSM|PCG64|MT19937|Philox|SFC64|SeedSequence)\s*\(")
 # In a watched object's own __dict__ until its first draw: called with the object, records it.
 _WATCHED = "_seedcheck_unseeded"
 
@@ -100,6 +104,40 @@ class RandomCapture:
 
         replace_everywhere(("numpy.random",), "default_rng", original,
                            _as_public(default_rng, "numpy.random.default_rng"))
+
+    def install_numpy_entropy(self, np_random: Any) -> None:
+        """A numpy bit generator or SeedSequence made without a seed (`np.random.Generator(
+        np.random.PCG64())`, `np.random.SeedSequence()`) draws its seed from the OS, through the
+        `randbits` numpy's compiled `bit_generator` module looks up at each call: recorded (the
+        entropy) where a line of the script made it, named after the class on that line. The
+        `default_rng()` and `RandomState()` wrappers above make theirs from seedcheck's frames: they
+        record their own. numpy's global RNG, made at its import, is numpy's."""
+        module = np_random.bit_generator
+        original = module.randbits
+        recorder = self._recorder
+
+        def randbits(bits: int) -> int:
+            entropy = original(bits)
+            if not sys._getframe(1).f_code.co_filename.startswith(_HOOK_PREFIX):
+                try:  # as `guarded` does, without a closure per call
+                    self._note_entropy(entropy)
+                except Exception as err:  # noqa: BLE001 - instrumentation must not break the script
+                    recorder.hook_error("numpy.random", err)
+            return entropy
+
+        randbits.__seedcheck_original__ = original  # type: ignore[attr-defined]
+        module.randbits = randbits
+
+    def _note_entropy(self, entropy: int) -> None:
+        recorder = self._recorder
+        frame = recorder.caller_frame()
+        if frame is None:
+            return
+        filename, line = frame.f_code.co_filename, frame.f_lineno
+        named = set(_BIT_GENERATOR_CALL.findall(linecache.getline(filename, line)))
+        api = f"numpy.random.{named.pop() if len(named) == 1 else 'SeedSequence'}"
+        recorder.record_draw("rng", api, xxhash.xxh3_128(repr(entropy).encode()).hexdigest(),
+                             {"api": api, "unseeded": True}, site=recorder.site_of(filename, line))
 
     def install_python_objects(self, random: Any) -> None:
         """`random.Random()` with no seed: recorded at its first draw, with its state then, at the

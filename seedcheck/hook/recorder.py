@@ -226,10 +226,13 @@ class Recorder:
         """`file:line` of the first frame outside seedcheck when it is the user's code, else None: a
         draw the user's code makes itself, not one a library makes for its own ends (tempfile's
         names, Keras's seeds) with user code further up the stack."""
+        frame = self.caller_frame()
+        return None if frame is None else self.site_of(frame.f_code.co_filename, frame.f_lineno)
+
+    def caller_frame(self) -> Any:
+        """The frame `caller_site` names, or None."""
         frame = _first_frame_outside_seedcheck(sys._getframe(1))
-        if frame is not None and self.is_user_file(frame.f_code.co_filename):
-            return self.site_of(frame.f_code.co_filename, frame.f_lineno)
-        return None
+        return frame if frame is not None and self.is_user_file(frame.f_code.co_filename) else None
 
     def calling_library(self) -> str | None:
         """`package/module.py:line` of the first frame outside seedcheck when it is not the user's
