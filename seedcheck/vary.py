@@ -55,7 +55,7 @@ VARIATIONS: dict[str, Variation] = {v.name: v for v in (
     Variation("listdir", "directory listings reversed (os.listdir, os.scandir, and so glob, os.walk, pathlib; "
               "tf.io.gfile.listdir and glob)",
               "sort directory listings: sorted(os.listdir(...)), sorted(glob.glob(...))"),
-    Variation("time", "the wall clock read as another date and time of day (time.time, time.time_ns)",
+    Variation("time", "the wall clock read as another date and time of day (time.time, datetime.now, time.strftime, …)",
               "do not seed from the clock: take the seed from an argument or $SEEDCHECK_SEED"),
 )}
 

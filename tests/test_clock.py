@@ -199,3 +199,39 @@ def test_rng_objects_seeded_from_the_clock_are_recorded_and_a_seed_given_before_
                                "--", "--seed", "{seed}", tmp_path=tmp_path / "handed-in")
     assert handed_in.code == 0, handed_in.stdout + handed_in.stderr
     assert not handed_in.stages("rng/")
+
+
+def test_the_shifted_clock_reaches_datetime_and_leaves_its_types_as_they_were():
+    """`seedcheck vary` moves the wall clock (hook/variations.py); `datetime`'s two types become
+    subclasses there. In a process of its own (it patches modules): what the script can see of them
+    is what it sees without seedcheck, but for the time."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    probe = """
+import pickle, time
+import datetime as module
+made_before, later = module.datetime(2020, 1, 1), time.time() + 399 * 86400
+from seedcheck.hook.variations import shift_clock
+shift_clock(time.time() + 400 * 86400)
+from datetime import date, datetime, timedelta, timezone
+now = datetime.now()
+assert now.timestamp() > later and datetime.now(timezone.utc).timestamp() > later, now
+assert datetime.today() >= now and datetime.utcnow().timestamp() != 0 and date.today() == now.date()
+assert time.mktime(time.localtime()) > later and time.strftime("%Y") == str(now.year), time.strftime("%Y")
+assert time.ctime().endswith(str(now.year)) and time.asctime().endswith(str(now.year))
+assert time.strftime("%Y", time.localtime(0)) in ("1969", "1970") and time.gmtime(0).tm_year == 1970
+assert isinstance(made_before, datetime) and isinstance(made_before, date) and issubclass(datetime, date)
+assert issubclass(type(made_before), datetime) and isinstance(now, module.date)
+assert pickle.loads(pickle.dumps(now)) == now and type(pickle.loads(pickle.dumps(now))).__qualname__ == "datetime"
+assert repr(datetime(2021, 2, 3)) == "datetime.datetime(2021, 2, 3, 0, 0)" and repr(date(2021, 2, 3)) == "datetime.date(2021, 2, 3)"
+class Mine(datetime):
+    pass
+assert repr(Mine(2021, 2, 3)) == "Mine(2021, 2, 3, 0, 0)" and not isinstance(now, Mine) and isinstance(Mine.now(), Mine)
+assert Mine.now().timestamp() > later and (now - made_before).days > 2000
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.stdout == "ok\n", done.stderr

@@ -5,8 +5,11 @@ Each is a setting in the run's hook settings (`variation`), applied before the s
 (Python-level ones) or once TensorFlow is imported (TF ones). The control runs get the same
 treatment with the neutral value, so that the only difference between a control run and a varied
 run is the one aspect varied:
-- `clock_start`: `time.time()`/`time.time_ns()` read as if the run started at that instant (every
-  control run at the same one; the `time` variation at another), then advance normally.
+- `clock_start`: the wall clock read as if the run started at that instant (every control run at
+  the same one; the `time` variation at another), then advancing normally: `time.time()`,
+  `time.time_ns()`, what reads the current time when given none (`time.localtime()`, `gmtime()`,
+  `ctime()`, `asctime()`, `strftime(format)`), and `datetime.datetime.now()`, `utcnow()`,
+  `today()`, `datetime.date.today()`. numpy's and TensorFlow's clocks are their own.
 - `reverse_listdir`: `os.listdir` and `os.scandir` (so `glob`, `os.walk` and `pathlib`) list in
   reverse of the file system's order, as reprotest's fileordering does with disorderfs; so do
   TensorFlow's `tf.io.gfile.listdir` and `tf.io.gfile.glob`, which list through TF's own file
@@ -19,9 +22,10 @@ run is the one aspect varied:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
 from seedcheck.hook import clock
 
@@ -56,6 +60,81 @@ def shift_clock(start: float) -> None:
 
     time_s.__seedcheck_original__ = real_ns  # type: ignore[attr-defined]
     time.time, time.time_ns = time_s, time_ns  # type: ignore[assignment]
+    _shift_current_time_readers(time_s)
+    _shift_datetime(time_s)
+
+
+def _shift_current_time_readers(time_s: Callable[[], float]) -> None:
+    """`time`'s functions that read the C clock themselves when given no time."""
+    for name in ("localtime", "gmtime", "ctime"):
+        original = getattr(time, name)
+
+        @functools.wraps(original)
+        def reader(secs: float | None = None, __original: Any = original) -> Any:
+            return __original(time_s() if secs is None else secs)
+
+        setattr(time, name, reader)
+    localtime, original_asctime, original_strftime = time.localtime, time.asctime, time.strftime
+
+    @functools.wraps(original_asctime)
+    def asctime(*when: Any) -> str:
+        return original_asctime(*(when or (localtime(),)))
+
+    @functools.wraps(original_strftime)
+    def strftime(format: str, *when: Any) -> str:
+        return original_strftime(format, *(when or (localtime(),)))
+
+    time.asctime, time.strftime = asctime, strftime  # type: ignore[assignment]
+
+
+def _shift_datetime(time_s: Callable[[], float]) -> None:
+    """`datetime`'s types are compiled and read the clock in C: the module's `datetime` and `date`
+    become subclasses whose `now()`, `utcnow()` and `today()` read the shifted time (instances of
+    the originals answer `isinstance` and `issubclass` as before; a script's own subclass of them
+    keeps its own checks). Only in `seedcheck vary`'s runs."""
+    import datetime as module
+
+    real_date, real_datetime = module.date, module.datetime
+
+    class _SameChecks(type):
+        def __instancecheck__(cls, instance: Any) -> bool:
+            return isinstance(instance, cls.__bases__[0]) if cls in shifted else super().__instancecheck__(instance)
+
+        def __subclasscheck__(cls, subclass: type) -> bool:
+            return issubclass(subclass, cls.__bases__[0]) if cls in shifted else super().__subclasscheck__(subclass)
+
+    class date(real_date, metaclass=_SameChecks):  # type: ignore[misc]
+        __doc__ = real_date.__doc__
+
+        @classmethod
+        def today(cls) -> Any:
+            return cls.fromtimestamp(time_s())
+
+        def __repr__(self) -> str:  # C's repr names a subclass by its bare name
+            return f"datetime.{real_date.__repr__(self)}" if type(self) in shifted else real_date.__repr__(self)
+
+    class datetime(real_datetime, metaclass=_SameChecks):  # type: ignore[misc]
+        __doc__ = real_datetime.__doc__
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return cls.fromtimestamp(time_s(), tz)
+
+        @classmethod
+        def utcnow(cls) -> Any:
+            return cls.fromtimestamp(time_s(), module.timezone.utc).replace(tzinfo=None)
+
+        @classmethod
+        def today(cls) -> Any:
+            return cls.fromtimestamp(time_s())
+
+        def __repr__(self) -> str:
+            return f"datetime.{real_datetime.__repr__(self)}" if type(self) in shifted else real_datetime.__repr__(self)
+
+    shifted = (date, datetime)
+    for made, real in zip(shifted, (real_date, real_datetime)):
+        made.__module__, made.__qualname__ = "datetime", real.__qualname__  # pickled by name, as the original
+    module.date, module.datetime = date, datetime  # type: ignore[misc]
 
 
 class _ReversedScandir:
