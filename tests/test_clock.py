@@ -161,7 +161,7 @@ def test_a_clock_seeded_script_fails_in_parallel_runs(tmp_path):
     result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     first = result.report["first_divergence"]
-    assert (first["key"], first["site"], first["rule"]) == ("seed/random.seed#1", f"{script}:5", "varying-seed")
+    assert (first["key"], first["site"], first["rule"]) == ("seed/random.seed#1", f"{script}:12", "varying-seed")
     assert "is seeded from the clock" in first["cause"] and "the current time in seconds" in first["cause"]
 
 
