@@ -168,7 +168,7 @@ class VariationOutcome:
     name: str
     aspect: str
     run: str  # the varied run's name
-    verdict: str  # reproducible | diverged | failed | not run
+    verdict: str  # reproducible | diverged | inconclusive (the control pair differs) | failed | not run
     first_stage: str | None = None  # the first stage where it differs from the control
     first_key: str | None = None
     fix: str | None = None
@@ -189,6 +189,13 @@ def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome
                                  by_name.get("control#2"), fix=None, **held)
     results = [_pair_outcome(name, VARIATIONS[name].aspect, control, by_name.get(f"{name}#1"),
                              fix=VARIATIONS[name].fix, **held) for name in names]
+    if control_pair.verdict == "diverged":
+        # Two runs under identical settings already differ: a varied run that differs from the
+        # first is no evidence against its variation, and its fix would send the user the wrong way.
+        for outcome in results:
+            if outcome.verdict == "diverged":
+                outcome.verdict, outcome.fix = "inconclusive", None
+                outcome.problem = "the control pair differs too"
     return control_pair, results
 
 

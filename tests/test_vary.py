@@ -114,6 +114,40 @@ def test_a_fully_seeded_script_stays_reproducible_under_what_does_not_touch_it(t
     assert result.code == (1 if any(found[n]["verdict"] == "diverged" for n in ARITHMETIC) else 0)
 
 
+def test_a_variation_is_inconclusive_when_the_control_pair_differs_too():
+    """Runs under identical settings that already differ say nothing against a variation: it was
+    DIVERGED with its fix printed (never deterministic=False, iterate sorted(...)) for a script
+    whose own parallel map was the cause. Now inconclusive, without a fix, in every report."""
+    import io
+    import xml.etree.ElementTree as ET
+
+    from rich.console import Console
+    from test_compare import ev, run
+
+    from seedcheck.compare import compare
+    from seedcheck.report import junit, markdown, table
+    from seedcheck.vary import judge_variations
+
+    def data(value: str) -> list:
+        return [ev("data/loop@train.py:9/pass-1", value), ev("exit", 0)]
+
+    for control_2, verdict in (("b", "inconclusive"), ("a", "diverged")):
+        comparison = compare([run("control#1", 1, data("a")), run("control#2", 1, data(control_2)),
+                              run("tfdata#1", 1, data("c")), run("hashseed#1", 1, data("a"))])
+        judge_variations(comparison, ["tfdata", "hashseed"])
+        control, (tfdata, hashseed) = comparison.variations
+        assert (tfdata.verdict, hashseed.verdict) == (verdict, "reproducible"), tfdata
+        out = io.StringIO()
+        table.render(comparison, Console(file=out, width=100), "train.py")
+        text = " ".join(out.getvalue().split())
+        assert ("Fix (tfdata)" in text) is (verdict == "diverged") and f"tfdata tf.data" in text
+        assert (VARIATIONS["tfdata"].fix in markdown.render(comparison, "train.py")) is (verdict == "diverged")
+        case = [c for c in ET.fromstring(junit.render(comparison, "train.py")).iter("testcase")
+                if c.get("name") == "vary tfdata"][0]
+        assert [child.tag for child in case] == (["skipped"] if verdict == "inconclusive" else ["failure"])
+    assert control.verdict == "reproducible"
+
+
 def test_the_variations_table_prints_brackets_as_text():
     import io
 

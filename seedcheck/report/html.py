@@ -323,7 +323,7 @@ table.stages th{position:sticky;top:0;background:#fff}
 td.value{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 td.differs{color:#cf222e;font-weight:600}td.absent{color:#8c959f}
 tr.first-row{background:#ffebe9}.first{color:#cf222e;font-weight:700}
-.v-reproducible{color:#1a7f37}.v-diverged{color:#cf222e;font-weight:700}.v-missing{color:#8250df}
+.v-reproducible{color:#1a7f37}.v-diverged{color:#cf222e;font-weight:700}.v-missing{color:#8250df}.v-inconclusive{color:#9a6700}
 .v-seed-insensitive,.v-differs{color:#9a6700}.v-close{color:#0969da}.v-unchecked,.v-ignored{color:#8c959f}
 tr.folded td{color:#8c959f}
 figure.plot{margin:.5em 0}figure.plot svg{max-width:100%;height:auto}

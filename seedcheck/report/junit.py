@@ -66,6 +66,9 @@ def render(comparison: Comparison, target: str) -> str:
                 failure.text = "\n".join(line for line in (f"varies: {outcome.aspect}",
                                                              f"fix: {outcome.fix}" if outcome.fix else "") if line)
                 failures += 1
+            elif outcome.verdict == "inconclusive":  # no verdict on the variation itself
+                ET.SubElement(case, "skipped", message=f"{outcome.name}: {outcome.problem}")
+                skipped += 1
             elif outcome.verdict != "reproducible":
                 ET.SubElement(case, "error", type=outcome.verdict, message=outcome.problem or outcome.verdict)
                 errors += 1

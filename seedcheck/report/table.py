@@ -284,12 +284,15 @@ def variation_lines(comparison: Comparison) -> list[Any]:
     its run differs from the control, then the fix for each cause (the verdict line follows)."""
     control, results = comparison.variations
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", title_justify="left")
-    table.add_column("variation", no_wrap=True)
+    outcomes = (control, *results)
+    # On a narrow terminal the description gives way first: names and verdicts are kept whole.
+    table.add_column("variation", no_wrap=True, min_width=max(len(o.name) for o in outcomes))
     table.add_column("varies", no_wrap=True, overflow="ellipsis", max_width=52)  # in full: README, JSON
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("first differs from the control at", no_wrap=True)
-    styles = {"reproducible": "green", "diverged": "bold red", "failed": "bold red", "not run": "dim"}
-    for outcome in (control, *results):
+    table.add_column("verdict", no_wrap=True, min_width=max(len(o.verdict) for o in outcomes))
+    table.add_column("first differs from the control at", overflow="fold")
+    styles = {"reproducible": "green", "diverged": "bold red", "inconclusive": "yellow", "failed": "bold red",
+              "not run": "dim"}
+    for outcome in outcomes:
         verdict = "DIVERGED" if outcome.verdict == "diverged" else outcome.verdict
         table.add_row(Text(outcome.name), Text(outcome.aspect, style="dim"),
                       Text(verdict, style=styles[outcome.verdict]), Text(outcome.where or "—"))  # Text: never markup
