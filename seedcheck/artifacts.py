@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Artifact:
     template: str
     path: str
     before: FileIdentity | None
+    started_ns: int = 0  # when the run started (wall clock): what was written in its directory since
 
 
 def artifact_path(template: str, seed: int | None, run_dir: str, start_dir: str) -> str:
@@ -65,9 +67,10 @@ def before_run(templates: tuple[str, ...] | list[str], seed: int | None, run_dir
                start_dir: str) -> list[Artifact]:
     """Each artifact's path for this run and what is there now, taken just before the run starts."""
     artifacts = []
+    started_ns = time.time_ns()
     for template in templates:
         path = artifact_path(template, seed, run_dir, start_dir)
-        artifacts.append(Artifact(template, path, file_identity(path)))
+        artifacts.append(Artifact(template, path, file_identity(path), started_ns))
     return artifacts
 
 
@@ -84,14 +87,27 @@ def output_records(artifacts: list[Artifact], t: float) -> list[dict[str, Any]]:
 
 def _observe(artifact: Artifact) -> tuple[str | None, dict[str, Any]]:
     after = file_identity(artifact.path)
-    if after is None:
-        return None, {"missing": True}
-    if after == artifact.before:
-        return None, {"missing": True, "unchanged": True}
+    if after is None or after == artifact.before:
+        written = written_beside(artifact)
+        return None, {"missing": True, **({"unchanged": True} if after is not None else {}),
+                      **({"written_beside": written} if written else {})}
     try:
         return fingerprint_file(artifact.path)
     except OSError as err:
         return None, {"missing": True, "unreadable": err.strerror or str(err)}
+
+
+def written_beside(artifact: Artifact, most: int = 3) -> list[str]:
+    """The files the run wrote in the directory its missing artifact names (their names, newest
+    first, a few at most): a path mistyped in --artifact, or in the script, shows the file meant."""
+    directory = os.path.dirname(artifact.path) or "."
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.is_file()]
+    except OSError:
+        return []
+    written = [(entry.stat().st_mtime_ns, entry.name) for entry in entries
+               if entry.stat().st_mtime_ns >= artifact.started_ns and entry.name != os.path.basename(artifact.path)]
+    return [name for _, name in sorted(written, reverse=True)[:most]]
 
 
 def fingerprint_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:

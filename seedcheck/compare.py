@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -698,7 +699,8 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
             written = [name for name in stage.values if name not in unwritten]
             path = stage.key.removeprefix("output/")
             text = f"{path} was not written by {', '.join(unwritten)}" + (
-                f" (only by {', '.join(written)})" if written else ": no run wrote it") + _left_over(stage, unwritten)
+                f" (only by {', '.join(written)})" if written else ": no run wrote it") + _left_over(stage, unwritten) \
+                + _written_beside(stage, unwritten, path)
             pair = (written[0], unwritten[0]) if written else (unwritten[0], unwritten[-1])
             return Divergence(stage, text, pair,
                               cause="the run did not write the file named by --artifact (no file there when its "
@@ -735,6 +737,16 @@ def _left_over(stage: Stage, unwritten: list[str]) -> str:
     stale = [name for name in unwritten if (stage.events[name].detail or {}).get("unchanged")]
     return f"; the file there is older than {'the run' if len(unwritten) == 1 else 'those runs'}, left unchanged" \
         if stale else ""
+
+
+def _written_beside(stage: Stage, unwritten: list[str], path: str) -> str:
+    """Files those runs wrote in that directory instead (artifacts.written_beside), named as the path is."""
+    names = dict.fromkeys(name for run in unwritten
+                          for name in (stage.events[run].detail or {}).get("written_beside", ()) if isinstance(name, str))
+    if not names:
+        return ""
+    shown = ", ".join(posixpath.join(posixpath.dirname(path), name) for name in names)
+    return f"; {'it' if len(unwritten) == 1 else 'they'} wrote {shown} there"
 
 
 def unwritten_by(stage: Stage) -> list[str]:

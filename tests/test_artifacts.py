@@ -105,6 +105,22 @@ def test_a_file_left_from_before_that_no_run_writes_is_missing(tmp_path):
     assert divergence["rule"] == "artifact-not-written" and "left unchanged" in divergence["explanation"]
 
 
+def test_an_artifact_path_no_run_wrote_names_the_file_written_beside_it(tmp_path):
+    """A typo in --artifact: the check says what to do (check the path), not that the script is not
+    reproducible, and names the file the runs did write in that directory (not one from before)."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "older.txt").write_text("from before the check")
+    result = seedcheck_json("run", WRITER, "--seed", "1", "--repeats", "2", "--artifact", "out/reslt.txt",
+                            "--", "out/result.txt", "main", tmp_path=tmp_path, cwd=tmp_path)
+    assert result.code == 1, result.stdout + result.stderr
+    divergence = result.report["first_divergence"]
+    assert divergence["rule"] == "artifact-not-written", divergence
+    assert divergence["explanation"].endswith("no run wrote it; they wrote out/result.txt there"), divergence
+    summary = " ".join(result.stdout.split())
+    assert "✘ No run wrote the --artifact file out/reslt.txt: check its path; the other" in summary, summary
+    assert "between s1#1 and s1#2" not in summary
+
+
 @pytest.mark.e2e
 def test_a_file_each_run_writes_again_counts_even_with_the_same_content(tmp_path):
     assert run_writer(tmp_path, "out.txt", "main").code == 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from seedcheck.fingerprint import bytes_fingerprint
 from seedcheck.compare import (CLOSE, DIFFERS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, UNCHECKED,
-                               Comparison, RunResult, Stage, exit_detail)
+                               Comparison, RunResult, Stage, exit_detail, unwritten_by)
 
 FOLD_AT = 6  # consecutive init rows of one verdict beyond this fold into one summary row
 
@@ -71,8 +71,11 @@ def between_text(divergence: Any) -> str | None:
     wrote) has no pair, and an explanation that names both runs (`7801… in own#1, 071b… in
     own#2`) already says it."""
     first, second = divergence.runs
-    named = re.findall(r"(?:\bin|\bby) ([^\s,()]+)", divergence.explanation)  # "in own#1", "reached by s1#1"
-    if first == second or all(name in named for name in divergence.runs):
+
+    def named(name: str) -> bool:  # "in own#1", "reached by s1#1", "not written by own#1, own#2"
+        return re.search(rf"(?<![\w#]){re.escape(name)}(?!\w)", divergence.explanation) is not None
+
+    if first == second or all(named(name) for name in divergence.runs):
         return None
     return f"between {first} and {second}"
 
@@ -309,6 +312,13 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
             stopped = sum(r.status in ("stopped", "skipped") for r in comparison.runs)
             return (f"✘ Not reproducible{against}: stopped at the first divergence (--fail-fast); "
                     f"{stopped} of {len(comparison.runs)} runs stopped or not started.", "bad")
+        unwritten = [s for s in stages if s.fails and s.kind == "output"
+                     and len(unwritten_by(s)) == len([r for r in comparison.runs if r.trace is not None])]
+        if unwritten and failing == len(unwritten):  # a path to check, not a computation that varies
+            paths = ", ".join(s.key.removeprefix("output/") for s in unwritten)
+            agree = len(judged) - failing
+            return (f"✘ No run wrote the --artifact file {paths}: check its path; the other {agree} of "
+                    f"{len(judged)} stages agree across {runs_text}.", "bad")
         how = "diverged or missing" if any(s.fails and s.verdict == MISSING for s in stages) else "diverged"
         aside = f" ({ignored} ignored)" if ignored else ""
         return f"✘ Not reproducible{against}: {failing} of {len(judged)} stages {how} across {runs_text}{aside}.", "bad"
