@@ -34,6 +34,7 @@ from seedcheck.watch import DivergenceWatch
 
 KILL_GRACE_S = 3.0
 POLL_S = 0.05  # how often running children are checked (exit, timeout, --fail-fast)
+SHUTDOWN_GRACE_S = 5.0  # --fail-fast waits this long at most for a run whose script has ended
 STDERR_TAIL_LINES = 12
 MANIFEST = "seedcheck-run.json"
 
@@ -213,6 +214,7 @@ class _Active:
     logs: list[Any]
     tail: TraceTail
     artifacts: list[Artifact]  # the --artifact files, as they were before the run started
+    script_ended: bool = False  # its exit event is in the trace (read under --fail-fast): Python is shutting down
 
 
 class Runner:
@@ -285,7 +287,9 @@ class Runner:
         """Poll one run: its new events (--fail-fast), its end, its timeout."""
         code = active.process.poll()
         if self.watch is not None:  # read what it wrote, up to its last event if it has ended
-            self.watch.feed(active.spec.name, active.spec.seed, active.tail.read())
+            events = active.tail.read()
+            active.script_ended = active.script_ended or any(event.kind == "exit" for event in events)
+            self.watch.feed(active.spec.name, active.spec.seed, events)
         elapsed = time.monotonic() - active.started
         if code is not None:
             status, problem = ("ok", None) if code == 0 else ("failed", _describe_exit(code))
@@ -310,6 +314,14 @@ class Runner:
 
     def _end_all(self, status: str, problem: str, results: dict[str, RunResult]) -> None:
         active = list(self._running.values())
+        if status == "stopped":
+            # --fail-fast: a run whose script has ended (its exit event is written) is only shutting
+            # down; killed there, it read as stopped in the summary while its table said exit 0.
+            # It gets a moment to end by itself (Python's shutdown takes ~1 s after TensorFlow).
+            deadline = time.monotonic() + SHUTDOWN_GRACE_S
+            while any(run.script_ended and run.process.poll() is None for run in active) \
+                    and time.monotonic() < deadline:
+                time.sleep(POLL_S)
         # Ended by themselves since the last poll (finished, or crashed, as Ctrl-C came): their own
         # outcome. Asked before the signals: a script may answer SIGTERM by exiting 0 half-way through.
         ended = {run.spec.name: code for run in active if (code := run.process.poll()) is not None}

@@ -83,6 +83,17 @@ def test_fail_fast_stops_a_diverging_check_before_the_third_run_finishes(tmp_pat
     assert [r["status"] for r in reported["runs"]] == ["ok", "stopped", "skipped"]
 
 
+def test_fail_fast_lets_a_run_whose_script_has_ended_finish_its_shutdown(tmp_path):
+    """The divergence is in the second run's exit event, written before Python's shutdown: it was
+    killed there and reported as stopped while its table said how it exited. It ends by itself now."""
+    result = seedcheck_json("run", "tests/scripts/slow_to_shut_down.py", "--repeats", "3", "--fail-fast",
+                            tmp_path=tmp_path)
+    assert result.code == 3, result.stdout + result.stderr  # the second run failed (exit 4), as it would have
+    assert [(r["status"], r["exit_code"]) for r in result.report["runs"]] == [("ok", 0), ("failed", 4),
+                                                                             ("skipped", None)]
+    assert result.report["stopped_early"] is True and result.stage("exit")["verdict"] == "diverged"
+
+
 def test_parallel_runs_write_to_their_own_directories(tmp_path):
     result = seedcheck_json("run", SAMPLES / "classifier_fully_seeded.py", "--seed", "1", "--repeats", "3",
                             "--jobs", "2", "--artifact", "{run_dir}/weights.npz",
