@@ -73,7 +73,9 @@ class Stage:
     seed_sensitive: bool = False  # reproducible within each seed, different between seeds
     deviation: float | None = None  # close: the largest |Δ| seen in norms, samples or values
     ignored_verdict: str | None = None  # ignored: the verdict it would have had
-    not_reached: bool = False  # missing: an --artifact every run skipped as --max-steps stopped it first
+    # Missing, not failed, and why: "--max-steps" (an --artifact every run skipped as --max-steps
+    # stopped it first), or how the runs that lack it ended early ("timed out", "failed", "interrupted").
+    not_reached: str | None = None
     other_capture: bool = False  # absent only from traces another seedcheck recorded (capture version)
     other_every: bool = False  # a step or loop-pass snapshot absent only from runs taken with another --every
     superseded: bool = False  # diverged initial values that no later weight carries (_mark_superseded)
@@ -425,7 +427,7 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         unwritten = [name for name, event in events.items() if _not_written(event)]
         stopped_first = {run.name for run in runs if run.name in unwritten and stopped_by_max_steps(run)}
         if len(stopped_first) == len(events):
-            return Stage(key=key, kind=first.kind, site=first.site, verdict=MISSING, not_reached=True,
+            return Stage(key=key, kind=first.kind, site=first.site, verdict=MISSING, not_reached="--max-steps",
                          values={name: event.value for name, event in events.items()}, events=events)
         written_by_none = len(unwritten) == len(events)
         if written_by_none or any(run.ok for run in runs if run.name in unwritten and run.name not in stopped_first):
@@ -484,6 +486,9 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
             stage.other_every = True  # a baseline taken with --every 40, a run with the default
         else:
             stage.verdict = MISSING
+            if not any(run.ok for run in lacking):
+                # Only runs that ended early lack it (their failure fails the check): not reached.
+                stage.not_reached = "/".join(dict.fromkeys(_ENDED_EARLY.get(run.status, run.status) for run in lacking))
             return stage
     if stage.verdict == CLOSE:
         return stage
@@ -830,11 +835,15 @@ def stopped_by_max_steps(run: RunResult) -> bool:
     return (exit_detail(run) or {}).get("stopped") is True
 
 
+# How a run that lacks a stage ended, as a stage's `not_reached` says it.
+_ENDED_EARLY = {"failed": "run failed", "timeout": "timed out", "interrupted": "interrupted"}
+
+
 def _not_reached_warnings(stages: list[Stage]) -> list[str]:
     """An --artifact no run wrote because --max-steps stopped every run first: said, not failed."""
     return [f"--artifact {stage.key.removeprefix('output/')}: not written, as --max-steps stopped each run's "
             "training, and with it the script, first; not counted (a check without --max-steps compares it)."
-            for stage in stages if stage.not_reached]
+            for stage in stages if stage.not_reached == "--max-steps"]
 
 
 def differing_pair(stage: Stage, runs: list[RunResult]) -> tuple[str, str]:

@@ -276,6 +276,24 @@ def test_missing_stage_is_not_the_first_divergence_when_only_failed_runs_lack_it
     assert comparison.exit_code == 3
 
 
+def test_a_stage_only_runs_that_ended_early_lack_is_not_reached_not_missing():
+    """Two runs timed out at different epochs: the later epochs were counted as diverged or missing,
+    as if the runs had taken different paths. Their failure is the verdict (exit 3); those cells are
+    empty, the row says why. A run that finished and lacks a stage is still missing."""
+    from seedcheck.report.labels import summary_line, verdict_text
+
+    epochs = [ev(f"weights/fit#1/epoch-{n}", f"w{n}") for n in (1, 2, 3)]
+    slower, faster = run("s1#1", 1, epochs[:2], status="timeout"), run("s1#2", 1, epochs, status="timeout")
+    comparison = explain(compare([slower, faster]))
+    third = stage(comparison, "weights/fit#1/epoch-3")
+    assert third.verdict == C.MISSING and third.not_reached == "timed out" and not third.fails
+    assert verdict_text(third) == "not reached (timed out)" and comparison.exit_code == 3
+    assert summary_line(comparison)[0] == "✘ 2 of 2 runs failed; 0 of 2 stages diverged or missing (1 not reached)."
+    finished = run("s1#3", 1, epochs[:2] + [ev("exit", 0)])
+    mixed = compare([faster, finished])
+    assert stage(mixed, "weights/fit#1/epoch-3").fails and not stage(mixed, "weights/fit#1/epoch-3").not_reached
+
+
 def test_missing_stage_is_the_first_divergence_when_an_ok_run_lacks_it():
     full = [ev("weights/fit#1/init", "w0"), ev("output/model.keras", "m"), ev("exit", 0)]
     other_path = [ev("weights/fit#1/init", "w0"), ev("exit", 0)]

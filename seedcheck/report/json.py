@@ -15,7 +15,8 @@ from seedcheck.trace import json_safe
 #                        variations (`seedcheck vary` only) added in 0.1.0 too; repeats_compared
 #                        added later, optional in the schema (a document without it still validates);
 #                        a stage's detail.not_reached (an --artifact --max-steps kept from being
-#                        written) added later, optional too.
+#                        written) added later, optional too; then for a stage only runs that
+#                        ended early lack, with detail.not_reached_because (optional).
 # The document is described by seedcheck/report/report-1.schema.json (JSON Schema 2020-12), shipped
 # with the package; tests validate every report they make against it.
 REPORT_FORMAT = 1
@@ -77,7 +78,7 @@ def _stage(stage: Stage, comparison: Comparison) -> dict[str, Any]:
     if stage.ignored_verdict is not None:
         detail["ignored_verdict"] = stage.ignored_verdict
     if stage.not_reached:
-        detail["not_reached"] = True
+        detail["not_reached"], detail["not_reached_because"] = True, stage.not_reached
     if stage.unseeded_call:
         detail["unseeded"] = True
     if stage.superseded:

@@ -48,7 +48,8 @@ def render(comparison: Comparison, target: str) -> str:
             failures += 1
         elif stage.verdict in (IGNORED, UNCHECKED) or stage.not_reached:
             reason = ("left out by --ignore" if stage.verdict == IGNORED else
-                      "--max-steps stopped the script before it wrote the file" if stage.not_reached else
+                      "--max-steps stopped the script before it wrote the file" if stage.not_reached == "--max-steps" else
+                      "the runs that lack it ended early" if stage.not_reached else
                       "one run per seed: nothing to compare")
             ET.SubElement(case, "skipped", message=f"{verdict_text(stage)}: {reason}")
             skipped += 1

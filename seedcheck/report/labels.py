@@ -214,7 +214,7 @@ def verdict_text(stage: Stage) -> str:
             return "DIVERGED (clock seed)"  # alike within each seed only because its runs started together
         return f"DIVERGED ({stage.distinct_in_row} values)"
     if stage.verdict == MISSING:
-        return "not reached (--max-steps)" if stage.not_reached else "missing"
+        return f"not reached ({stage.not_reached})" if stage.not_reached else "missing"
     if stage.verdict == SEED_INSENSITIVE:
         return "seed-insensitive"
     if stage.verdict == UNCHECKED:
@@ -303,7 +303,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return verdict_sentence(*comparison.variations)
     ignored = sum(s.verdict == IGNORED for s in stages)  # said alike by every line that counts stages
     if comparison.verdict == "failed":
-        aside = f" ({ignored} ignored)" if ignored and judged else ""
+        unreached = sum(bool(s.not_reached) for s in stages)
+        asides = [f"{ignored} ignored"] * bool(ignored and judged) + [f"{unreached} not reached"] * bool(unreached)
+        aside = f" ({', '.join(asides)})" if asides else ""
         stages_text = f"{failing} of {len(judged)} stages diverged or missing{aside}" if judged else \
             (left_out or "no stage recorded")
         return f"✘ {len(comparison.failed_runs)} of {len(comparison.runs)} runs failed; {stages_text}.", "bad"
@@ -333,8 +335,9 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         advice = "give two traces of a seed" if comparison.from_saved else "use --repeats 2 or more"
         return f"One run per seed: nothing to compare yet ({advice}){between}.", "warn"
     tolerance = comparison.tolerance
-    not_reached = sum(s.not_reached for s in stages)
-    asides = [f"{ignored} ignored"] * bool(ignored) + [f"{not_reached} not reached: --max-steps"] * bool(not_reached)
+    not_reached = sum(bool(s.not_reached) for s in stages)
+    reasons = "; ".join(dict.fromkeys(s.not_reached for s in stages if s.not_reached))
+    asides = [f"{ignored} ignored"] * bool(ignored) + [f"{not_reached} not reached: {reasons}"] * bool(not_reached)
     aside = f" ({', '.join(asides)})" if asides else ""
     if close:
         return (f"✔ Reproducible within tolerance{against} (rtol {tolerance.rtol:g}, atol {tolerance.atol:g}): "
