@@ -303,7 +303,7 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         return verdict_sentence(*comparison.variations)
     ignored = sum(s.verdict == IGNORED for s in stages)  # said alike by every line that counts stages
     if comparison.verdict == "failed":
-        unreached = sum(bool(s.not_reached) for s in stages)
+        unreached = sum(bool(s.not_reached) and s.verdict != IGNORED for s in stages)
         asides = [f"{ignored} ignored"] * bool(ignored and judged) + [f"{unreached} not reached"] * bool(unreached)
         aside = f" ({', '.join(asides)})" if asides else ""
         stages_text = f"{failing} of {len(judged)} stages diverged or missing{aside}" if judged else \
@@ -335,7 +335,7 @@ def summary_line(comparison: Comparison) -> tuple[str, str]:
         advice = "give two traces of a seed" if comparison.from_saved else "use --repeats 2 or more"
         return f"One run per seed: nothing to compare yet ({advice}){between}.", "warn"
     tolerance = comparison.tolerance
-    not_reached = sum(bool(s.not_reached) for s in stages)
+    not_reached = sum(bool(s.not_reached) and s.verdict != IGNORED for s in stages)
     reasons = "; ".join(dict.fromkeys(s.not_reached for s in stages if s.not_reached))
     asides = [f"{ignored} ignored"] * bool(ignored) + [f"{not_reached} not reached: {reasons}"] * bool(not_reached)
     aside = f" ({', '.join(asides)})" if asides else ""
