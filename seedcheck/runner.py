@@ -35,7 +35,7 @@ from seedcheck.watch import DivergenceWatch
 KILL_GRACE_S = 3.0
 POLL_S = 0.05  # how often running children are checked (exit, timeout, --fail-fast)
 SHUTDOWN_GRACE_S = 5.0  # --fail-fast waits this long at most for a run whose script has ended
-STDERR_TAIL_LINES = 12
+STDERR_TAIL_LINES = 40  # enough to hold the script's own frame of a traceback (report/table.error_excerpt)
 MANIFEST = "seedcheck-run.json"
 
 

@@ -424,3 +424,31 @@ def test_a_failed_runs_stderr_tail_drops_colour_codes(tmp_path):
     log = tmp_path / "own-1.stderr.log"
     log.write_text("To enable the following instructions: AVX2\n\x1b[1mRandom ops require a seed\x1b[0m\n")
     assert stderr_tail(log) == ["Random ops require a seed"]
+
+
+def test_a_failed_runs_error_keeps_the_scripts_own_frame_and_runs_that_failed_alike_share_it():
+    """A library's last frames pushed the script's line out of the panel's six lines, and two runs
+    that failed the same way printed the same traceback twice."""
+    import io
+
+    from rich.console import Console
+
+    from seedcheck.compare import RunResult
+    from seedcheck.report.table import _failed_runs, error_excerpt
+
+    library = "/venv/lib/python3.11/site-packages/numpy/lib/_npyio_impl.py"
+    tail = ["Traceback (most recent call last):", '  File "/home/me/train.py", line 10, in <module>',
+            '    data = np.load("data/trian.npy")', *[line for n in range(4) for line in (
+                f'  File "{library}", line {n}, in load', "    fid = open(file)")],
+            "FileNotFoundError: [Errno 2] No such file or directory: 'data/trian.npy'"]
+    excerpt = error_excerpt(tail)
+    assert excerpt[:3] == ['  File "/home/me/train.py", line 10, in <module>', '    data = np.load("data/trian.npy")', "…"]
+    assert excerpt[3:] == tail[-6:]
+    assert error_excerpt(tail[:4] + tail[-1:]) == tail[:4] + tail[-1:]  # short: as it is
+    runs = [RunResult(name, 1, "failed", exit_code=1, problem="exited with code 1", stderr_tail=tail)
+            for name in ("s1#1", "s1#2")] + [RunResult("s1#3", 1, "timeout", problem="timed out after 5s")]
+    out = io.StringIO()
+    Console(file=out, width=120).print(_failed_runs(runs))
+    text = out.getvalue()
+    assert "s1#1, s1#2: exited with code 1" in text and text.count("FileNotFoundError") == 1
+    assert "s1#3: timed out after 5s" in text

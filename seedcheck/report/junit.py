@@ -27,7 +27,7 @@ def render(comparison: Comparison, target: str) -> str:
             skipped += 1
         elif not run.ok:
             error = ET.SubElement(case, "error", type=run.status, message=run.problem or run.status)
-            error.text = "\n".join(run.stderr_tail)
+            error.text = "\n".join(run.stderr_tail[-12:])
             errors += 1
     divergence = comparison.first_divergence
     for stage in comparison.stages:

@@ -3,6 +3,9 @@ divergence with its likely cause and fix, failed runs, and the verdict line."""
 
 from __future__ import annotations
 
+import os
+import re
+import sysconfig
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,12 +326,52 @@ def growth_lines(comparison: Comparison) -> list[Text]:
 
 
 def _failed_runs(failed: list[RunResult]) -> Panel:
-    lines = []
+    """Each failed run's problem and the end of its error; runs that failed alike (the same problem,
+    the same excerpt) share one entry."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for run in failed:
-        lines.append(Text.assemble((f"{run.name}: ", "bold"), run.problem or run.status))
-        for line in run.stderr_tail[-6:]:
-            lines.append(Text(f"    {line}", style="dim"))
+        grouped.setdefault((run.problem or run.status, tuple(error_excerpt(run.stderr_tail))), []).append(run.name)
+    lines = []
+    for (problem, excerpt), names in grouped.items():
+        lines.append(Text.assemble((f"{', '.join(names)}: ", "bold"), problem))
+        lines.extend(Text(f"    {line}", style="dim") for line in excerpt)
     return Panel(Group(*lines), title="runs that did not finish cleanly", border_style="red", expand=False)
+
+
+def error_excerpt(tail: list[str], keep: int = 6) -> list[str]:
+    """The last `keep` lines of a failed run's stderr; when a traceback's innermost frame in the
+    user's own code lies above them (a library's frames below it), that frame and its line first:
+    where the script failed, which a library's last frames would push out of view."""
+    last = tail[-keep:]
+    own = [index for index, line in enumerate(tail[:-keep]) if _own_frame(line)]
+    if not own:
+        return last
+    start = own[-1]
+    if start >= len(tail) - keep - 2:  # joins the last lines: shown from it on, nothing left out
+        return tail[start:]
+    frame = tail[start:start + 2] if not _frame(tail[start + 1]) else tail[start:start + 1]
+    return [*frame, "…", *last]
+
+
+_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
+_LIBRARY_PARTS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
+def _frame(line: str) -> bool:
+    return _FRAME.match(line) is not None
+
+
+def _own_frame(line: str) -> bool:
+    """A traceback's frame line in the user's code: not an installed package's, not Python's own."""
+    found = _FRAME.match(line)
+    if found is None:
+        return False
+    path = found.group(1)
+    return not (path.startswith("<") or any(part in path for part in _LIBRARY_PARTS)
+                or path.startswith(_STDLIB))
+
+
+_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
 
 
 def env_table(comparison: Comparison) -> Table:
