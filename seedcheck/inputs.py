@@ -43,6 +43,8 @@ def _check_source(script: str) -> None:
         compile(source, script, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as err:
         where = f" (line {err.lineno})" if isinstance(err, SyntaxError) and err.lineno else ""
+        if isinstance(err, SyntaxError) and script.endswith(".py"):  # a script with a mistake, not another file
+            raise UsageProblem(f"{script}: syntax error{where.replace(' (', ' at ').rstrip(')')}: {err.msg}") from None
         raise UsageProblem(f"{script} is not a Python script{where}: {err.msg if isinstance(err, SyntaxError) else err}") from None
 
 

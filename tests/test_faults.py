@@ -397,7 +397,10 @@ def test_non_python_file(tmp_path):
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__main__.py").write_text("def main(:\n")
-    assert_one_line_error(seedcheck("run", package), "__main__.py is not a Python script (line 1)")
+    assert_one_line_error(seedcheck("run", package), "__main__.py: syntax error at line 1: ")
+    typo = tmp_path / "train.py"
+    typo.write_text("import numpy\nprint(numpy.ones(3)\n")
+    assert_one_line_error(seedcheck("run", typo), "train.py: syntax error at line 2: '(' was never closed")
 
 
 def test_save_directory_with_old_traces_is_refused_unless_forced(tmp_path):
