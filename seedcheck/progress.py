@@ -42,6 +42,15 @@ class LiveProgress:
     def finished(self, spec: RunSpec, result: RunResult) -> None:
         style = STATUS_STYLES.get(result.status, "")
         problem = result.problem if result.problem not in (None, "", result.status) else None
-        text = result.status if result.status == "ok" or problem is None else f"{result.status}: {problem}"
-        self._progress.update(self._tasks[spec.name], description=f"[{style}]{text}", completed=1)
-        self._progress.stop_task(self._tasks[spec.name])
+        if problem is not None and result.status == "skipped":
+            problem = problem.removeprefix("not run: ")
+        if result.status == "ok" or problem is None:
+            text = result.status
+        elif problem.startswith(result.status):  # "stopped by --fail-fast: …", not "stopped: stopped by …"
+            text = problem
+        else:
+            text = f"{result.status}: {problem}"
+        task = self._tasks[spec.name]
+        self._progress.start_task(task)  # a run never started (skipped) ends with • too, not a spinner
+        self._progress.update(task, description=f"[{style}]{text}", completed=1)
+        self._progress.stop_task(task)
