@@ -496,11 +496,23 @@ def _judge(key: str, first: Event, events: dict[str, Event], runs: list[RunResul
         stage.verdict = UNCHECKED
     distinct_overall = len({canonical(v) for v in values.values()})
     if len(groups) >= 2 and stage.distinct == 1:
-        if distinct_overall == 1:
-            stage.verdict = SEED_INSENSITIVE
-        else:
+        if distinct_overall > 1:
             stage.seed_sensitive = True
+        elif first.kind not in ("env", "exit") and not _constant_initial_value(first):
+            # The same whatever the seed: a seed that never reaches what it should. Not said of what
+            # no seed is meant to change: the environment, the exit code, a zero or ones initializer.
+            stage.verdict = SEED_INSENSITIVE
     return stage
+
+
+def _constant_initial_value(event: Event) -> bool:
+    """An initial value every element of which is the same (a zeros bias, a ones scale): no seed
+    can change it. Read off the recorded sample (a norm of 0 for zeros, or two or more equal values)."""
+    detail = event.detail if event.kind == "init" and isinstance(event.detail, dict) else {}
+    sample = detail.get("sample")
+    if detail.get("norm") == 0:
+        return True
+    return isinstance(sample, list) and len(sample) >= 2 and len({canonical(value) for value in sample}) == 1
 
 
 def _asked_varies(events: dict[str, Event], names_by_seed: dict[Any, list[str]]) -> bool:

@@ -119,10 +119,17 @@ def test_max_delta_is_the_largest_spread_within_one_seed_not_across_seeds():
 
 
 def test_same_value_for_every_seed_is_seed_insensitive():
-    events = [ev("weights/fit#1/init", "same"), ev("env", {"tf": "2.21.0"})]
+    """Unless no seed is meant to change it: the environment, the exit code, a zeros or ones initial
+    value (they read as the warning a hard-coded seed gets)."""
+    zeros = {"name": "d/bias", "fp": "z", "sample": [0.0, 0.0], "norm": 0.0}
+    ones = {"name": "n/gamma", "fp": "o", "sample": [1.0, 1.0, 1.0], "norm": 1.7}
+    drawn = {"name": "d/kernel", "fp": "k", "sample": [0.1, -0.3], "norm": 0.3}
+    events = [ev("weights/fit#1/init", "same"), ev("env", {"tf": "2.21.0"}), ev("init/d/bias#1", "z", detail=zeros),
+              ev("init/n/gamma#1", "o", detail=ones), ev("init/d/kernel#1", "k", detail=drawn), ev("exit", 0)]
     comparison = compare(runs_for(s1_1=events, s1_2=events, s2_1=events, s2_2=events))
     assert stage(comparison, "weights/fit#1/init").verdict == C.SEED_INSENSITIVE
-    assert stage(comparison, "env").verdict == C.SEED_INSENSITIVE
+    assert stage(comparison, "init/d/kernel#1").verdict == C.SEED_INSENSITIVE
+    assert {stage(comparison, key).verdict for key in ("env", "exit", "init/d/bias#1", "init/n/gamma#1")} == {C.REPRODUCIBLE}
     assert comparison.first_divergence is None
     assert comparison.verdict == "reproducible"
     assert comparison.exit_code == 0
@@ -505,7 +512,7 @@ def test_a_keras_reseed_after_the_scripts_seed_is_named_even_when_a_run_seed_equ
 def test_seed_insensitive_env_alone_is_not_a_warning():
     events = [ev("env", {"tf": "2.21.0"})]
     comparison = explain(compare(runs_for(s1_1=events, s1_2=events, s2_1=events, s2_2=events)))
-    assert stage(comparison, "env").verdict == C.SEED_INSENSITIVE
+    assert stage(comparison, "env").verdict == C.REPRODUCIBLE
     assert not any("ignores the seed" in warning for warning in comparison.warnings)
     assert comparison.warnings == [hints._no_result_recorded(comparison)[0]]  # nothing but the environment
 

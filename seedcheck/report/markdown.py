@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from seedcheck.compare import REPRODUCIBLE, SEED_INSENSITIVE, Comparison, Stage
+from seedcheck.compare import REPRODUCIBLE, Comparison, Stage
 from seedcheck.report.terminal import visible_controls
 from seedcheck.report.labels import (between_text, env_value_text, folded_rows, header_line, site_names, site_text,
                                      stage_label, summary_line, value_text, verdict_text)
@@ -45,7 +45,7 @@ def render(comparison: Comparison, target: str) -> str:
     # Expected, not notable: env rows, and an exit code the same for every seed. A seeding call or a
     # draw the same for every seed stays: the given seeds never reach the script (a hard-coded seed).
     notable = [stage for stage in comparison.stages if stage.verdict != REPRODUCIBLE and stage.kind != "env"
-               and not (stage.verdict == SEED_INSENSITIVE and stage.kind == "exit")]
+               and not (stage.kind == "exit" and stage.distinct_in_row == 1)]
     if notable:
         lines += [f"Stages that are not plainly reproducible ({len(notable)}):", ""]  # the headline gives the total
         lines += _table(notable, names)

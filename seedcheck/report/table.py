@@ -213,7 +213,7 @@ def _distinct_summary(stage: Stage, runs: int) -> str:
 
 def _verdict_style(stage: Stage) -> str:
     if stage.verdict == SEED_INSENSITIVE and stage.kind not in ("weights", "data"):
-        return "dim"  # expected of env, exit, a zero-initialized bias: not a warning
+        return "dim"  # a single draw or call: the warning is said of the weights it reaches
     if (stage.verdict == MISSING and not stage.fails) or (stage.verdict == REPRODUCIBLE and stage.unseeded_call) \
             or stage.superseded:
         return "yellow"
