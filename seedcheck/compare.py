@@ -627,6 +627,35 @@ def event_deviation(reference: Event, other: Event, tolerance: Tolerance) -> flo
     return largest
 
 
+def tolerance_breach(reference: Event, other: Event, tolerance: Tolerance) -> str | None:
+    """Where two recorded values break --rtol/--atol the most (by how far past what is allowed):
+    the variable, its |Δ| and what the tolerance allows there. A value near zero gets almost nothing
+    from --rtol alone: --atol is named then."""
+    if reference.kind == "metrics":
+        pairs = [(None, other.value, reference.value)]
+    else:
+        variables_a, variables_b = _variables(reference), _variables(other)
+        pairs = [(name, b, a) for name, var_a in variables_a.items() if (var_b := variables_b.get(name))
+                 and var_a.get("fp") != var_b.get("fp") and isinstance(var_a.get("sample"), list)
+                 and isinstance(var_b.get("sample"), list)
+                 for a, b in zip([var_a.get("norm"), *var_a["sample"]], [var_b.get("norm"), *var_b["sample"]])]
+    worst: tuple[float, str | None, float, float] | None = None
+    for name, value, base in pairs:
+        if not (is_finite_number(value) and is_finite_number(base)) or tolerance.close(value, base):
+            continue
+        excess = abs(value - base) - (tolerance.atol + tolerance.rtol * abs(base))
+        if worst is None or excess > worst[0]:
+            worst = (excess, name, abs(value - base), base)
+    if worst is None:
+        return None
+    _, name, delta, base = worst
+    allowed = tolerance.atol + tolerance.rtol * abs(base)
+    text = f"{name + ': ' if name else ''}|Δ| {delta:.2g} at a value of {base:.2g}, where the tolerance allows {allowed:.2g}"
+    if not tolerance.atol:  # values near 0 (a bias) get little from --rtol: an absolute floor holds them
+        text += f" (--atol {10 ** math.ceil(math.log10(delta)):g} would hold it)"
+    return text
+
+
 def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tolerance) -> float | None:
     largest = 0.0
     for value, reference in zip(values, references):
@@ -708,7 +737,12 @@ def _first_divergence(comparison: Comparison) -> Divergence | None:
         if stage.verdict == DIVERGED:
             if failed and _left_at_exit(stage) and not _diverged_among(stage, comparison.runs, exclude=failed):
                 continue  # what a crashed run left at its exit differs, as it stopped early: its failure says why
-            return _explain(stage, comparison.runs)
+            divergence = _explain(stage, comparison.runs)
+            if comparison.tolerance.active and stage.kind in TOLERANT_KINDS:
+                breach = tolerance_breach(*(stage.events[name] for name in divergence.runs), comparison.tolerance)
+                if breach:
+                    divergence.explanation += f"; beyond the tolerance: {breach}"
+            return divergence
         unwritten = unwritten_by(stage)
         if unwritten:
             if all(name in failed for name in unwritten):

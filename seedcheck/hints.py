@@ -182,8 +182,10 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
             "environment-difference",
             f"{same}, and the runs' environments differ ({listed}): thread counts, oneDNN, the CPU or a library version change the order of "
             "floating-point operations, and with it the last bits of the weights.",
-            "run under the same settings (see the environment differences), or hold the runs to a tolerance "
-            "with --rtol/--atol if last-bit differences between machines are acceptable.",
+            "run under the same settings (see the environment differences), or "
+            + ("widen the tolerance: the first divergence names the value past it, and what it allows there."
+               if comparison.tolerance.active else
+               "hold the runs to a tolerance with --rtol/--atol if last-bit differences between machines are acceptable."),
         )
     hashing = not _hashseed_fixed(comparison)
     reference = comparison.reference

@@ -118,6 +118,20 @@ def test_max_delta_is_the_largest_spread_within_one_seed_not_across_seeds():
     assert s.max_delta == pytest.approx(0.5)
 
 
+def test_a_divergence_past_the_tolerance_names_the_value_and_what_would_hold_it():
+    """--rtol 1e-5 across two machines still failed on a bias of 5e-6 that moved by 7e-10, and the
+    fix said to use --rtol/--atol, which the user had: the value past it is named, and the --atol."""
+    key = "weights/fit#1/epoch-1"
+    a = weights(key, ("d/kernel", "k1", [0.5, -0.25]), ("d/bias", "b1", [5.2e-06, 0.0]))
+    b = weights(key, ("d/kernel", "k2", [0.5 + 1e-7, -0.25]), ("d/bias", "b2", [5.2e-06 + 7e-10, 0.0]))
+    comparison = explain(compare(runs_for(s1_1=[a], s1_2=[b]), tolerance=C.Tolerance(rtol=1e-5)))
+    divergence = comparison.first_divergence
+    assert divergence.explanation.endswith("beyond the tolerance: d/bias: |Δ| 7e-10 at a value of 5.2e-06, where the "
+                                           "tolerance allows 5.2e-11 (--atol 1e-09 would hold it)"), divergence.explanation
+    held = compare(runs_for(s1_1=[a], s1_2=[b]), tolerance=C.Tolerance(rtol=1e-5, atol=1e-9))
+    assert stage(held, key).verdict == C.CLOSE
+
+
 def test_same_value_for_every_seed_is_seed_insensitive():
     """Unless no seed is meant to change it: the environment, the exit code, a zeros or ones initial
     value (they read as the warning a hard-coded seed gets)."""
