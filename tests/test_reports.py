@@ -452,3 +452,13 @@ def test_a_failed_runs_error_keeps_the_scripts_own_frame_and_runs_that_failed_al
     text = out.getvalue()
     assert "s1#1, s1#2: exited with code 1" in text and text.count("FileNotFoundError") == 1
     assert "s1#3: timed out after 5s" in text
+
+
+def test_a_named_draw_is_cut_before_its_layer_name():
+    """`keras.random.SeedGenerator · dropout_3` cut at the end lost the layer, which tells the rows apart."""
+    from rich.text import Text
+
+    from seedcheck.report.table import _fitted
+
+    cut = _fitted(Text("keras.random.SeedGenerator · dropout_3 ◀ first"), 34).plain
+    assert cut.endswith("… · dropout_3 ◀") and cut.startswith("keras.") and len(cut) <= 34, cut

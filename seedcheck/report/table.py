@@ -119,6 +119,8 @@ def _fitted(description: Text, width: int) -> Text:
     if cell_len(name) > room:
         parts = name.split("/")
         tails = ["/" + "/".join(parts[-2:]), "/" + parts[-1]] if len(parts) > 2 else ["/" + parts[-1]] if len(parts) == 2 else []
+        if " · " in name:  # `keras.random.SeedGenerator · dropout`: the layer is the part that tells rows apart
+            tails.append(" · " + name.rsplit(" · ", 1)[1])
         tail = next((t for t in tails if cell_len(t) + 4 <= room), None)  # keep at least 3 cells of the head
         name = _head(name, room - cell_len(tail) - 1) + "…" + tail if tail else _head(name, room - 1) + "…"
     fitted = Text(name, style=description.style)
