@@ -9,7 +9,8 @@ run is the one aspect varied:
   the same one; the `time` variation at another), then advancing normally: `time.time()`,
   `time.time_ns()`, what reads the current time when given none (`time.localtime()`, `gmtime()`,
   `ctime()`, `asctime()`, `strftime(format)`), and `datetime.datetime.now()`, `utcnow()`,
-  `today()`, `datetime.date.today()`. numpy's and TensorFlow's clocks are their own.
+  `today()`, `datetime.date.today()`, through time-machine. numpy's and TensorFlow's clocks are
+  their own.
 - `reverse_listdir`: `os.listdir` and `os.scandir` (so `glob`, `os.walk` and `pathlib`) list in
   reverse of the file system's order, as reprotest's fileordering does with disorderfs; so do
   TensorFlow's `tf.io.gfile.listdir` and `tf.io.gfile.glob`, which list through TF's own file
@@ -48,93 +49,55 @@ def apply_tensorflow(variation: dict[str, Any], tf: Any) -> None:
 
 
 def shift_clock(start: float) -> None:
-    real_ns, monotonic_ns = time.time_ns, time.monotonic_ns
-    origin = monotonic_ns()
-    start_ns = int(start * 1e9)
-
-    def time_ns() -> int:
-        return start_ns + (monotonic_ns() - origin)
-
-    def time_s() -> float:
-        return time_ns() / 1e9
-
-    time_s.__seedcheck_original__ = real_ns  # type: ignore[attr-defined]
-    time.time, time.time_ns = time_s, time_ns  # type: ignore[assignment]
-    _shift_current_time_readers(time_s)
-    _shift_datetime(time_s)
+    """Every reader of the wall clock reads as if the run started at `start`, then advances in
+    step with the real clock: time-machine patches the C functions themselves (`time.time`,
+    `time_ns`, `localtime`, `gmtime`, `strftime`, `datetime.now`, `utcnow`, `today`,
+    `date.today`), so the script keeps the very types and functions it would have: pickling, sqlite3
+    adapters and `type(x) is date` work as without seedcheck (replacing `datetime`'s types with
+    subclasses, as before, broke all three), and a reference taken early is shifted too."""
+    time_machine = _import_without_pytest("time_machine")
+    time_machine.travel(start, tick=True).start()
+    _shift_current_time_formatters()
 
 
-def _shift_current_time_readers(time_s: Callable[[], float]) -> None:
-    """`time`'s functions that read the C clock themselves when given no time."""
-    for name in ("localtime", "gmtime", "ctime"):
-        original = getattr(time, name)
+def _import_without_pytest(name: str) -> Any:
+    """time-machine imports pytest when it is installed, for its fixture: a script's process should
+    not find a pytest it never imported (libraries take `"pytest" in sys.modules` for a test run)."""
+    import importlib
+    import sys
 
-        @functools.wraps(original)
-        def reader(secs: float | None = None, __original: Any = original) -> Any:
-            return __original(time_s() if secs is None else secs)
-
-        setattr(time, name, reader)
-    localtime, original_asctime, original_strftime = time.localtime, time.asctime, time.strftime
-
-    @functools.wraps(original_asctime)
-    def asctime(*when: Any) -> str:
-        return original_asctime(*(when or (localtime(),)))
-
-    @functools.wraps(original_strftime)
-    def strftime(format: str, *when: Any) -> str:
-        return original_strftime(format, *(when or (localtime(),)))
-
-    time.asctime, time.strftime = asctime, strftime  # type: ignore[assignment]
+    blocked = "pytest" not in sys.modules
+    if blocked:
+        sys.modules["pytest"] = None  # type: ignore[assignment]  # `import pytest` raises ImportError
+    try:
+        return importlib.import_module(name)
+    finally:
+        if blocked:
+            del sys.modules["pytest"]
 
 
-def _shift_datetime(time_s: Callable[[], float]) -> None:
-    """`datetime`'s types are compiled and read the clock in C: the module's `datetime` and `date`
-    become subclasses whose `now()`, `utcnow()` and `today()` read the shifted time (instances of
-    the originals answer `isinstance` and `issubclass` as before; a script's own subclass of them
-    keeps its own checks). Only in `seedcheck vary`'s runs."""
-    import datetime as module
+class _ReadsCurrentTime:
+    """`time.ctime()` and `time.asctime()`, which time-machine leaves to the C clock, given no time:
+    read it through the shifted `time.time()`/`localtime()`. An instance, not a function, so that
+    it does not bind as a method where a class keeps it (as a builtin does not: logging's
+    `Formatter.converter = time.localtime` is the known case)."""
 
-    real_date, real_datetime = module.date, module.datetime
+    def __init__(self, original: Callable[..., str], current: Callable[[], Any], none_is_now: bool) -> None:
+        functools.update_wrapper(self, original)
+        self._original, self._current, self._none_is_now = original, current, none_is_now
 
-    class _SameChecks(type):
-        def __instancecheck__(cls, instance: Any) -> bool:
-            return isinstance(instance, cls.__bases__[0]) if cls in shifted else super().__instancecheck__(instance)
+    def __call__(self, *when: Any) -> str:
+        if not when or (self._none_is_now and when[0] is None):  # ctime(None) is now; asctime(None) an error
+            when = (self._current(),)
+        return self._original(*when)
 
-        def __subclasscheck__(cls, subclass: type) -> bool:
-            return issubclass(subclass, cls.__bases__[0]) if cls in shifted else super().__subclasscheck__(subclass)
+    def __repr__(self) -> str:
+        return repr(self._original)
 
-    class date(real_date, metaclass=_SameChecks):  # type: ignore[misc]
-        __doc__ = real_date.__doc__
 
-        @classmethod
-        def today(cls) -> Any:
-            return cls.fromtimestamp(time_s())
-
-        def __repr__(self) -> str:  # C's repr names a subclass by its bare name
-            return f"datetime.{real_date.__repr__(self)}" if type(self) in shifted else real_date.__repr__(self)
-
-    class datetime(real_datetime, metaclass=_SameChecks):  # type: ignore[misc]
-        __doc__ = real_datetime.__doc__
-
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return cls.fromtimestamp(time_s(), tz)
-
-        @classmethod
-        def utcnow(cls) -> Any:
-            return cls.fromtimestamp(time_s(), module.timezone.utc).replace(tzinfo=None)
-
-        @classmethod
-        def today(cls) -> Any:
-            return cls.fromtimestamp(time_s())
-
-        def __repr__(self) -> str:
-            return f"datetime.{real_datetime.__repr__(self)}" if type(self) in shifted else real_datetime.__repr__(self)
-
-    shifted = (date, datetime)
-    for made, real in zip(shifted, (real_date, real_datetime)):
-        made.__module__, made.__qualname__ = "datetime", real.__qualname__  # pickled by name, as the original
-    module.date, module.datetime = date, datetime  # type: ignore[misc]
+def _shift_current_time_formatters() -> None:
+    time.ctime = _ReadsCurrentTime(time.ctime, time.time, none_is_now=True)  # type: ignore[assignment]
+    time.asctime = _ReadsCurrentTime(time.asctime, time.localtime, none_is_now=False)  # type: ignore[assignment]
 
 
 class _ReversedScandir:
