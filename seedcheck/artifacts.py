@@ -101,12 +101,18 @@ def written_beside(artifact: Artifact, most: int = 3) -> list[str]:
     """The files the run wrote in the directory its missing artifact names (their names, newest
     first, a few at most): a path mistyped in --artifact, or in the script, shows the file meant."""
     directory = os.path.dirname(artifact.path) or "."
+    written: list[tuple[int, str]] = []
     try:
         entries = [entry for entry in os.scandir(directory) if entry.is_file()]
     except OSError:
         return []
-    written = [(entry.stat().st_mtime_ns, entry.name) for entry in entries
-               if entry.stat().st_mtime_ns >= artifact.started_ns and entry.name != os.path.basename(artifact.path)]
+    for entry in entries:
+        try:
+            modified = entry.stat().st_mtime_ns
+        except OSError:  # removed since it was listed (another run's temporary file)
+            continue
+        if modified >= artifact.started_ns and entry.name != os.path.basename(artifact.path):
+            written.append((modified, entry.name))
     return [name for _, name in sorted(written, reverse=True)[:most]]
 
 

@@ -10,6 +10,7 @@ import json
 import math
 import posixpath
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -651,8 +652,10 @@ def tolerance_breach(reference: Event, other: Event, tolerance: Tolerance) -> st
     _, name, delta, base = worst
     allowed = tolerance.atol + tolerance.rtol * abs(base)
     text = f"{name + ': ' if name else ''}|Δ| {delta:.2g} at a value of {base:.2g}, where the tolerance allows {allowed:.2g}"
-    if not tolerance.atol:  # values near 0 (a bias) get little from --rtol: an absolute floor holds them
-        text += f" (--atol {10 ** math.ceil(math.log10(delta)):g} would hold it)"
+    # Values near 0 (a bias) get little from --rtol alone: an --atol holds them, unless |Δ| is
+    # infinite or subnormal (no power of ten prints as the bound there).
+    if not tolerance.atol and sys.float_info.min <= delta < math.inf:
+        text += f" (--atol {10.0 ** math.ceil(math.log10(delta)):g} would hold it)"
     return text
 
 

@@ -221,6 +221,10 @@ UNSEEDED_RNG_OBJECTS = {"numpy.random.default_rng": "np.random.default_rng",
                         "numpy.random.RandomState": "np.random.RandomState", "random.Random": "random.Random",
                         **{f"numpy.random.{name}": f"np.random.{name}"  # bit generators (pyrandom.install_numpy_entropy)
                            for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64", "SeedSequence")}}
+# ...and where the script's line names no class (an alias, a `default_factory`): what, and the fix.
+UNSEEDED_UNNAMED_RNG_OBJECTS = {"numpy.random.bit_generator": (
+    "a numpy bit generator or SeedSequence made", "pass a seed where it is made: np.random.PCG64(seed), "
+    "np.random.SeedSequence(seed), …")}
 # How the script took an unseeded RNG object's state before drawing (detail `state_read`: pyrandom.STATE_READS).
 STATE_TAKEN = {**dict.fromkeys(("__reduce_ex__", "__reduce__", "__copy__", "__deepcopy__"), "copied or pickled"),
                "_bit_generator": "its _bit_generator", "get_state": "get_state()", "getstate": "getstate()",
@@ -296,17 +300,18 @@ def _unseeded_rng_object(comparison: Comparison, divergence: Divergence) -> Hint
     global RNGs, as that rule advises, does not reach it."""
     stage = divergence.stage
     detail = _detail(stage)
-    made = UNSEEDED_RNG_OBJECTS.get(detail.get("api", ""))
-    if stage.kind != "rng" or made is None or not detail.get("unseeded"):
+    made, unnamed = UNSEEDED_RNG_OBJECTS.get(detail.get("api", "")), UNSEEDED_UNNAMED_RNG_OBJECTS.get(detail.get("api", ""))
+    if stage.kind != "rng" or (made is None and unnamed is None) or not detail.get("unseeded"):
         return None
+    subject, fix = (f"{made}()", f"pass a seed: {made}(seed)") if made else unnamed
     where = f" at {stage.site}" if stage.site else ""
     unseeded = _seeds_nothing(comparison, divergence)  # the rest of the script's randomness, too
     read = detail.get("state_read")  # a copy of its state, made before any draw, draws in its place
     drawn = (f"and the script took its state ({STATE_TAKEN.get(read, read)}) before any draw from it: what a "
              "copy draws differs from run to run") if read else "so what it draws differs from run to run"
-    return Hint("unseeded-draw", f"{made}(){where} has no seed: it starts from fresh OS entropy, {drawn}"
+    return Hint("unseeded-draw", f"{subject}{where} has no seed: it starts from fresh OS entropy, {drawn}"
                 + ("; and the script seeds nothing else either." if unseeded else "."),
-                f"pass a seed: {made}(seed)" + (f"; and {unseeded.fix}" if unseeded else "."))
+                fix + (f"; and {unseeded.fix}" if unseeded else "."))
 
 
 def _unseeded_draw(comparison: Comparison, divergence: Divergence) -> Hint | None:

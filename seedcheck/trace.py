@@ -79,7 +79,9 @@ TRACE_FORMAT = 1
 #      the run (`random.Random(int(time.time()))`, RandomState, default_rng) is recorded, with its seed.
 #  10: a numpy bit generator or SeedSequence a line of the script makes without a seed
 #      (`np.random.Generator(np.random.PCG64())`), `rng/numpy.random.<class>@<site>#n` (its entropy).
-CAPTURE_VERSION = 10
+#  11: one made where the line names no such class (an alias, a `default_factory=PCG64`) is
+#      `rng/numpy.random.bit_generator@<site>#n` (before: `numpy.random.SeedSequence`).
+CAPTURE_VERSION = 11
 # A seed that was the current time when given (hook/clock.py) carries `clock: <unit>` in its detail.
 # Per unit: how the report says it ("the current time <phrase>"), and the tick two runs must start
 # within to be given the same one.
@@ -95,6 +97,7 @@ CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*", "rng/tf.random.stateless_*"),
     9: ("rng/numpy.random.*", "rng/random.*", "rng/tf.random.stateless_*"),
     10: ("rng/numpy.random.*",),
+    11: ("rng/numpy.random.*",),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

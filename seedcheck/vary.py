@@ -190,10 +190,13 @@ def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome
     results = [_pair_outcome(name, VARIATIONS[name].aspect, control, by_name.get(f"{name}#1"),
                              fix=VARIATIONS[name].fix, **held) for name in names]
     if control_pair.verdict == "diverged":
-        # Two runs under identical settings already differ: a varied run that differs from the
-        # first is no evidence against its variation, and its fix would send the user the wrong way.
+        # Two runs under identical settings already differ: a varied run that differs from the first
+        # there or later is no evidence against its variation, and its fix would send the user the
+        # wrong way. One that differs earlier, where the control runs still agree, is.
+        position = {stage.key: index for index, stage in enumerate(comparison.stages)}
+        control_first = position.get(control_pair.first_key or "", -1)
         for outcome in results:
-            if outcome.verdict == "diverged":
+            if outcome.verdict == "diverged" and position.get(outcome.first_key or "", len(position)) >= control_first:
                 outcome.verdict, outcome.fix = "inconclusive", None
                 outcome.problem = "the control pair differs too"
     return control_pair, results

@@ -132,6 +132,16 @@ def test_a_divergence_past_the_tolerance_names_the_value_and_what_would_hold_it(
     assert stage(held, key).verdict == C.CLOSE
 
 
+@pytest.mark.parametrize("a, b, names", [(1e308, -1e308, "|Δ| inf at a value of 1e+308"),
+                                          (0.0, 1e-320, "|Δ| 1e-320 at a value of 0")])
+def test_a_breach_too_wide_or_too_narrow_for_an_atol_is_named_without_one(a, b, names):
+    """A reviewer's two: an infinite |Δ| raised OverflowError in the suggestion, and a subnormal one
+    was offered an --atol below itself. Neither gets a suggestion; the breach is still named."""
+    key = "metrics/fit#1/epoch-1"
+    text = C.tolerance_breach(ev(key, a), ev(key, b), C.Tolerance(rtol=1e-5))
+    assert text is not None and text.startswith(names) and "--atol" not in text, text
+
+
 def test_same_value_for_every_seed_is_seed_insensitive():
     """Unless no seed is meant to change it: the environment, the exit code, a zeros or ones initial
     value (they read as the warning a hard-coded seed gets)."""

@@ -236,6 +236,11 @@ def test_a_generator_on_an_unseeded_bit_generator_is_the_scripts_unseeded_rng(tm
     assert first["rule"] == "unseeded-draw" and f"np.random.PCG64() at {script}:25 has no seed" in first["cause"]
     assert "np.random.PCG64(seed)" in first["fix"]
     assert len(result.stages("rng/")) == 2  # and the global RNG's seeded draw at line 20
+    alias = seedcheck_json("run", script, "--repeats", "2", "--", "--alias", tmp_path=tmp_path / "alias")
+    first = alias.report["first_divergence"]  # no class on the line: named for what it is, not guessed
+    assert alias.code == 1 and first["key"] == f"rng/numpy.random.bit_generator@{script}:28#1", alias.stderr
+    assert first["cause"].startswith(f"a numpy bit generator or SeedSequence made at {script}:28 has no seed")
+    assert first["fix"].startswith("pass a seed where it is made: np.random.PCG64(seed)"), first["fix"]
 
 
 def test_numpy_state_fingerprint_follows_the_global_generator():

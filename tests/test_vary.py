@@ -148,6 +148,28 @@ def test_a_variation_is_inconclusive_when_the_control_pair_differs_too():
     assert control.verdict == "reproducible"
 
 
+def test_a_variation_that_differs_before_the_control_pair_does_is_still_diverged():
+    """The control pair differs only at the end; a variation that changed the data order, where the
+    control runs still agree, is evidence against the variation (a reviewer's find: it was
+    inconclusive wherever it differed)."""
+    from test_compare import ev, run
+
+    from seedcheck.compare import compare
+    from seedcheck.vary import judge_variations
+
+    def events(data: str, end: str) -> list:
+        return [ev("data/loop@train.py:9/pass-1", data), ev("weights/end", end), ev("exit", 0)]
+
+    comparison = compare([run("control#1", 1, events("a", "w1")), run("control#2", 1, events("a", "w2")),
+                          run("listdir#1", 1, events("b", "w3")), run("tfdata#1", 1, events("a", "w4"))])
+    judge_variations(comparison, ["listdir", "tfdata"])
+    control, (listdir, tfdata) = comparison.variations
+    assert control.verdict == "diverged" and control.first_key == "weights/end"
+    assert (listdir.verdict, listdir.first_key, listdir.fix) == ("diverged", "data/loop@train.py:9/pass-1",
+                                                                   VARIATIONS["listdir"].fix)
+    assert (tfdata.verdict, tfdata.fix, tfdata.problem) == ("inconclusive", None, "the control pair differs too")
+
+
 def test_the_variations_table_prints_brackets_as_text():
     import io
 

@@ -109,7 +109,8 @@ class RandomCapture:
         """A numpy bit generator or SeedSequence made without a seed (`np.random.Generator(
         np.random.PCG64())`, `np.random.SeedSequence()`) draws its seed from the OS, through the
         `randbits` numpy's compiled `bit_generator` module looks up at each call: recorded (the
-        entropy) where a line of the script made it, named after the class on that line. The
+        entropy) where a line of the script made it, named after the class on that line (after numpy's
+        `bit_generator` module where the line names none, or two). The
         `default_rng()` and `RandomState()` wrappers above make theirs from seedcheck's frames: they
         record their own. numpy's global RNG, made at its import, is numpy's."""
         module = np_random.bit_generator
@@ -135,7 +136,7 @@ class RandomCapture:
             return
         filename, line = frame.f_code.co_filename, frame.f_lineno
         named = set(_BIT_GENERATOR_CALL.findall(linecache.getline(filename, line)))
-        api = f"numpy.random.{named.pop() if len(named) == 1 else 'SeedSequence'}"
+        api = f"numpy.random.{named.pop() if len(named) == 1 else 'bit_generator'}"  # the module, if unnamed
         recorder.record_draw("rng", api, xxhash.xxh3_128(repr(entropy).encode()).hexdigest(),
                              {"api": api, "unseeded": True}, site=recorder.site_of(filename, line))
 

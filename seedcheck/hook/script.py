@@ -131,7 +131,9 @@ def hide_runner_from_tensorflow_stacks() -> None:
     the stack as it was, seedcheck's runner under the script's lines and its wrappers between the
     script's `fit` and Keras's. A stack filter on the main thread (TensorFlow's own mechanism, by
     file name; its frames are filtered the same way) leaves those lines out, as a plain run has
-    none. Made when TensorFlow is imported, before the script makes any op."""
+    none. Made when TensorFlow is imported, before the script makes any op. Under `-m` a plain run
+    shows two `<frozen runpy>` lines at the top of that stack; a filter by file name cannot keep
+    them and drop the runner's three, so all five go (the script's own lines are all there)."""
     import threading
 
     from tensorflow.python.util import tf_stack

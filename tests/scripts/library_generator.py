@@ -23,4 +23,7 @@ if "--own" in sys.argv:
 values = values + np.random.Generator(np.random.PCG64(3)).normal(size=4)
 if "--bitgen" in sys.argv:
     values = values + np.random.Generator(np.random.PCG64()).normal(size=4)
+if "--alias" in sys.argv:  # a bit generator the line names by an alias: no class on line 28
+    from numpy.random import SFC64 as ENGINE
+    values = values + np.random.Generator(ENGINE()).normal(size=4)
 print(values.round(6).tolist())
