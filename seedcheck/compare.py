@@ -652,11 +652,20 @@ def tolerance_breach(reference: Event, other: Event, tolerance: Tolerance) -> st
     _, name, delta, base = worst
     allowed = tolerance.atol + tolerance.rtol * abs(base)
     text = f"{name + ': ' if name else ''}|Δ| {delta:.2g} at a value of {base:.2g}, where the tolerance allows {allowed:.2g}"
-    # Values near 0 (a bias) get little from --rtol alone: an --atol holds them, unless |Δ| is
-    # infinite or subnormal (no power of ten prints as the bound there).
-    if not tolerance.atol and sys.float_info.min <= delta < math.inf:
-        text += f" (--atol {10.0 ** math.ceil(math.log10(delta)):g} would hold it)"
+    if not tolerance.atol and (atol := _atol_holding(delta)):  # values near 0 (a bias) get little from --rtol
+        text += f" (--atol {atol} would hold it)"
     return text
+
+
+def _atol_holding(delta: float) -> str | None:
+    """The smallest power of ten, as the user would type it, that is at least `delta`; none for an
+    infinite or subnormal |Δ|, or past the largest float."""
+    if not sys.float_info.min <= delta < math.inf:
+        return None
+    exponent = math.ceil(math.log10(delta))
+    while exponent <= sys.float_info.max_10_exp and float(f"1e{exponent}") < delta:  # log10 rounds
+        exponent += 1
+    return f"{float(f'1e{exponent}'):g}" if exponent <= sys.float_info.max_10_exp else None
 
 
 def _numbers_deviation(values: list[Any], references: list[Any], tolerance: Tolerance) -> float | None:

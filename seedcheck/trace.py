@@ -97,7 +97,7 @@ CAPTURE_CHANGES: dict[int, tuple[str, ...]] = {
     8: ("rng/numpy.random.RandomState@*", "rng/random.Random@*", "rng/tf.random.stateless_*"),
     9: ("rng/numpy.random.*", "rng/random.*", "rng/tf.random.stateless_*"),
     10: ("rng/numpy.random.*",),
-    11: ("rng/numpy.random.*",),
+    11: ("rng/numpy.random.SeedSequence@*", "rng/numpy.random.bit_generator@*"),
 }
 
 KINDS = ("env", "seed", "init", "data", "weights", "metrics", "shuffle", "rng", "output", "note", "exit")

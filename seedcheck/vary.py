@@ -193,13 +193,22 @@ def outcomes(comparison: Comparison, names: list[str]) -> tuple[VariationOutcome
         # Two runs under identical settings already differ: a varied run that differs from the first
         # there or later is no evidence against its variation, and its fix would send the user the
         # wrong way. One that differs earlier, where the control runs still agree, is.
-        position = {stage.key: index for index, stage in enumerate(comparison.stages)}
-        control_first = position.get(control_pair.first_key or "", -1)
         for outcome in results:
-            if outcome.verdict == "diverged" and position.get(outcome.first_key or "", len(position)) >= control_first:
+            if outcome.verdict == "diverged" and not _before_control(comparison, outcome.first_key, control_pair):
                 outcome.verdict, outcome.fix = "inconclusive", None
                 outcome.problem = "the control pair differs too"
     return control_pair, results
+
+
+def _before_control(comparison: Comparison, key: str | None, control_pair: VariationOutcome) -> bool:
+    """Whether stage `key` comes before the first stage where the control pair differs (so the
+    control runs agree there), by the check's order of stages. Unknown stages are not."""
+    if control_pair.verdict == "reproducible":
+        return key is not None
+    if control_pair.verdict != "diverged":
+        return False
+    position = {stage.key: index for index, stage in enumerate(comparison.stages)}
+    return position.get(key or "", len(position)) < position.get(control_pair.first_key or "", -1)
 
 
 # The general rules that already speak of what a variation changes, and name the line: kept.
@@ -221,7 +230,9 @@ def attribute_first_divergence(comparison: Comparison) -> None:
     know nothing of what `vary` changed, and guessed (a random op in a parallel map, for a listing
     reversed), against the variation's own line under the table."""
     divergence = comparison.first_divergence
-    if divergence is None or comparison.variations is None or comparison.variations[0].verdict != "reproducible":
+    if divergence is None or comparison.variations is None:
+        return
+    if not _before_control(comparison, divergence.stage.key, comparison.variations[0]):
         return
     varied = [name.split("#")[0] for name in divergence.runs if not name.startswith("control#")]
     variation = VARIATIONS.get(varied[0]) if len(varied) == 1 else None
@@ -269,8 +280,9 @@ def _unfinished(run: RunResult | None) -> tuple[str, str]:
 def verdict_sentence(control: VariationOutcome, results: list[VariationOutcome]) -> tuple[str, str]:
     """(sentence, tone) for the whole check, reprotest's way."""
     if control.verdict == "diverged":
+        earlier = ", ".join(f"{r.name} ({r.first_stage})" for r in results if r.verdict == "diverged")
         return (f"✘ Not reproducible even under identical settings: the control pair differs first at "
-                f"{control.first_stage}.", "bad")
+                f"{control.first_stage}" + (f"; and earlier when varying: {earlier}." if earlier else "."), "bad")
     if control.verdict == "failed":
         return f"✘ The control runs did not finish: {control.problem}.", "bad"
     if control.verdict != "reproducible":

@@ -206,7 +206,8 @@ def test_the_shifted_clock_reaches_datetime_and_leaves_its_types_as_they_were():
     patches modules): the script sees the shifted time everywhere it reads the current time, and
     otherwise the very types and functions it sees without seedcheck (a reviewer's three breaks of
     the subclass way: pickling a `.date()`, sqlite3's adapters, an ABC subclass; and logging's
-    `Formatter.converter = time.localtime`, which a plain function broke by binding)."""
+    `Formatter.converter = time.localtime`, which a plain function broke by binding; and a second
+    reviewer's: `time.ctime` pickled by name, `uuid.uuid1()` not drawing from the script's `random`)."""
     import subprocess
     import sys
 
@@ -242,6 +243,13 @@ assert stream.getvalue().startswith(str(now.year)), stream.getvalue()
 class Stamped(logging.Formatter):
     converter = time.ctime
 assert Stamped.converter(0).endswith(("1969", "1970"))
+assert pickle.loads(pickle.dumps(time.ctime)) is time.ctime and pickle.loads(pickle.dumps(time.asctime)) is time.asctime
+import random, uuid
+random.seed(1)
+drawn = random.random()
+random.seed(1)
+uuid.uuid1()  # time-machine's fallback for it drew from the script's `random`
+assert random.random() == drawn
 print("ok")
 """
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -133,13 +133,22 @@ def test_a_divergence_past_the_tolerance_names_the_value_and_what_would_hold_it(
 
 
 @pytest.mark.parametrize("a, b, names", [(1e308, -1e308, "|Δ| inf at a value of 1e+308"),
+                                          (1e308, -5e307, "|Δ| 1.5e+308 at a value of 1e+308"),
                                           (0.0, 1e-320, "|Δ| 1e-320 at a value of 0")])
 def test_a_breach_too_wide_or_too_narrow_for_an_atol_is_named_without_one(a, b, names):
-    """A reviewer's two: an infinite |Δ| raised OverflowError in the suggestion, and a subnormal one
-    was offered an --atol below itself. Neither gets a suggestion; the breach is still named."""
+    """Reviewers' finds: an infinite or near-largest |Δ| raised OverflowError in the suggestion, and
+    a subnormal one was offered an --atol below itself. None gets one; the breach is still named."""
     key = "metrics/fit#1/epoch-1"
     text = C.tolerance_breach(ev(key, a), ev(key, b), C.Tolerance(rtol=1e-5))
     assert text is not None and text.startswith(names) and "--atol" not in text, text
+
+
+def test_the_suggested_atol_holds_a_delta_just_past_a_power_of_ten():
+    """log10 of 1.0000000000000005e-07 rounds to -7: "--atol 1e-07" did not hold it."""
+    key, delta = "metrics/fit#1/epoch-1", 1.0000000000000005e-07
+    text = C.tolerance_breach(ev(key, 0.0), ev(key, delta), C.Tolerance(rtol=1e-9))
+    assert text is not None and text.endswith("(--atol 1e-06 would hold it)"), text
+    assert C.Tolerance(rtol=1e-9, atol=1e-06).close(delta, 0.0)
 
 
 def test_same_value_for_every_seed_is_seed_insensitive():
@@ -1144,6 +1153,16 @@ def test_a_stage_only_a_newer_seedcheck_records_does_not_fail_an_older_baseline(
     for r in new:
         r.trace.header["capture"] = 2
     assert stage(compare([base, *new]), "weights/fit#2/epoch-1").verdict == C.MISSING
+    # Capture 11 renamed one key (an unnamed bit generator's): a numpy draw a v11 run lacks is missing.
+    base = run("base:s1#1", 1, [ev("rng/numpy.random.shuffle@train.py:4#1", "p"),
+                                ev("rng/numpy.random.SeedSequence@train.py:5#1", "e")])
+    base.baseline, base.trace.header["capture"] = True, 10
+    new = [run(f"s1#{i}", 1, [ev("rng/numpy.random.bit_generator@train.py:5#1", "e")]) for i in (1, 2)]
+    for r in new:
+        r.trace.header["capture"] = 11
+    comparison = compare([base, *new])
+    assert stage(comparison, "rng/numpy.random.shuffle@train.py:4#1").verdict == C.MISSING
+    assert stage(comparison, "rng/numpy.random.SeedSequence@train.py:5#1").other_capture
 
 
 def test_step_snapshots_of_runs_taken_with_another_every_are_compared_where_present():

@@ -155,7 +155,7 @@ def test_a_variation_that_differs_before_the_control_pair_does_is_still_diverged
     from test_compare import ev, run
 
     from seedcheck.compare import compare
-    from seedcheck.vary import judge_variations
+    from seedcheck.vary import judge_variations, verdict_sentence
 
     def events(data: str, end: str) -> list:
         return [ev("data/loop@train.py:9/pass-1", data), ev("weights/end", end), ev("exit", 0)]
@@ -168,6 +168,11 @@ def test_a_variation_that_differs_before_the_control_pair_does_is_still_diverged
     assert (listdir.verdict, listdir.first_key, listdir.fix) == ("diverged", "data/loop@train.py:9/pass-1",
                                                                    VARIATIONS["listdir"].fix)
     assert (tfdata.verdict, tfdata.fix, tfdata.problem) == ("inconclusive", None, "the control pair differs too")
+    first = comparison.first_divergence  # the check's, too, is the variation's (the control runs agree there)
+    assert (first.stage.key, first.rule, first.fix) == ("data/loop@train.py:9/pass-1", "vary-listdir",
+                                                        VARIATIONS["listdir"].fix)
+    sentence, tone = verdict_sentence(control, [listdir, tfdata])
+    assert sentence.endswith("; and earlier when varying: listdir (data loop@train.py:9 pass 1).") and tone == "bad", sentence
 
 
 def test_the_variations_table_prints_brackets_as_text():

@@ -55,8 +55,14 @@ def shift_clock(start: float) -> None:
     `date.today`), so the script keeps the very types and functions it would have: pickling, sqlite3
     adapters and `type(x) is date` work as without seedcheck (replacing `datetime`'s types with
     subclasses, as before, broke all three), and a reference taken early is shifted too."""
+    import uuid
+
     time_machine = _import_without_pytest("time_machine")
+    made_by_os = uuid._generate_time_safe  # type: ignore[attr-defined]
     time_machine.travel(start, tick=True).start()
+    # time-machine sends uuid1() to its Python fallback, which draws from the script's `random` and
+    # runs `ip link`: a seeded script's draws would differ from a plain run's. uuid1 keeps the OS's.
+    uuid._generate_time_safe = made_by_os  # type: ignore[attr-defined]
     _shift_current_time_formatters()
 
 
@@ -93,6 +99,9 @@ class _ReadsCurrentTime:
 
     def __repr__(self) -> str:
         return repr(self._original)
+
+    def __reduce__(self) -> str:  # pickled by name, as the builtin is (a process pool's map of it)
+        return self.__name__
 
 
 def _shift_current_time_formatters() -> None:
