@@ -241,6 +241,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
         raise ValueError(f"runs share a name: {sorted({n for n in names if names.count(n) > 1})}")
     traced = [run for run in runs if run.trace is not None]
     _align_sites(traced)
+    realigned = _align_lines(traced)
     by_run = {run.name: _index(run.trace) for run in traced}  # type: ignore[arg-type]
     stages = []
     for key in _stage_order(traced):
@@ -255,6 +256,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
     superseded = _mark_superseded(stages)
     comparison = Comparison(runs=runs, stages=stages, first_divergence=None, interrupted=interrupted,
                             tolerance=tolerance, ignore=tuple(ignore))
+    comparison.warnings.extend(realigned)
     if superseded:
         names = list(dict.fromkeys(stage.recorded("name") or stage.key for stage in superseded))
         comparison.warnings.append(
@@ -386,6 +388,95 @@ def _align_sites(runs: list[RunResult]) -> None:
             event.key = new_key
             if isinstance(event.site, str) and event.site.startswith(path):
                 event.site = new_path + event.site[len(path):]
+
+
+def source_digests(run: RunResult) -> dict[str, str]:
+    """The digest of each file the run's call sites name, as its hook read them at the exit
+    (recorder.source_digests); {} for a trace without them (an older seedcheck, a run killed
+    before its exit)."""
+    exit_event = run.trace.find("exit") if run.trace is not None else None
+    sources = exit_event.detail.get("sources") if exit_event is not None and isinstance(exit_event.detail, dict) else None
+    return {str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}
+
+
+def changed_sources(runs: list[RunResult], others: list[RunResult]) -> list[str]:
+    """Files whose source `runs` and `others` both name and read otherwise: code edited between them."""
+    def versions(group: list[RunResult]) -> dict[str, set[str]]:
+        held: dict[str, set[str]] = {}
+        for run in group:
+            for path, digest in source_digests(run).items():
+                held.setdefault(path, set()).add(digest)
+        return held
+
+    mine, theirs = versions(runs), versions(others)
+    return sorted(path for path in mine.keys() & theirs.keys() if mine[path] != theirs[path])
+
+
+def _site_lines(runs: list[RunResult], path: str) -> dict[int, frozenset[str]]:
+    """Each line of `path` that a stage's key or call site names in `runs`, with what was recorded
+    there: a keyed site's head (`rng/keras.random.SeedGenerator@`, `data/loop@`), else the key of
+    an event whose site it is (`seed/keras.utils.set_random_seed#1`, `init/dense/kernel#1`)."""
+    lines: dict[int, set[str]] = {}
+    for run in runs:
+        for event in run.trace.events:  # type: ignore[union-attr]
+            if event.kind in INFORMATIONAL_KINDS:
+                continue
+            match = _SITE_IN_KEY.match(event.key)
+            if match:
+                if match["path"] == path:
+                    lines.setdefault(int(re.match(r":(\d+)", match["tail"])[1]), set()).add(match["head"])  # type: ignore[index]
+            elif isinstance(event.site, str) and event.site.startswith(path + ":") and event.site[len(path) + 1:].isdigit():
+                lines.setdefault(int(event.site[len(path) + 1:]), set()).add(event.key)
+    return {line: frozenset(heads) for line, heads in lines.items()}
+
+
+def _align_lines(runs: list[RunResult]) -> list[str]:
+    """A key names its call site's line, so a line added above a draw in a baseline's script (a
+    comment, an import) would make every stage below it `missing` against the baseline. Where a
+    file's source differs between runs (its digest: recorder.source_digests), the older version's
+    lines are read as the checked version's when the same records come from its lines in the same
+    order (each i-th line records what the i-th line does): the code moved, no call was added or
+    dropped. Never between runs of one version (the same digest), where another line is another
+    code path, and not when the records differ: those stages stay missing. The checked version is
+    that of the newest run that is not a baseline's. Changes the events in place; says what was
+    read so."""
+    digests = {run.name: source_digests(run) for run in runs}
+    known = [run for run in runs if digests[run.name]]
+    checked = [run for run in known if not run.baseline] or known
+    if len(known) < 2 or not checked:
+        return []
+    newest = max(checked, key=lambda run: str(run.trace.header.get("started", "")))  # type: ignore[union-attr]
+    said = []
+    for path, digest in digests[newest.name].items():
+        target_runs = [run for run in known if digests[run.name].get(path) == digest]
+        other_versions: dict[str, list[RunResult]] = {}
+        for run in known:
+            if digests[run.name].get(path) not in (None, digest):
+                other_versions.setdefault(digests[run.name][path], []).append(run)
+        if not other_versions:
+            continue
+        target = _site_lines(target_runs, path)
+        for group in other_versions.values():
+            older = _site_lines(group, path)
+            if sorted(older) == sorted(target) or len(older) != len(target) or \
+                    any(older[a] != target[b] for a, b in zip(sorted(older), sorted(target))):
+                continue  # nothing moved, or other calls: compared as they are
+            moved = {a: b for a, b in zip(sorted(older), sorted(target)) if a != b}
+            for run in group:
+                for event in run.trace.events:  # type: ignore[union-attr]
+                    match = _SITE_IN_KEY.match(event.key)
+                    if match and match["path"] == path:
+                        line = int(re.match(r":(\d+)", match["tail"])[1])  # type: ignore[index]
+                        event.key = f"{match['head']}{path}:{moved.get(line, line)}{match['tail'][len(str(line)) + 1:]}"
+                    site = event.site if isinstance(event.site, str) else ""
+                    if site.startswith(path + ":") and site[len(path) + 1:].isdigit():
+                        line = int(site[len(path) + 1:])
+                        event.site = f"{path}:{moved.get(line, line)}"
+            shown = ", ".join(f"{a}→{b}" for a, b in list(moved.items())[:4]) + (", …" if len(moved) > 4 else "")
+            runs_named = ", ".join(run.name for run in group[:3]) + (", …" if len(group) > 3 else "")
+            said.append(f"{path} changed since {runs_named} ran, and its calls moved without changing: their lines are "
+                         f"read as this version's (line {shown}), the same records in the same order")
+    return said
 
 
 def _index(trace: Trace) -> dict[str, Event]:

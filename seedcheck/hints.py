@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
-                               Divergence, Stage, canonical, run_settings, settings_differ)
+                               Divergence, RunResult, Stage, canonical, changed_sources, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
 from seedcheck.report.labels import stage_label
 from seedcheck.trace import CLOCK_UNITS
@@ -192,8 +192,10 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     header = reference.trace.header if reference is not None and reference.trace is not None else {}
     command = header.get("command") if isinstance(header.get("command"), list) else []
     target = header.get("target")
+    seed = reference.seed if reference is not None and reference.seed is not None else "SEED"  # vary needs one
+    vary = f"seedcheck vary {target if isinstance(target, str) else 'SCRIPT'} --seed {seed} --vary hashseed"
     if isinstance(target, str) and command[:1] == [target] and len(command) > 1:
-        target = f"{target} ... -- {' '.join(map(str, command[1:]))}"
+        vary += f" -- {' '.join(map(str, command[1:]))}"  # the script's arguments, after vary's own options
     return Hint(
         "training-nondeterminism",
         f"{same}: a nondeterministic op, thread scheduling or a oneDNN/XLA kernel differs between runs"
@@ -204,7 +206,7 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
         + ("; or Python's string hashing, as PYTHONHASHSEED is not set: a vocabulary or lookup table inside the "
            "model built from a set's order (StringLookup(vocabulary=list(set(words))))" if hashing else "") + ".",
         "look for seeds computed at run time in the training step and fix them"
-        + (f"; `seedcheck vary {target if isinstance(target, str) else 'SCRIPT'} --vary hashseed` tells whether "
+        + (f"; `{vary}` tells whether "
            "string hashing is the cause (then sort the vocabulary)" if hashing else "")
         + "; then call tf.config.experimental.enable_op_determinism() before training, and fix the thread counts "
         "(tf.config.threading.set_intra_op_parallelism_threads / set_inter_op_parallelism_threads).",
@@ -935,6 +937,60 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
     )
 
 
+def _changed_since_baseline(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """The check's runs reproduce each other where they differ from the baseline (or one run does,
+    and a file the runs' call sites name changed since): not run-to-run nondeterminism, which the
+    rules below would guess, but what changed between the baseline's recording and this check:
+    the code, the data, a library, the machine."""
+    stage = divergence.stage
+    named = {run.name: run for run in comparison.runs if run.trace is not None}
+    pair = [named[name] for name in divergence.runs if name in named]
+    if len(pair) != 2 or pair[0].baseline == pair[1].baseline:
+        return None
+    seed = pair[0].seed
+    checked = [run for run in named.values() if not run.baseline and run.seed == seed]
+    baseline = [run for run in named.values() if run.baseline and run.seed == seed]
+
+    def side(runs: list[RunResult]) -> set[str]:  # what each side holds there: one value, or absence
+        return {canonical(stage.values[run.name]) if run.name in stage.values else "<missing>" for run in runs}
+
+    if len(side(checked)) != 1 or len(side(baseline)) != 1 or side(checked) == side(baseline):
+        return None  # the runs of this check differ among themselves too: a rule below says why
+    files = changed_sources(checked, baseline)
+    if len(checked) < 2 and not files:
+        return None  # one run, and no changed file: nothing tells a change from nondeterminism
+    env = [d.label for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS
+           and len({canonical(v) for name, v in d.values.items() if name in divergence.runs}) > 1]
+    what = []
+    if files:
+        listed = ", ".join(files[:4]) + (", …" if len(files) > 4 else "")
+        moved = "" if stage.verdict != MISSING else \
+            " (calls added, removed or reordered there: a stage of one version is not in the other)"
+        what.append(f"{listed} {'has' if len(files) == 1 else 'have'} changed{moved}")
+    if env:
+        what.append(f"the environment differs ({', '.join(env[:4])})")
+    if not what:
+        what.append("no file the runs' call sites name changed, so the data, a file the script reads, a library "
+                    "version or the code outside those files")
+    agreeing = (f"this check's runs ({', '.join(run.name for run in checked[:3])}) reproduce each other here"
+                if len(checked) > 1 else f"{checked[0].name} is the check's only run of seed {seed}")
+    base_dir = baseline[0].trace_path.parent if baseline and baseline[0].trace_path is not None else None
+    header = pair[0].trace.header if not pair[0].baseline else pair[1].trace.header  # type: ignore[union-attr]
+    target = header.get("target") if isinstance(header.get("target"), str) else "SCRIPT"
+    command = header.get("command") if isinstance(header.get("command"), list) else []
+    arguments = f" -- {' '.join(map(str, command[1:]))}" if command[:1] == [target] and len(command) > 1 else ""
+    record = f"seedcheck run {target} --seed {seed} --repeats {len(baseline)} --save {base_dir or 'BASELINE'} --force{arguments}"
+    return Hint(
+        "changed-since-baseline",
+        f"{agreeing}, and differ from the baseline's ({', '.join(run.name for run in baseline[:3])}): the "
+        f"difference comes from a change since the baseline was recorded, not from run to run: {'; '.join(what)}.",
+        f"if the change is intended (a new model, other data, an upgrade), record the baseline again with the "
+        f"options it was taken with: `{record}`; if not, undo what changed since"
+        + (f" (git diff {' '.join(files[:4])})" if files else "") + "."
+        + ("" if len(checked) > 1 else " With --repeats 2 the check also tells whether its own runs reproduce."),
+    )
+
+
 def _resumed_from_shared_file(comparison: Comparison, divergence: Divergence) -> Hint | None:
     """One of the two runs read a checkpoint, weights or a dataset an earlier run of the check wrote
     (hook/files.py's note): it started from that run's state (a BackupAndRestore backup left
@@ -987,6 +1043,7 @@ def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> 
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _other_options,  # first: a difference of options explains any stage it reaches
     _resumed_from_shared_file,  # then a run that started from another's state: nothing after that is its own
+    _changed_since_baseline,  # then runs that agree with each other, not with the baseline
     _unseeded_rng_object,
     _seeds_nothing,
     _varying_seed,
@@ -1063,7 +1120,8 @@ def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hi
 
 # For a first divergence that is a stage some runs did not reach (RULES speak of values).
 MISSING_RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
-    _other_options, _resumed_from_shared_file, _stopped_at_other_epochs, _skipped_by_later_runs,
+    _other_options, _resumed_from_shared_file, _changed_since_baseline, _stopped_at_other_epochs,
+    _skipped_by_later_runs,
 )
 
 

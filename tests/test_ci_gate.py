@@ -74,6 +74,10 @@ def test_changed_script_differs_from_baseline_and_names_the_stage(project: Path,
     assert first["runs"] == ["base:s5#1", "s5#1"]
     assert "Not reproducible against the baseline" in result.stdout
     assert result.stage("weights/fit#1/init")["verdict"] == "reproducible"  # the change is in training only
+    # The edited file is named as the likely cause, not the script's nondeterminism, and the fix
+    # records the baseline again with its own options.
+    assert first["rule"] == "changed-since-baseline" and "_toyproblem.py has changed" in first["cause"]
+    assert f"--seed 5 --repeats 1 --save {project / 'baseline'} --force -- --epochs 2" in first["fix"]
 
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and int(suite.get("failures")) >= 1 and suite.get("errors") == "0"
@@ -87,6 +91,22 @@ def test_changed_script_differs_from_baseline_and_names_the_stage(project: Path,
     assert text.startswith("### ❌ seedcheck: Not reproducible against the baseline")
     assert "**First divergence:** data `fit#1 epoch 1`" in text
     assert summary.read_text().startswith("earlier step's summary\n### ❌ seedcheck")  # appended, not replaced
+
+
+def test_a_line_added_above_the_draws_keeps_the_baseline(project: Path, tmp_path: Path) -> None:
+    # A reviewer's find: one comment line made every stage keyed by a line below it (the Dropout's
+    # SeedGenerator) missing against the baseline, and the check failed. The same calls in the same
+    # order in an edited file are read at the new lines, and the report says so.
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved, ignore=shutil.ignore_patterns("baseline", ".seedcheck"))
+    toy = moved / "_toyproblem.py"
+    toy.write_text("# a comment above everything\n" + toy.read_text())
+    result = seedcheck_json("run", "classifier_fully_seeded.py", "--baseline", project / "baseline", "--repeats", "1",
+                            "--", "--epochs", "2", tmp_path=tmp_path, cwd=moved)
+    assert result.code == 0, result.stdout + result.stderr
+    keyed = [stage for stage in result.report["stages"] if stage["key"].startswith("rng/keras.random.SeedGenerator@")]
+    assert keyed and all(stage["verdict"] == "reproducible" for stage in keyed), keyed
+    assert any("_toyproblem.py changed since base:s5#1" in warning for warning in result.report["warnings"])
 
 
 def test_baseline_with_other_seeds_is_refused(project: Path) -> None:

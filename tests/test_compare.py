@@ -485,6 +485,15 @@ def test_identical_init_and_data_but_diverging_training_is_training_nondetermini
     assert hint.rule == "training-nondeterminism" and "PYTHONHASHSEED" not in hint.cause + hint.fix
 
 
+def test_the_vary_command_a_fix_suggests_puts_the_scripts_arguments_last():
+    # A reviewer's find: `seedcheck vary train.py ... -- --epochs 2 --vary hashseed` gave --vary to the script.
+    runs = _training_runs()
+    for r in runs:
+        r.trace.header.update(target="train.py", command=["train.py", "--epochs", "2"])
+    fix = explain(compare(runs)).first_divergence.fix
+    assert "`seedcheck vary train.py --seed 1 --vary hashseed -- --epochs 2`" in fix
+
+
 def test_diverging_training_with_nothing_seeding_tensorflow_is_tf_not_seeded():
     """Python and numpy seeded, init and data agree, weights part in training: with no TF seed a
     random op in the step is the likelier cause, and enable_op_determinism() would make it raise."""
@@ -1580,3 +1589,87 @@ def test_a_draw_given_a_varying_seed_of_its_own_gets_varying_seed():
     assert divergence.rule == "varying-seed" and "(509863002, 509864113)" in divergence.cause
     fixed = explain(compare(runs_for(s1_1=drawn(5, "a"), s1_2=drawn(5, "b")))).first_divergence
     assert fixed.rule != "varying-seed"
+
+
+# -- a baseline recorded before the code changed ----------------------------------------------------
+
+def _exit(sources: dict[str, str]) -> Event:
+    return ev("exit", 0, detail={"sources": sources})
+
+
+def _dropout_events(first_line: int, sources: dict[str, str], kernel: str = "k") -> list[Event]:
+    """A seeding call, an init value and two SeedGenerators whose sites start at `first_line`."""
+    return [seed_call("keras.utils.set_random_seed", 1, 1, site=f"train.py:{first_line - 3}"),
+            ev("init/dense/kernel#1", kernel, site=f"train.py:{first_line - 1}"),
+            ev(f"rng/keras.random.SeedGenerator@train.py:{first_line}#1", "g1", site=f"train.py:{first_line}"),
+            ev(f"rng/keras.random.SeedGenerator@train.py:{first_line + 2}#1", "g2", site=f"train.py:{first_line + 2}"),
+            weights("weights/fit#1/epoch-1", ("dense/kernel", kernel + "1", [0.5])), _exit(sources)]
+
+
+def _with_baseline(baseline_events: list[Event], checked_events: list[list[Event]]) -> list[RunResult]:
+    base = run("base:s1#1", 1, baseline_events)
+    base.baseline = True
+    base.trace.header["started"] = "2026-11-01T10:00:00+00:00"
+    checked = [run(f"s1#{i}", 1, events) for i, events in enumerate(checked_events, 1)]
+    for r in checked:
+        r.trace.header["started"] = "2026-11-28T10:00:00+00:00"
+    return [base, *checked]
+
+
+def test_a_line_added_above_the_draws_since_the_baseline_does_not_make_them_missing():
+    # A reviewer's find: one comment line added to train.py made every keyed stage below it missing
+    # against the baseline ("different code paths", exit 1).
+    runs = _with_baseline(_dropout_events(20, {"train.py": "old"}),
+                          [_dropout_events(21, {"train.py": "new"})] * 2)
+    comparison = explain(compare(runs))
+    assert comparison.verdict == "reproducible", [(s.key, s.verdict) for s in comparison.stages]
+    assert "rng/keras.random.SeedGenerator@train.py:23#1" in keys(comparison)
+    assert not any(key.endswith(":20#1") or key.endswith(":22#1") for key in keys(comparison))
+    assert stage(comparison, "rng/keras.random.SeedGenerator@train.py:23#1").events["base:s1#1"].site == "train.py:23"
+    assert any("train.py changed since base:s1#1" in w and "20→21, 22→23" in w for w in comparison.warnings)
+
+
+def test_lines_are_not_realigned_between_runs_of_one_version_nor_when_the_calls_changed():
+    # One version (the same digest): a draw on another line is another code path, not a move.
+    same = _with_baseline(_dropout_events(20, {"train.py": "v"}), [_dropout_events(21, {"train.py": "v"})] * 2)
+    assert stage(compare(same), "rng/keras.random.SeedGenerator@train.py:21#1").verdict == C.MISSING
+    # Another version whose calls differ (a Dropout added): its stages stay missing.
+    added = _dropout_events(21, {"train.py": "new"})
+    added.insert(4, ev("rng/keras.random.SeedGenerator@train.py:25#1", "g3", site="train.py:25"))
+    comparison = explain(compare(_with_baseline(_dropout_events(20, {"train.py": "old"}), [added, added])))
+    assert comparison.first_divergence.stage.verdict == C.MISSING
+    assert not any("changed since base" in w for w in comparison.warnings)
+    divergence = comparison.first_divergence
+    assert divergence.rule == "changed-since-baseline", divergence
+    assert "train.py has changed (calls added, removed or reordered" in divergence.cause
+    # A trace without digests (an older seedcheck) is compared as it is.
+    old = _dropout_events(20, {})
+    old[-1] = ev("exit", 0)
+    assert stage(compare(_with_baseline(old, [_dropout_events(21, {"train.py": "new"})] * 2)),
+                 "rng/keras.random.SeedGenerator@train.py:20#1").verdict == C.MISSING
+
+
+def test_runs_that_reproduce_each_other_but_not_the_baseline_are_told_so():
+    # A reviewer's find: the cause was training-nondeterminism, for runs that agree with each other.
+    runs = _with_baseline(_dropout_events(20, {"train.py": "v"}), [_dropout_events(20, {"train.py": "v"}, "k2")] * 2)
+    runs[0].trace_path = Path("ci/baseline/s1-1.jsonl")
+    for r in runs:
+        r.trace.header.update(target="train.py", command=["train.py", "--epochs", "2"])
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.stage.key == "init/dense/kernel#1"
+    assert divergence.rule == "changed-since-baseline"
+    assert "(s1#1, s1#2) reproduce each other here" in divergence.cause
+    assert "no file the runs' call sites name changed" in divergence.cause
+    assert "`seedcheck run train.py --seed 1 --repeats 1 --save ci/baseline --force -- --epochs 2`" in divergence.fix
+    # With a changed file, it is named, with git diff.
+    changed = _with_baseline(_dropout_events(20, {"train.py": "v"}),
+                             [_dropout_events(20, {"train.py": "w"}, "k2")] * 2)
+    divergence = explain(compare(changed)).first_divergence
+    assert "train.py has changed" in divergence.cause and "git diff train.py" in divergence.fix
+    # One checked run and no changed file: nothing tells a change from nondeterminism.
+    single = _with_baseline(_dropout_events(20, {"train.py": "v"}), [_dropout_events(20, {"train.py": "v"}, "k2")])
+    assert explain(compare(single)).first_divergence.rule != "changed-since-baseline"
+    # The check's own runs differ too: a rule about the script says why, not this one.
+    split = _with_baseline(_dropout_events(20, {"train.py": "v"}),
+                           [_dropout_events(20, {"train.py": "v"}, "k2"), _dropout_events(20, {"train.py": "v"}, "k3")])
+    assert explain(compare(split)).first_divergence.rule != "changed-since-baseline"

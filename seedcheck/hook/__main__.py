@@ -245,6 +245,7 @@ class Session:
             detail["max_steps"] = self.settings.max_steps
             detail["steps"] = self.steps.steps
             detail["stopped"] = self.steps.stopped
+        self.recorder.guarded("sources", lambda: detail.update(sources=self.recorder.source_digests()))
         if error is not None:
             detail["exception"] = type(error).__name__
             detail["message"] = str(error)[:500]
