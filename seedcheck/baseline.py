@@ -20,9 +20,18 @@ def load_baseline(path: str | None, origin: str = "") -> Source | None:
         raise UsageProblem(f"--baseline: no such trace or directory: {path}; record one with "
                            f"`seedcheck run SCRIPT --save DIR`{origin}")
     try:
-        return load_saved(path, baseline=True)
+        source = load_saved(path, baseline=True)
     except SavedRunsError as err:
         raise UsageProblem(f"--baseline: {err}{origin}") from None
+    # A baseline run that crashed, timed out or left a cut trace holds the check to what it did not
+    # do: refused here, before any training, not found failed (exit 3) once the check's runs end.
+    broken = next((run for run in source.runs if run.status != "skipped"
+                   and (run.status != "ok" or run.trace is None or run.trace.torn_tail)), None)
+    if broken is not None:
+        problem = broken.problem or (f"ended {broken.status}" if broken.status != "ok" else "its trace is incomplete")
+        raise UsageProblem(f"--baseline {path}: its run {broken.name} did not finish ({problem}); a baseline needs "
+                           f"runs that did: record it again (`seedcheck run SCRIPT --save {path} --force`){origin}")
+    return source
 
 
 def seeds_against_baseline(seeds: list[int | None], baseline: Source, origin: str = "",

@@ -115,6 +115,25 @@ def test_runs_that_are_all_copies_of_the_baseline_are_refused(tmp_path):
     assert "every compared run is a copy of the baseline" in message and "pyproject" not in message
 
 
+def test_a_baseline_with_a_run_that_did_not_finish_is_refused_before_any_run(tmp_path):
+    # A reviewer's find: a baseline whose trace was cut or gone trained every run, then exit 3.
+    script = Path(__file__).parent / "scripts" / "py_shuffle.py"
+    missing = saved_check(tmp_path / "missing")
+    (missing / "s1-2.jsonl").unlink()
+    cut = saved_check(tmp_path / "cut")
+    text = (cut / "s1-1.jsonl").read_bytes()
+    (cut / "s1-1.jsonl").write_bytes(text[:-20])  # the exit event's line cut short
+    crashed = tmp_path / "crashed"
+    write_run(crashed / "s1-1.jsonl", "s1#1", 1, exit_code=1)
+    for baseline, problem in ((missing, "its run s1#2 did not finish (its trace s1-2.jsonl is missing"),
+                              (cut, "its run s1#1 did not finish (the trace has no exit event"),
+                              (crashed, "its run s1#1 did not finish (exited with code 1)")):
+        for args in (["run", script, "--repeats", "1", "--save", tmp_path / "new"], ["compare", saved_check(tmp_path / "r")]):
+            message = one_line_error(seedcheck(*args, "--baseline", baseline))
+            assert problem in message and f"--save {baseline} --force" in message, message
+        assert not (tmp_path / "new").exists()  # refused before the check's runs
+
+
 # -- 7. a baseline from the config says so ---------------------------------------------------------------
 
 def test_an_error_about_a_configured_baseline_names_the_config_and_no_baseline(tmp_path):
