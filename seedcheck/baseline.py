@@ -45,6 +45,8 @@ def seeds_against_baseline(seeds: list[int | None], baseline: Source, origin: st
         def shown(values: list[int | None]) -> str:
             return ", ".join("own seeding" if v is None else str(v) for v in values)
 
-        raise UsageProblem(f"{given_by} {shown(unknown)}: not in the baseline {baseline.path} (its seeds: "
+        asked = f"{given_by} {shown(unknown)}" if given_by.startswith("--") else \
+            f"{given_by}' seed{'s' if len(unknown) > 1 else ''} {shown(unknown)}"  # not "the compared runs 5"
+        raise UsageProblem(f"{asked}: not in the baseline {baseline.path} (its seeds: "
                            f"{shown(baseline_seeds)}); use its seeds or record a new baseline{origin}")
     return seeds

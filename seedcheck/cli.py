@@ -175,6 +175,11 @@ class ReportRequest:
                 raise UsageProblem(str(err)) from None
 
     @property
+    def ignore_origin(self) -> str:
+        """How a warning names an --ignore pattern: one from pyproject.toml is not one the user typed."""
+        return "pyproject.toml's ignore pattern" if _configured("ignore") else "--ignore"
+
+    @property
     def baseline_path(self) -> str | None:
         return None if self.no_baseline else self.baseline
 
@@ -447,7 +452,7 @@ def _compare(sources: list[Source], request: ReportRequest, interrupted: bool) -
     name_runs(sources)
     runs: list[RunResult] = [run for source in sources for run in source.runs]
     comparison = compare(runs, interrupted=interrupted, tolerance=Tolerance(request.rtol, request.atol),
-                         ignore=request.ignore)
+                         ignore=request.ignore, ignore_origin=request.ignore_origin)
     comparison = explain(comparison)
     scripts = {Path(t).name for source in sources for t in source.targets}
     if len(scripts) > 1:

@@ -231,10 +231,10 @@ class Comparison:
 
 
 def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Tolerance = BITWISE,
-            ignore: tuple[str, ...] = ()) -> Comparison:
+            ignore: tuple[str, ...] = (), ignore_origin: str = "--ignore") -> Comparison:
     """Judge every stage. `tolerance` turns near-equal numbers and arrays into `close`; a stage
     whose key matches an `ignore` pattern (fnmatch, e.g. `metrics/*/time`) is judged but left out
-    of the verdict. Runs are keyed by name: two runs of one name would be one column, so that is
+    of the verdict (`ignore_origin`: how a warning about a pattern names where it was set). Runs are keyed by name: two runs of one name would be one column, so that is
     refused (`saved.name_runs` makes names unique)."""
     names = [run.name for run in runs]
     if len(set(names)) < len(names):
@@ -295,7 +295,7 @@ def compare(runs: list[RunResult], interrupted: bool = False, tolerance: Toleran
             "options and arguments")
     comparison.env_differences = _env_differences(stages, traced)
     comparison.first_divergence = _first_divergence(comparison)
-    comparison.warnings.extend(f"--ignore {pattern!r} matches no stage (stage keys are listed by "
+    comparison.warnings.extend(f"{ignore_origin} {pattern!r} matches no stage (stage keys are listed by "
                                "`seedcheck show` and in the JSON report)"
                                for pattern in ignore if not any(fnmatchcase(s.key, pattern) for s in stages))
     return comparison

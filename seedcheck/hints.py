@@ -961,7 +961,8 @@ def _changed_since_baseline(comparison: Comparison, divergence: Divergence) -> H
         return None  # one run, and no changed file: nothing tells a change from nondeterminism
     env = [d.label for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS
            and len({canonical(v) for name, v in d.values.items() if name in divergence.runs}) > 1]
-    what = []
+    what = [d.replace(" (", " differ (" if d.startswith("the script's") else " differs (", 1)
+            for d in settings_differ([*baseline, *checked])]  # the script's arguments too, here
     if files:
         listed = ", ".join(files[:4]) + (", …" if len(files) > 4 else "")
         moved = "" if stage.verdict != MISSING else \

@@ -1666,6 +1666,12 @@ def test_runs_that_reproduce_each_other_but_not_the_baseline_are_told_so():
                              [_dropout_events(20, {"train.py": "w"}, "k2")] * 2)
     divergence = explain(compare(changed)).first_divergence
     assert "train.py has changed" in divergence.cause and "git diff train.py" in divergence.fix
+    # Other script arguments are named too (a reviewer's find: only a warning said so).
+    for r in changed:
+        r.trace.header.update(target="train.py", command=["train.py", *([] if r.baseline else ["--lr", "0.1"])])
+    divergence = explain(compare(changed)).first_divergence
+    assert "the script's arguments differ (none in base:s1#1; '--lr 0.1' in s1#1, s1#2)" \
+        in divergence.cause, divergence.cause
     # One checked run and no changed file: nothing tells a change from nondeterminism.
     single = _with_baseline(_dropout_events(20, {"train.py": "v"}), [_dropout_events(20, {"train.py": "v"}, "k2")])
     assert explain(compare(single)).first_divergence.rule != "changed-since-baseline"

@@ -134,6 +134,20 @@ def test_a_baseline_with_a_run_that_did_not_finish_is_refused_before_any_run(tmp
         assert not (tmp_path / "new").exists()  # refused before the check's runs
 
 
+def test_messages_about_seeds_and_configured_patterns_read_as_sentences(tmp_path):
+    # Reviewer's finds: "the compared runs 5: not in the baseline", and a pattern from
+    # pyproject.toml warned about as if typed with --ignore.
+    baseline = saved_check(tmp_path / "golden", seed=1)
+    message = one_line_error(seedcheck("compare", saved_check(tmp_path / "r5", seed=5), "--baseline", baseline))
+    assert "the compared runs' seed 5: not in the baseline" in message, message
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nignore = ["metrics/*/time"]\n')
+    result, report = compare_json("r5", out=tmp_path / "r.json", cwd=tmp_path)
+    assert result.code == 0, result.stdout + result.stderr
+    assert "pyproject.toml's ignore pattern 'metrics/*/time' matches no stage" in report["warnings"][-1]
+    result, report = compare_json("r5", "--ignore", "nothing/*", out=tmp_path / "r2.json", cwd=tmp_path)
+    assert "--ignore 'nothing/*' matches no stage" in report["warnings"][-1]
+
+
 # -- 7. a baseline from the config says so ---------------------------------------------------------------
 
 def test_an_error_about_a_configured_baseline_names_the_config_and_no_baseline(tmp_path):
