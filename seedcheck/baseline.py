@@ -50,3 +50,13 @@ def seeds_against_baseline(seeds: list[int | None], baseline: Source, origin: st
         raise UsageProblem(f"{asked}: not in the baseline {baseline.path} (its seeds: "
                            f"{shown(baseline_seeds)}); use its seeds or record a new baseline{origin}")
     return seeds
+
+
+def refuse_other_script(label: str, baseline: Source, origin: str = "") -> None:
+    """A baseline recorded from another script has none of this one's stages: every check would
+    fail on a table of missing rows. Told apart by file name (a checkout elsewhere runs the same
+    script by another path); a baseline that does not say which script it holds is let through."""
+    names = {Path(target).name for target in baseline.targets}
+    if names and Path(label).name not in names:
+        raise UsageProblem(f"--baseline {baseline.path} was recorded from {', '.join(baseline.targets)}, not {label}: "
+                           f"hold {label} to a baseline of its own (`seedcheck run {label} --save DIR`){origin}")

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from seedcheck import __version__
 from seedcheck import config as project_config
-from seedcheck.baseline import load_baseline, seeds_against_baseline
+from seedcheck.baseline import load_baseline, refuse_other_script, seeds_against_baseline
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
@@ -296,6 +296,8 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                 click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
                            "and are not compared with it", err=True)
                 baseline = None
+        if baseline is not None:
+            refuse_other_script(target.label, baseline, request.baseline_origin)
         if force_seed and run_seeds == [None]:
             raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
         check_seed_placeholders(target, artifacts, run_seeds)

@@ -148,6 +148,20 @@ def test_messages_about_seeds_and_configured_patterns_read_as_sentences(tmp_path
     assert "--ignore 'nothing/*' matches no stage" in report["warnings"][-1]
 
 
+def test_a_baseline_of_another_script_is_refused_before_any_run(tmp_path):
+    # A reviewer's find: every stage of the other script's baseline read as missing, exit 1, and a
+    # baseline set in pyproject.toml did not say how to leave it out.
+    baseline = saved_check(tmp_path / "ci" / "golden")  # recorded from train.py (write_run's header)
+    script = Path(__file__).parent / "scripts" / "py_shuffle.py"
+    message = one_line_error(seedcheck("run", script, "--baseline", baseline, "--save", tmp_path / "new"))
+    assert f"--baseline {baseline} was recorded from train.py, not {script}" in message, message
+    assert "pyproject" not in message and not (tmp_path / "new").exists()
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nbaseline = "ci/golden"\n')
+    message = one_line_error(seedcheck("run", script, "--repeats", "1", "-q", cwd=tmp_path))
+    assert "pass --no-baseline to leave it out" in message, message
+    assert seedcheck("run", script, "--repeats", "1", "-q", "--no-baseline", cwd=tmp_path).code == 0
+
+
 # -- 7. a baseline from the config says so ---------------------------------------------------------------
 
 def test_an_error_about_a_configured_baseline_names_the_config_and_no_baseline(tmp_path):
