@@ -33,7 +33,7 @@ from seedcheck.runner import RunPlan, Runner, RunSpec, Terminated, raise_termina
 from seedcheck.saved import SavedRunsError, Source, load as load_saved, name_runs, without_duplicates
 from seedcheck.savedir import prepare_save_dir, replaced_by_force, save_dir_path
 from seedcheck.trace import KINDS
-from seedcheck.usage import EMPTY_PATH, UsageProblem, checked_path_kind, refuse_empty
+from seedcheck.usage import EMPTY_FILE, EMPTY_PATH, UsageProblem, checked_path_kind, refuse_empty
 
 if TYPE_CHECKING:
     from seedcheck.vary import VaryPlan
@@ -61,7 +61,7 @@ class GivenPath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value:
-            self.fail(EMPTY_PATH, param, ctx)
+            self.fail(EMPTY_PATH if self.dir_okay else EMPTY_FILE, param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -11,6 +11,7 @@ from seedcheck.saved import SavedRunsError, path_kind
 
 
 EMPTY_PATH = "an empty path (an unset variable?) would mean the current directory; name one"
+EMPTY_FILE = "an empty path (an unset variable?) names no file; name one"  # a report file, not a folder
 
 
 class UsageProblem(click.ClickException):
