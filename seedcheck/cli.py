@@ -286,16 +286,23 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             raise UsageProblem(f"--seed {seed}: seeds must be between 0 and {MAX_SEED} (numpy's range)")
     variations = _vary_plan(vary_list, seeds, request) if vary_list is not None else None
     with _mirror_removed(variations):  # on a usage error after the mirror was made too
-        baseline = load_baseline(request.baseline_path, request.baseline_origin)
+        # `--save <the baseline> --force` records the baseline again: holding the new runs to the
+        # traces they are about to replace would fail every re-recording, a broken baseline's too.
+        rerecording = request.baseline_path is not None and save_dir is not None and force \
+            and replaced_by_force(save_dir, Path(request.baseline_path))
+        try:
+            baseline = load_baseline(request.baseline_path, request.baseline_origin, require_finished=not rerecording)
+        except UsageProblem:
+            if not rerecording:
+                raise
+            baseline = None  # unreadable, and about to be replaced: only its seeds were wanted
         run_seeds: list[int | None] = list(dict.fromkeys(seeds)) or [None]
         if baseline is not None:
             run_seeds = seeds_against_baseline(list(dict.fromkeys(seeds)), baseline, request.baseline_origin)
-            if save_dir is not None and force and replaced_by_force(save_dir, baseline.path):
-                # `--save <the baseline> --force` records the baseline again: holding the new runs to
-                # the traces they are about to replace would fail every re-recording.
-                click.echo(f"seedcheck: re-recording the baseline {baseline.path}: the new runs replace it "
-                           "and are not compared with it", err=True)
-                baseline = None
+        if rerecording:
+            click.echo(f"seedcheck: re-recording the baseline {request.baseline_path}: the new runs replace it "
+                       "and are not compared with it", err=True)
+            baseline = None
         if baseline is not None:
             refuse_other_script(target.label, baseline, request.baseline_origin)
         if force_seed and run_seeds == [None]:

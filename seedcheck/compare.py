@@ -399,17 +399,30 @@ def source_digests(run: RunResult) -> dict[str, str]:
     return {str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}
 
 
-def changed_sources(runs: list[RunResult], others: list[RunResult]) -> list[str]:
-    """Files whose source `runs` and `others` both name and read otherwise: code edited between them."""
-    def versions(group: list[RunResult]) -> dict[str, set[str]]:
+def changed_sources(runs: list[RunResult], others: list[RunResult]) -> list[str] | None:
+    """Files whose source `runs` and `others` both name and read otherwise (code edited between
+    them), and files renamed between them (`_toyproblem.py (now _toy.py)`: one digest under two
+    names); None when a run of either side recorded no digests (an older seedcheck's trace, a run
+    killed before its exit), so whether anything changed is not known."""
+    def versions(group: list[RunResult]) -> dict[str, set[str]] | None:
         held: dict[str, set[str]] = {}
         for run in group:
-            for path, digest in source_digests(run).items():
+            digests = source_digests(run)
+            if not digests:
+                return None
+            for path, digest in digests.items():
                 held.setdefault(path, set()).add(digest)
         return held
 
     mine, theirs = versions(runs), versions(others)
-    return sorted(path for path in mine.keys() & theirs.keys() if mine[path] != theirs[path])
+    if mine is None or theirs is None:
+        return None
+    changed = sorted(path for path in mine.keys() & theirs.keys() if mine[path] != theirs[path])
+    for old in sorted(theirs.keys() - mine.keys()):
+        new = next((path for path in sorted(mine.keys() - theirs.keys()) if mine[path] == theirs[old]), None)
+        if new is not None:
+            changed.append(f"{old} (now {new})")
+    return changed
 
 
 def _site_lines(runs: list[RunResult], path: str) -> dict[int, frozenset[str]]:
@@ -474,8 +487,9 @@ def _align_lines(runs: list[RunResult]) -> list[str]:
                         event.site = f"{path}:{moved.get(line, line)}"
             shown = ", ".join(f"{a}→{b}" for a, b in list(moved.items())[:4]) + (", …" if len(moved) > 4 else "")
             runs_named = ", ".join(run.name for run in group[:3]) + (", …" if len(group) > 3 else "")
-            said.append(f"{path} changed since {runs_named} ran, and its calls moved without changing: their lines are "
-                         f"read as this version's (line {shown}), the same records in the same order")
+            said.append(f"{path} changed since {runs_named} ran; its lines that recorded something record the same "
+                         f"kinds of thing in the same order, so they are read as this version's (line {shown}) and "
+                         "their stages compared there")
     return said
 
 

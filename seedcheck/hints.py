@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
+from seedcheck.baseline import rerecord_command
 from seedcheck.compare import (CLOSE, DATASET_DRAWS, DIVERGED, IGNORED, MISSING, REPRODUCIBLE, SEED_INSENSITIVE, Comparison,
                                Divergence, RunResult, Stage, canonical, changed_sources, run_settings, settings_differ)
 from seedcheck.hook.seeding import RESEEDING_LIBRARIES, RNGS_SEEDED_BY
@@ -192,8 +194,8 @@ def _training_nondeterminism(comparison: Comparison, divergence: Divergence) -> 
     header = reference.trace.header if reference is not None and reference.trace is not None else {}
     command = header.get("command") if isinstance(header.get("command"), list) else []
     target = header.get("target")
-    seed = reference.seed if reference is not None and reference.seed is not None else "SEED"  # vary needs one
-    vary = f"seedcheck vary {target if isinstance(target, str) else 'SCRIPT'} --seed {seed} --vary hashseed"
+    seed = f" --seed {reference.seed}" if reference is not None and reference.seed is not None else ""
+    vary = f"seedcheck vary {target if isinstance(target, str) else 'SCRIPT'}{seed} --vary hashseed"
     if isinstance(target, str) and command[:1] == [target] and len(command) > 1:
         vary += f" -- {' '.join(map(str, command[1:]))}"  # the script's arguments, after vary's own options
     return Hint(
@@ -938,10 +940,22 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
 
 
 def _changed_since_baseline(comparison: Comparison, divergence: Divergence) -> Hint | None:
-    """The check's runs reproduce each other where they differ from the baseline (or one run does,
-    and a file the runs' call sites name changed since): not run-to-run nondeterminism, which the
-    rules below would guess, but what changed between the baseline's recording and this check:
-    the code, the data, a library, the machine."""
+    """The check's runs reproduce each other where they differ from the baseline: not run-to-run
+    nondeterminism, which the pattern rules below would guess, but what changed between the
+    baseline's recording and this check (the code, the arguments, the data, a library, the
+    machine). After the rules that read a seed varying in the recorded values (a clock-derived
+    seed repeats for runs started in one window, and differs from the baseline's)."""
+    return _against_baseline(comparison, divergence, single=False)
+
+
+def _changed_since_baseline_in_one_run(comparison: Comparison, divergence: Divergence) -> Hint | None:
+    """One run of the check differs from the baseline, and a file its call sites name changed since:
+    the likelier cause, once no rule about the script's seeding matched (one run cannot show that
+    the check reproduces itself)."""
+    return _against_baseline(comparison, divergence, single=True)
+
+
+def _against_baseline(comparison: Comparison, divergence: Divergence, single: bool) -> Hint | None:
     stage = divergence.stage
     named = {run.name: run for run in comparison.runs if run.trace is not None}
     pair = [named[name] for name in divergence.runs if name in named]
@@ -955,12 +969,10 @@ def _changed_since_baseline(comparison: Comparison, divergence: Divergence) -> H
         return {canonical(stage.values[run.name]) if run.name in stage.values else "<missing>" for run in runs}
 
     if len(side(checked)) != 1 or len(side(baseline)) != 1 or side(checked) == side(baseline):
-        return None  # the runs of this check differ among themselves too: a rule below says why
+        return None  # the runs of this check differ among themselves too: another rule says why
     files = changed_sources(checked, baseline)
-    if len(checked) < 2 and not files:
-        return None  # one run, and no changed file: nothing tells a change from nondeterminism
-    env = [d.label for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS
-           and len({canonical(v) for name, v in d.values.items() if name in divergence.runs}) > 1]
+    if (len(checked) == 1) != single or (single and (not files or stage.kind == "metrics")):
+        return None  # a metric that differs while every weight before it agrees: a logged value (the rule below)
     what = [d.replace(" (", " differ (" if d.startswith("the script's") else " differs (", 1)
             for d in settings_differ([*baseline, *checked])]  # the script's arguments too, here
     if files:
@@ -968,27 +980,36 @@ def _changed_since_baseline(comparison: Comparison, divergence: Divergence) -> H
         moved = "" if stage.verdict != MISSING else \
             " (calls added, removed or reordered there: a stage of one version is not in the other)"
         what.append(f"{listed} {'has' if len(files) == 1 else 'have'} changed{moved}")
+    env = [d.label for d in comparison.env_differences if d.field not in COSMETIC_ENV_FIELDS
+           and len({canonical(v) for name, v in d.values.items() if name in divergence.runs}) > 1]
     if env:
         what.append(f"the environment differs ({', '.join(env[:4])})")
-    if not what:
+    if files is None:
+        what.append("whether the code changed is not known: the baseline's traces (or the check's) hold no digests "
+                    "of the files (an older seedcheck recorded them, or a run ended before its exit)")
+    elif not what:
         what.append("no file the runs' call sites name changed, so the data, a file the script reads, a library "
-                    "version or the code outside those files")
-    agreeing = (f"this check's runs ({', '.join(run.name for run in checked[:3])}) reproduce each other here"
-                if len(checked) > 1 else f"{checked[0].name} is the check's only run of seed {seed}")
-    base_dir = baseline[0].trace_path.parent if baseline and baseline[0].trace_path is not None else None
-    header = pair[0].trace.header if not pair[0].baseline else pair[1].trace.header  # type: ignore[union-attr]
-    target = header.get("target") if isinstance(header.get("target"), str) else "SCRIPT"
-    command = header.get("command") if isinstance(header.get("command"), list) else []
-    arguments = f" -- {' '.join(map(str, command[1:]))}" if command[:1] == [target] and len(command) > 1 else ""
-    record = f"seedcheck run {target} --seed {seed} --repeats {len(baseline)} --save {base_dir or 'BASELINE'} --force{arguments}"
+                    "version or code outside those files")
+    base_names = ", ".join(run.name for run in baseline[:3])
+    if single:
+        cause = (f"{checked[0].name} differs from the baseline's {base_names}, and since the baseline was recorded: "
+                 f"{'; '.join(what)}: that change is the likely cause (one run of the check does not show whether it "
+                 "reproduces itself: --repeats 2 does).")
+    else:
+        cause = (f"this check's runs ({', '.join(run.name for run in checked[:3])}) reproduce each other here, and "
+                 f"differ from the baseline's ({base_names}): the difference comes from a change since the baseline "
+                 f"was recorded, not from run to run: {'; '.join(what)}.")
+    all_baseline = [run for run in comparison.runs if run.baseline]
+    base_path = next((run.trace_path for run in all_baseline if run.trace_path is not None), None)
+    like = pair[0] if not pair[0].baseline else pair[1]
+    record = rerecord_command(all_baseline, base_path.parent if base_path is not None else Path("BASELINE"), like)
+    files_named = [name.split(" (now ")[-1].rstrip(")") for name in files or []]
     return Hint(
         "changed-since-baseline",
-        f"{agreeing}, and differ from the baseline's ({', '.join(run.name for run in baseline[:3])}): the "
-        f"difference comes from a change since the baseline was recorded, not from run to run: {'; '.join(what)}.",
-        f"if the change is intended (a new model, other data, an upgrade), record the baseline again with the "
-        f"options it was taken with: `{record}`; if not, undo what changed since"
-        + (f" (git diff {' '.join(files[:4])})" if files else "") + "."
-        + ("" if len(checked) > 1 else " With --repeats 2 the check also tells whether its own runs reproduce."),
+        cause,
+        f"if the change is intended (a new model, other data, an upgrade), record the baseline again as the check "
+        f"is taken: {record}; if not, undo what changed since"
+        + (f" (git diff {' '.join(files_named[:4])})" if files_named else "") + ".",
     )
 
 
@@ -1044,11 +1065,11 @@ def _stopped_at_other_epochs(comparison: Comparison, divergence: Divergence) -> 
 RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _other_options,  # first: a difference of options explains any stage it reaches
     _resumed_from_shared_file,  # then a run that started from another's state: nothing after that is its own
-    _changed_since_baseline,  # then runs that agree with each other, not with the baseline
     _unseeded_rng_object,
     _seeds_nothing,
     _varying_seed,
     _varying_draw_seed,
+    _changed_since_baseline,  # runs that agree with each other, not with the baseline: after seeds that vary
     _seeded_too_late,
     _keras3_initializers,
     _parallel_loader,
@@ -1059,6 +1080,7 @@ RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _nondeterministic_pipeline,
     _data_without_tf_seed,
     _numpy_not_seeded,
+    _changed_since_baseline_in_one_run,  # once no rule about the script's seeding matched; before the guesses
     _hash_order,
     _logged_value_only,
     # Before the training rule: with no TF seed, a random op in the step (a custom layer's
@@ -1122,7 +1144,7 @@ def _skipped_by_later_runs(comparison: Comparison, divergence: Divergence) -> Hi
 # For a first divergence that is a stage some runs did not reach (RULES speak of values).
 MISSING_RULES: tuple[Callable[[Comparison, Divergence], Hint | None], ...] = (
     _other_options, _resumed_from_shared_file, _changed_since_baseline, _stopped_at_other_epochs,
-    _skipped_by_later_runs,
+    _skipped_by_later_runs, _changed_since_baseline_in_one_run,
 )
 
 

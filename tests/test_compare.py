@@ -492,6 +492,10 @@ def test_the_vary_command_a_fix_suggests_puts_the_scripts_arguments_last():
         r.trace.header.update(target="train.py", command=["train.py", "--epochs", "2"])
     fix = explain(compare(runs)).first_divergence.fix
     assert "`seedcheck vary train.py --seed 1 --vary hashseed -- --epochs 2`" in fix
+    for r in runs:  # the script's own seeding: vary needs no --seed (it was `--seed SEED`)
+        r.seed = None
+        r.trace.header["seed"] = None
+    assert "`seedcheck vary train.py --vary hashseed -- --epochs 2`" in explain(compare(runs)).first_divergence.fix
 
 
 def test_diverging_training_with_nothing_seeding_tensorflow_is_tf_not_seeded():
@@ -1679,3 +1683,59 @@ def test_runs_that_reproduce_each_other_but_not_the_baseline_are_told_so():
     split = _with_baseline(_dropout_events(20, {"train.py": "v"}),
                            [_dropout_events(20, {"train.py": "v"}, "k2"), _dropout_events(20, {"train.py": "v"}, "k3")])
     assert explain(compare(split)).first_divergence.rule != "changed-since-baseline"
+
+
+def test_a_seeding_rule_explains_one_run_against_an_edited_baseline_before_the_edit_does():
+    # A reviewer's find: classifier_tf_seed_only.py with a comment line added, --repeats 1 against
+    # its baseline: the cause was "the file changed", not Keras 3's initializers.
+    tf_only = seed_call("tf.random.set_seed", 1, 1)
+    base = [ev("env", {"tf": "2.21.0"}), tf_only, ev("init/dense/kernel#1", "k1", site="train.py:9"),
+            _exit({"train.py": "old"})]
+    check = [ev("env", {"tf": "2.21.0"}), tf_only, ev("init/dense/kernel#1", "k2", site="train.py:9"),
+             _exit({"train.py": "new"})]
+    divergence = explain(compare(_with_baseline(base, [check]))).first_divergence
+    assert divergence.rule == "keras3-initializers", divergence
+    # Fully seeded, one run, a changed file: the change is named, and its limits.
+    seeded = seed_call("keras.utils.set_random_seed", 1, 1)
+    base[1] = check[1] = seeded
+    divergence = explain(compare(_with_baseline(base, [check]))).first_divergence
+    assert divergence.rule == "changed-since-baseline", divergence
+    assert divergence.cause.startswith("s1#1 differs from the baseline's base:s1#1, and since the baseline was "
+                                       "recorded: train.py has changed: that change is the likely cause")
+    assert "--repeats 2 does" in divergence.cause
+
+
+def test_what_changed_since_the_baseline_is_unknown_without_digests_and_a_rename_is_named():
+    old = _dropout_events(20, {"train.py": "v"}, "k")
+    old[-1] = ev("exit", 0)  # an older seedcheck: no digests
+    runs = _with_baseline(old, [_dropout_events(20, {"train.py": "v"}, "k2")] * 2)
+    cause = explain(compare(runs)).first_divergence.cause
+    assert "whether the code changed is not known" in cause and "no file the runs' call sites name" not in cause
+    renamed = _with_baseline(_dropout_events(20, {"train.py": "v", "_toyproblem.py": "t"}, "k"),
+                             [_dropout_events(20, {"train.py": "v", "_toy.py": "t"}, "k2")] * 2)
+    divergence = explain(compare(renamed)).first_divergence
+    assert "_toyproblem.py (now _toy.py) has changed" in divergence.cause
+    assert "git diff _toy.py" in divergence.fix
+
+
+def test_the_command_that_records_a_baseline_again_runs_as_printed():
+    # A reviewer's finds: `--seed None`; one seed of two (--force deleted the other's traces);
+    # --max-steps and --every dropped; arguments with a space unquoted.
+    from seedcheck.baseline import rerecord_command
+
+    def baseline_run(name, seed, every=None, max_steps=None, override=True, args=("--out", "w 1.npz")):
+        r = run(name, seed, [ev("exit", 0, detail={"max_steps": max_steps} if max_steps else {})])
+        r.trace.header.update(target="train.py", command=["train.py", *args], every=every, override=override)
+        return r
+
+    runs = [baseline_run("s1#1", 1), baseline_run("s1#2", 1), baseline_run("s2#1", 2)]
+    assert rerecord_command(runs, Path("ci/base")) == \
+        "`seedcheck run train.py --seed 1 --seed 2 --repeats 2 --save ci/base --force -- --out 'w 1.npz'`"
+    own = [baseline_run("own#1", None, every=5, max_steps=20, override=False, args=())]
+    assert rerecord_command(own, Path("ci/base/own-1.jsonl")) == \
+        "`seedcheck run train.py --repeats 1 --max-steps 20 --every 5 --no-override --save ci/base --force`, " \
+        "then hold the check to ci/base"
+    module = baseline_run("s1#1", 1, args=())
+    module.trace.header.update(target="-m pkg.train", command=["-m", "pkg.train", "--epochs", "2"])
+    assert rerecord_command([module], Path("b")) == \
+        "`seedcheck run -m pkg.train --seed 1 --repeats 1 --save b --force -- --epochs 2`"

@@ -132,6 +132,14 @@ def test_a_baseline_with_a_run_that_did_not_finish_is_refused_before_any_run(tmp
             message = one_line_error(seedcheck(*args, "--baseline", baseline))
             assert problem in message and f"--save {baseline} --force" in message, message
         assert not (tmp_path / "new").exists()  # refused before the check's runs
+    # The command the message gives records it again, also with the broken baseline still named
+    # (a reviewer's find: re-recording was refused by the same check), and from pyproject.toml.
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nbaseline = "cut"\n')
+    seeded = Path(__file__).parent / "scripts" / "python_seeding.py"
+    again = seedcheck("run", seeded, "--seed", "1", "--repeats", "2", "--save", "cut", "--force", "-q", cwd=tmp_path)
+    assert again.code == 0 and "re-recording the baseline cut" in again.stderr, again.stdout + again.stderr
+    held = seedcheck("run", seeded, "--repeats", "1", "-q", cwd=tmp_path)  # held to it now
+    assert held.code == 0 and "against the baseline" in held.stdout, held.stdout + held.stderr
 
 
 def test_messages_about_seeds_and_configured_patterns_read_as_sentences(tmp_path):

@@ -75,6 +75,17 @@ def _in_package(path: str) -> str | None:
     return None
 
 
+def _digest_of(path: str) -> str:
+    """blake2b-128 of the file's bytes, or "" when it cannot be read (then no digest is recorded)."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as source:
+            return hashlib.blake2b(source.read(), digest_size=16).hexdigest()
+    except OSError:
+        return ""
+
+
 def _first_frame_outside_seedcheck(frame: Any) -> Any:
     """The frame that called into seedcheck: past seedcheck's own frames, and past code exec made
     (a dataclass's `__init__`), which has no line of its own to name. Such code made for the
@@ -139,7 +150,7 @@ class Recorder:
         self._first_roots = (anchor, self._script_dir) if anchor else (base_dir, self._script_dir)
         self._last_root = base_dir if anchor else None
         self._site_cache: dict[str, str] = {}
-        self._site_files: dict[str, str] = {}  # a site's file as named -> its absolute path (source_digests)
+        self._site_digests: dict[str, str] = {}  # a site's file as named -> its digest when first named
         self._user_files: dict[str, bool] = {}  # co_filename -> is it the user's code (a draw asks on every call)
         self._folded: dict[str, tuple[str, int, str | None, dict[str, Any]]] = {}
         # Draws may come from several threads at once (a parallel tf.data map): numbering and
@@ -260,25 +271,18 @@ class Recorder:
         if cached is None:
             path = os.path.abspath(filename)
             cached = self._site_cache[filename] = self._named(self._unmirrored(path))
-            self._site_files.setdefault(cached, path)
+            if cached not in self._site_digests:
+                self._site_digests[cached] = _digest_of(path)
         return cached
 
     def source_digests(self) -> dict[str, str]:
-        """A digest of each file a call site names, keyed as sites name it, read at the exit. A line
-        added above a draw moves its site (`train.py:25` becomes `:26`) and with it the stage's key:
-        compare reads a baseline's sites in a file that changed since as the new version's lines
-        when the same calls come in the same order (compare._align_lines), and only then, never
-        between runs of one version, where another line is another code path."""
-        import hashlib
-
-        digests: dict[str, str] = {}
-        for named, path in list(self._site_files.items()):
-            try:
-                with open(path, "rb") as source:
-                    digests[named] = hashlib.blake2b(source.read(), digest_size=16).hexdigest()
-            except OSError:  # removed or unreadable by now: no digest, no realignment
-                continue
-        return digests
+        """A digest of each file a call site names, keyed as sites name it, read when the file was
+        first named (an edit while the run goes on is not this run's code). A line added above a
+        draw moves its site (`train.py:25` becomes `:26`) and with it the stage's key: compare
+        reads a baseline's sites in a file that changed since at the new version's lines when the
+        lines record alike in the same order (compare._align_lines), never between runs of one
+        version, where another line is another code path; and the hints name the changed files."""
+        return {named: digest for named, digest in list(self._site_digests.items()) if digest}
 
     def _unmirrored(self, path: str) -> str:
         """The real path `vary`'s cwd mirror (`<mirror_root>/a/b` for `/a/b`) stands for."""
