@@ -92,6 +92,26 @@ def test_junit_is_valid_xml_even_with_control_characters_in_stderr():
     assert cases == len(list(suite.iter("testcase")))
 
 
+def test_junit_case_names_leave_line_numbers_out_so_an_edit_keeps_a_tests_history():
+    """CI systems track a test by its name: a line added above a call must not make a new test
+    (and drop the old one's history). The line is an attribute; two calls alike in one file are
+    told apart by their order."""
+    def shuffles(first_line: int) -> str:
+        per_run = {f"s1_{index}": [ev(f"shuffle/tf.random.shuffle@train.py:{first_line}", "aa", site=f"train.py:{first_line}"),
+                                   ev(f"shuffle/tf.random.shuffle@train.py:{first_line + 4}", "bb",
+                                      site=f"train.py:{first_line + 4}"), ev("exit", 0)] for index in (1, 2)}
+        return junit.render(explain(compare(runs_for(**per_run))), "train.py")
+
+    before, after = (ET.fromstring(shuffles(line).encode()) for line in (10, 11))
+    names = [case.get("name") for case in before.iter("testcase")]
+    assert names == [case.get("name") for case in after.iter("testcase")]
+    assert "shuffle tf.random.shuffle (train.py)" in names and "shuffle tf.random.shuffle (train.py, 2nd)" in names
+    assert len(set(names)) == len(names)
+    case = before.find(".//testcase[@name='shuffle tf.random.shuffle (train.py, 2nd)']")
+    assert case is not None and (case.get("file"), case.get("line")) == ("train.py", "14")
+    assert after.find(".//testcase[@name='shuffle tf.random.shuffle (train.py)']").get("line") == "11"
+
+
 def test_json_report_matches_the_schema_and_the_schema_can_fail():
     import jsonschema
 

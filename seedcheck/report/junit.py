@@ -30,10 +30,13 @@ def render(comparison: Comparison, target: str) -> str:
             error.text = "\n".join(run.stderr_tail[-12:])
             errors += 1
     divergence = comparison.first_divergence
-    for stage in comparison.stages:
-        kind, description = stage_label(stage)
-        name = f"{kind} {description}" + (f" ({stage.where})" if stage.where else "")
+    for stage, name in zip(comparison.stages, _case_names(comparison)):
         case = ET.SubElement(suite, "testcase", classname=f"seedcheck.{stage.kind}", name=name)
+        if stage.where:  # where the call is: the attributes GitLab and pytest's own JUnit files use
+            file, _, line = stage.where.rpartition(":")
+            case.set("file", file if line.isdigit() else stage.where)
+            if line.isdigit():
+                case.set("line", line)
         values = "\n".join(f"{run}: {value_text(value, width=40, precise=True)}" for run, value in stage.values.items())
         if stage.fails:
             message = verdict_text(stage)
@@ -85,6 +88,29 @@ def render(comparison: Comparison, target: str) -> str:
             element.set(attribute, _xml_safe(value) or "")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _case_names(comparison: Comparison) -> list[str]:
+    """A test case's name for each stage, the same from commit to commit: CI systems keep a test's
+    history (and flag it flaky or newly failing) by its name, so a call site's line number, which
+    any edit above it moves, stays out of it (it is in the case's `line` attribute). The file stays,
+    and two stages that would share a name are told apart by their order: `(train.py, 2nd)`."""
+    names = []
+    for stage in comparison.stages:
+        kind, description = stage_label(stage)
+        file = stage.where.rpartition(":")[0] if stage.where and stage.where.rpartition(":")[2].isdigit() else stage.where
+        names.append(f"{kind} {description}" + (f" ({file})" if file else ""))
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[index] = f"{name[:-1]}, {_ordinal(seen[name])})" if name.endswith(")") else f"{name} ({_ordinal(seen[name])})"
+    return names
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
