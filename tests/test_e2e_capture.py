@@ -319,21 +319,33 @@ def test_a_model_built_inside_fit_has_its_initial_values_recorded(tmp_path):
     assert f"keras.utils.set_random_seed at {script}:23" in first["cause"]
 
 
-@pytest.mark.parametrize("how, api, line", [("cache", "Dataset.cache", 15), ("snapshot", "Dataset.snapshot", 17),
-                                            ("save", "tf.data.Dataset.load", 21)])
-def test_a_file_cache_the_runs_share_is_a_warning(tmp_path, how, api, line):
+# The three ways file_cache.py keeps its data in a file: the API a warning names, and its line.
+FILE_CACHES = [("cache", "Dataset.cache", 25), ("snapshot", "Dataset.snapshot", 28), ("save", "tf.data.Dataset.load", 33)]
+
+
+def test_a_file_cache_the_runs_share_is_a_warning(tmp_path):
     """Run 2 reads what run 1 kept in a file (a Dataset.cache file, a snapshot, a dataset saved
     once and loaded after): they agree, and the report says why that proves nothing (a snapshot
     and a saved dataset passed without a word). Under the run's own directory nothing is shared:
-    no warning, and the unseeded augmentation shows."""
-    shared = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--", str(tmp_path / "kept"), how,
-                            tmp_path=tmp_path)
+    no warning, and the unseeded augmentation shows. The three ways are three pipelines of one
+    script, each read in a loop of its own, so that one check of each side covers all three (not
+    one per way): each has its own warning, at its line, and its own data row."""
+    script = "tests/scripts/file_cache.py"
+    hows = ",".join(how for how, _, _ in FILE_CACHES)
+    shared = seedcheck_json("run", script, "--repeats", "2", "--", str(tmp_path / "kept"), hows, tmp_path=tmp_path)
     assert shared.code == 0, shared.stdout
-    (warning,) = [w for w in shared.report["warnings"] if api in w]
-    assert f"tests/scripts/file_cache.py:{line}" in warning and "$SEEDCHECK_RUN_DIR" in warning
-    own = seedcheck_json("run", "tests/scripts/file_cache.py", "--repeats", "2", "--jobs", "2", "--",
-                         "{run_dir}/kept", how, tmp_path=tmp_path / "own")
-    assert own.code == 1 and not [w for w in own.report["warnings"] if api in w], own.stdout
+    for how, api, line in FILE_CACHES:
+        said = [w for w in shared.report["warnings"] if api in w]
+        assert len(said) == 1, (how, shared.report["warnings"])
+        (warning,) = said
+        assert f"{script}:{line}" in warning and "$SEEDCHECK_RUN_DIR" in warning, (how, warning)
+        assert shared.stage(f"data/loop@{script}:{line}/pass-1")["verdict"] == "reproducible", how
+    own = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", "--", "{run_dir}/kept", hows,
+                         tmp_path=tmp_path / "own")
+    assert own.code == 1, own.stdout
+    for how, api, line in FILE_CACHES:
+        assert not [w for w in own.report["warnings"] if api in w], (how, own.stdout)
+        assert own.stage(f"data/loop@{script}:{line}/pass-1")["verdict"] == "diverged", (how, own.stdout)
 
 
 def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
@@ -355,14 +367,18 @@ def test_the_pipeline_a_training_reads_is_described_with_its_data(tmp_path):
     assert loop["options_site"] == f"{script}:24"  # where with_options turned determinism off: the line to change
 
 
-@pytest.mark.parametrize("how, drawing", [("parallel", True), ("one", False), ("determinism", False)])
-def test_a_map_that_draws_one_element_at_a_time_is_not_listed_as_drawing_in_parallel(tmp_path, how, drawing):
+def test_a_map_that_draws_one_element_at_a_time_is_not_listed_as_drawing_in_parallel(tmp_path):
     """num_parallel_calls=1, or any map under enable_op_determinism(), draws in element order: the
-    parallel-draws warning and hint were wrong there."""
-    result = seedcheck_json("run", "tests/scripts/serial_draws.py", "--repeats", "1", "--", how, tmp_path=tmp_path)
+    parallel-draws warning and hint were wrong there. The three maps are read in turn by one run
+    (op determinism turned on before the last only), one pass each, in that order."""
+    drawing = {"parallel": True, "one": False, "determinism": False}
+    result = seedcheck_json("run", "tests/scripts/serial_draws.py", "--repeats", "1", "--", ",".join(drawing),
+                            tmp_path=tmp_path)
     assert result.code == 0, result.stdout + result.stderr
-    (event,) = [e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events if e.key.startswith("data/loop@")]
-    assert bool(event.detail["pipeline"]["parallel_random"]) is drawing, event.detail
+    events = [e for e in read_trace(tmp_path / "runs" / "own-1.jsonl").events if e.key.startswith("data/loop@")]
+    assert [e.key.rsplit("/", 1)[1] for e in events] == ["pass-1", "pass-2", "pass-3"], [e.key for e in events]
+    for (how, expected), event in zip(drawing.items(), events):
+        assert bool(event.detail["pipeline"]["parallel_random"]) is expected, (how, event.detail)
 
 
 @pytest.mark.parametrize("load", ["file", "none"])
@@ -415,18 +431,25 @@ def test_variables_of_the_scripts_own_trained_in_a_short_loop_are_recorded_at_th
     assert not result.stages("weights/final/script-variables")  # the optimizer's: recorded once
 
 
-@pytest.mark.parametrize("made", [[], ["--lazy"], ["--keras-variables"]])
-def test_variables_of_the_scripts_own_updated_by_hand_are_recorded_at_the_end(tmp_path, made):
+def test_variables_of_the_scripts_own_updated_by_hand_are_recorded_at_the_end(tmp_path):
     """No optimizer: the step assigns to the variables itself. Before, no stage held them, and an
     unseeded TensorFlow passed on the seeding calls alone (exit 0). Made on the step's first call,
     they come from AutoGraph's rewrite of the script's line; as keras.Variables, their tf.Variables
-    from Keras's code: the script's all the same."""
+    from Keras's code: the script's all the same. The three kinds are made side by side in one
+    script (--every-kind, one check instead of one per kind), each named after its kind: every one
+    of them is in the stage, and its values differ between the runs."""
     result = seedcheck_json("run", "tests/scripts/raw_variables.py", "--jobs", "2", "--repeats", "2",
-                            "--", "--seeding", "numpy", "--by-hand", *made, tmp_path=tmp_path)
+                            "--", "--seeding", "numpy", "--by-hand", "--every-kind", tmp_path=tmp_path)
     assert result.code == 1, result.stdout + result.stderr
     first = result.report["first_divergence"]
     assert (first["key"], first["rule"]) == ("weights/final/script-variables", "tf-not-seeded")
     assert not result.stages("weights/final/trained-variables")
+    recorded = [{v["name"]: v["fp"] for v in read_trace(tmp_path / "runs" / f"own-{run}.jsonl").find(
+        "weights/final/script-variables").detail["variables"]} for run in (1, 2)]
+    kinds = {"eager": ":0", "lazy": ":0", "keras": ""}  # a keras.Variable's name has no ":0"
+    names = {f"{kind}_{part}{suffix}" for kind, suffix in kinds.items() for part in ("weight", "bias")}
+    assert set(recorded[0]) == set(recorded[1]) == names, recorded
+    assert [name for name in sorted(names) if recorded[0][name] == recorded[1][name]] == []
 
 
 def test_files_listed_in_a_shuffled_order_are_named_at_list_files(tmp_path):
@@ -618,9 +641,11 @@ def test_a_file_a_parallel_run_wrote_over_this_runs_own_is_a_warning(tmp_path):
 def test_a_random_op_traced_with_no_seed_is_a_warning(tmp_path):
     """Draws inside a tf.function are not recorded: one traced with no seed at all changed only what
     the script printed, and the check passed with nothing said (a probe's false pass). The op is
-    named, at the script's line, once the function is traced; seeded, nothing is said."""
+    named, at the script's line, once the function is traced; seeded, nothing is said. The warnings
+    are read off one run's trace (that a report says each once for many runs, a file cache's test
+    shows); the seeded check keeps two runs: its exit 0 says they agree."""
     script = "tests/scripts/graph_noise.py"
-    result = seedcheck_json("run", script, "--repeats", "2", "--jobs", "2", tmp_path=tmp_path)
+    result = seedcheck_json("run", script, "--repeats", "1", tmp_path=tmp_path)
     warnings = [w for w in result.report["warnings"] if "traced into a tf.function" in w]
     assert len(warnings) == 2, result.report["warnings"]
     assert f"RandomUniform op (random_uniform/RandomUniform) traced into a tf.function from {script}:19" in warnings[0]

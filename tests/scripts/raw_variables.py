@@ -8,6 +8,8 @@ variables at the end (no Keras model holds them) and to say so. --by-hand: no op
 updates the variables itself (assign_sub); they are recorded all the same. --lazy: the step makes
 the variables on its first call (AutoGraph's rewrite of the script's line makes them).
 --keras-variables: keras.Variable instead of tf.Variable (Keras's code makes the tf.Variable inside).
+--every-kind: the three kinds side by side (tf.Variables made before the step, made on its first
+call, and keras.Variables), each pair named after its kind (`eager_weight`, `lazy_bias`, ...).
 """
 
 import argparse
@@ -21,6 +23,7 @@ parser.add_argument("--seeding", choices=["numpy", "tf"], default="numpy")
 parser.add_argument("--by-hand", action="store_true")
 parser.add_argument("--lazy", action="store_true")
 parser.add_argument("--keras-variables", action="store_true")
+parser.add_argument("--every-kind", action="store_true")
 args = parser.parse_args()
 if args.seeding == "tf":
     tf.random.set_seed(5)
@@ -29,27 +32,36 @@ else:
 data = np.random.default_rng(0)
 x = data.normal(size=(320, 4)).astype("float32")
 y = x.sum(axis=1, keepdims=True)
-if args.keras_variables:
-    made = [keras.Variable(np.zeros([4, 1], "float32"), name="weight"), keras.Variable(np.zeros([1], "float32"), name="bias")]
+if args.every_kind:
+    kinds = ["eager", "lazy", "keras"]
 else:
-    made = [] if args.lazy else [tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")]
+    kinds = ["keras" if args.keras_variables else "lazy" if args.lazy else "eager"]
+names = {kind: (f"{kind}_weight", f"{kind}_bias") if args.every_kind else ("weight", "bias") for kind in kinds}
+made = {kind: [] for kind in kinds}  # the kind's weight and bias
+if "keras" in kinds:
+    made["keras"] = [keras.Variable(np.zeros([4, 1], "float32"), name=names["keras"][0]),
+                     keras.Variable(np.zeros([1], "float32"), name=names["keras"][1])]
+if "eager" in kinds:
+    made["eager"] = [tf.Variable(tf.zeros([4, 1]), name=names["eager"][0]),
+                     tf.Variable(tf.zeros([1]), name=names["eager"][1])]
 optimizer = keras.optimizers.SGD(0.05)
 
 
 @tf.function
 def step(features, labels):
-    if not made:
-        made.extend([tf.Variable(tf.zeros([4, 1]), name="weight"), tf.Variable(tf.zeros([1]), name="bias")])
-    weight, bias = made
+    if "lazy" in kinds and not made["lazy"]:
+        made["lazy"].extend([tf.Variable(tf.zeros([4, 1]), name=names["lazy"][0]),
+                             tf.Variable(tf.zeros([1]), name=names["lazy"][1])])
     features = features + tf.random.uniform(tf.shape(features), -0.1, 0.1)
+    variables = [variable for pair in made.values() for variable in pair]
     with tf.GradientTape() as tape:
-        loss = tf.reduce_mean((features @ weight + bias - labels) ** 2)
-    gradients = tape.gradient(loss, [weight, bias])
+        loss = tf.add_n([tf.reduce_mean((features @ weight + bias - labels) ** 2) for weight, bias in made.values()])
+    gradients = tape.gradient(loss, variables)
     if args.by_hand:
-        for variable, gradient in zip([weight, bias], gradients):
+        for variable, gradient in zip(variables, gradients):
             variable.assign_sub(0.05 * gradient)
     else:
-        optimizer.apply_gradients(zip(gradients, [weight, bias]))
+        optimizer.apply_gradients(zip(gradients, variables))
 
 
 for epoch in range(4):
