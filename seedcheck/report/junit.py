@@ -32,11 +32,11 @@ def render(comparison: Comparison, target: str) -> str:
     divergence = comparison.first_divergence
     for stage, name in zip(comparison.stages, _case_names(comparison)):
         case = ET.SubElement(suite, "testcase", classname=f"seedcheck.{stage.kind}", name=name)
-        if stage.where:  # where the call is: the attributes GitLab and pytest's own JUnit files use
-            file, _, line = stage.where.rpartition(":")
-            case.set("file", file if line.isdigit() else stage.where)
-            if line.isdigit():
-                case.set("line", line)
+        file, line = _file_and_line(stage.where)
+        if file:  # where the call is: the attributes GitLab and pytest's own JUnit files use
+            case.set("file", file)
+        if line:
+            case.set("line", line)
         values = "\n".join(f"{run}: {value_text(value, width=40, precise=True)}" for run, value in stage.values.items())
         if stage.fails:
             message = verdict_text(stage)
@@ -96,16 +96,25 @@ def _case_names(comparison: Comparison) -> list[str]:
     any edit above it moves, stays out of it (it is in the case's `line` attribute). The file stays,
     and two stages that would share a name are told apart by their order: `(train.py, 2nd)`."""
     names = []
+    seen: dict[str, int] = {}
     for stage in comparison.stages:
         kind, description = stage_label(stage)
-        file = stage.where.rpartition(":")[0] if stage.where and stage.where.rpartition(":")[2].isdigit() else stage.where
-        names.append(f"{kind} {description}" + (f" ({file})" if file else ""))
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
+        file = _file_and_line(stage.where)[0]
+        name = f"{kind} {description}" + (f" ({file})" if file else "")
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
-            names[index] = f"{name[:-1]}, {_ordinal(seen[name])})" if name.endswith(")") else f"{name} ({_ordinal(seen[name])})"
+            order = _ordinal(seen[name])
+            name = f"{kind} {description} ({file}, {order})" if file else f"{name} ({order})"
+        names.append(name)
     return names
+
+
+def _file_and_line(where: str | None) -> tuple[str | None, str | None]:
+    """`train.py:14` -> ("train.py", "14"); a site with no line number is all file."""
+    if not where:
+        return None, None
+    file, _, line = where.rpartition(":")
+    return (file, line) if file and line.isdigit() else (where, None)
 
 
 def _ordinal(number: int) -> str:
