@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from seedcheck.compare import CLOSE, DIVERGED, IGNORED, MISSING, UNCHECKED, Comparison
-from seedcheck.report.labels import stage_label, value_text, verdict_text
+from seedcheck.report.labels import split_site, stage_label, value_text, verdict_text
 
 
 def render(comparison: Comparison, target: str) -> str:
@@ -32,7 +32,7 @@ def render(comparison: Comparison, target: str) -> str:
     divergence = comparison.first_divergence
     for stage, name in zip(comparison.stages, _case_names(comparison)):
         case = ET.SubElement(suite, "testcase", classname=f"seedcheck.{stage.kind}", name=name)
-        file, line = _file_and_line(stage.where)
+        file, line = split_site(stage.where)
         if file:  # where the call is: the attributes GitLab and pytest's own JUnit files use
             case.set("file", file)
         if line:
@@ -99,7 +99,7 @@ def _case_names(comparison: Comparison) -> list[str]:
     seen: dict[str, int] = {}
     for stage in comparison.stages:
         kind, description = stage_label(stage)
-        file = _file_and_line(stage.where)[0]
+        file = split_site(stage.where)[0]
         name = f"{kind} {description}" + (f" ({file})" if file else "")
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
@@ -107,14 +107,6 @@ def _case_names(comparison: Comparison) -> list[str]:
             name = f"{kind} {description} ({file}, {order})" if file else f"{name} ({order})"
         names.append(name)
     return names
-
-
-def _file_and_line(where: str | None) -> tuple[str | None, str | None]:
-    """`train.py:14` -> ("train.py", "14"); a site with no line number is all file."""
-    if not where:
-        return None, None
-    file, _, line = where.rpartition(":")
-    return (file, line) if file and line.isdigit() else (where, None)
 
 
 def _ordinal(number: int) -> str:

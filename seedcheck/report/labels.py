@@ -166,6 +166,14 @@ def short_site(site: str) -> str:
     return site.rsplit("/", 1)[-1]
 
 
+def split_site(site: str | None) -> tuple[str | None, str | None]:
+    """`train.py:14` -> ("train.py", "14"); a site with no line number is all path."""
+    if not site:
+        return None, None
+    path, _, line = site.rpartition(":")
+    return (path, line) if path and line.isdigit() else (site, None)
+
+
 def site_names(stages: list[Stage]) -> dict[str, str]:
     """How each stage's site shows in a site column: its file name and line, with as many of its
     directories as tell it from another file of that name (`noise.py:3` and `lib/noise.py:3`, not
@@ -186,8 +194,8 @@ def site_text(stage: Stage, names: dict[str, str] | None = None) -> str:
     draw a library made on its own (no user code on the stack), the library's, as
     `keras: py_dataset_adapter.py:261`."""
     if stage.site:
-        path, _, line = stage.site.rpartition(":")
-        if names and path in names and line.isdigit():
+        path, line = split_site(stage.site)
+        if names and line and path in names:
             return f"{names[path]}:{line}"
         return short_site(stage.site)
     caller = stage.caller
