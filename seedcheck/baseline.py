@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from seedcheck.compare import RunResult, exit_detail
 from seedcheck.saved import SavedRunsError, Source, load as load_saved
@@ -40,13 +40,15 @@ def load_baseline(path: str | None, origin: str = "", require_finished: bool = T
     return source
 
 
-def rerecord_command(baseline_runs: list[RunResult], path: Path, like: RunResult | None = None) -> str:
+def rerecord_command(baseline_runs: list[RunResult], path: Path, like: RunResult | None = None,
+                     options: dict[str, Any] | None = None) -> str:
     """The command (in backticks) that records the baseline at `path` again, to be run as it is: each of its seeds
     (none for the script's own seeding: `--seed None` is refused) with as many runs as it holds
     (`--force` replaces all of it, another seed's traces too), into its directory, taken as `like`
     (the check's run: a baseline taken otherwise differs from the next check by that) or, without
     one, as its own runs were: the target, --max-steps, --every, --no-override, --force-seed and
-    the script's arguments, quoted for a shell."""
+    the script's arguments, quoted for a shell. `options` (as options_against_baseline's `given`)
+    replaces those four: the check's, before it has a run."""
     seeds = list(dict.fromkeys(run.seed for run in baseline_runs))
     repeats = max(sum(1 for run in baseline_runs if run.seed == seed) for seed in seeds) if seeds else 1
     model = like if like is not None and like.trace is not None else \
@@ -59,15 +61,14 @@ def rerecord_command(baseline_runs: list[RunResult], path: Path, like: RunResult
         if seed is not None:
             words += ["--seed", str(seed)]
     words += ["--repeats", str(repeats)]
-    max_steps = (exit_detail(model) or {}).get("max_steps") if model is not None else None
-    if isinstance(max_steps, int):
-        words += ["--max-steps", str(max_steps)]
-    if isinstance(header.get("every"), int):
-        words += ["--every", str(header["every"])]
-    if header.get("override") is False:
-        words.append("--no-override")
-    if header.get("force_seed"):
-        words.append("--force-seed")
+    taken = options if options is not None else {
+        "--max-steps": (exit_detail(model) or {}).get("max_steps") if model is not None else None,
+        "--every": header.get("every"), "--no-override": header.get("override") is False,
+        "--force-seed": bool(header.get("force_seed"))}
+    for option in ("--max-steps", "--every"):
+        if isinstance(taken.get(option), int):
+            words += [option, str(taken[option])]
+    words += [flag for flag in ("--no-override", "--force-seed") if taken.get(flag)]
     folder = path.parent if path.suffix == ".jsonl" else path
     words += ["--save", str(folder), "--force"]
     arguments = command[2:] if command[:1] == ["-m"] else command[1:]
@@ -103,3 +104,88 @@ def refuse_other_script(label: str, baseline: Source, origin: str = "") -> None:
     if names and Path(label).name not in names:
         raise UsageProblem(f"--baseline {baseline.path} was recorded from {', '.join(baseline.targets)}, not {label}: "
                            f"hold {label} to a baseline of its own (`seedcheck run {label} --save DIR`){origin}")
+
+
+def recorded_options(baseline: Source) -> dict[str, Any]:
+    """The options of `seedcheck run` that decide which stages a run records and what its seeding
+    does, as the baseline's traces say, where all its runs say the same: --every's K and
+    --max-steps's N (None: not given), the two flags, and under "steps" the most steps a run trained
+    that --max-steps did not stop (None: no run says)."""
+    traced = [run for run in baseline.runs if run.trace is not None]
+    headers = [run.trace.header for run in traced if run.trace is not None]
+    details = [exit_detail(run) for run in traced]
+    found: dict[str, Any] = {}
+    if not traced:
+        return found
+
+    def agreed(option: str, values: list[Any]) -> None:
+        if len(set(values)) == 1:
+            found[option] = values[0]
+
+    if all("every" in header for header in headers):
+        agreed("--every", [header["every"] if isinstance(header["every"], int) else None for header in headers])
+    agreed("--no-override", [header.get("override") is False for header in headers])
+    agreed("--force-seed", [bool(header.get("force_seed")) for header in headers])
+    if all(detail is not None for detail in details):
+        steps = [detail.get("max_steps") if isinstance(detail.get("max_steps"), int) else None
+                 for detail in details if detail is not None]
+        agreed("--max-steps", steps)
+        if "--max-steps" in found:
+            stopped = {detail.get("stopped") is True for detail in details if detail is not None}
+            trained = [detail["steps"] for detail in details
+                       if detail is not None and detail.get("stopped") is False and isinstance(detail.get("steps"), int)]
+            if stopped == {True}:
+                found["stopped"] = True
+            elif stopped == {False}:
+                found["stopped"], found["steps"] = False, max(trained, default=None)
+    return found
+
+
+def options_against_baseline(given: dict[str, Any], baseline: Source, origin: str = "",
+                             configured: Callable[[str], bool] = lambda option: False) -> dict[str, Any]:
+    """The options a check held to `baseline` runs with. They decide which stages a run records
+    (--every, --max-steps) and what its seeding does (--no-override, --force-seed), so a check taken
+    otherwise fails on that alone, after all its training. One the check leaves out (None, False in
+    `given`) is taken from the baseline, as its seeds are; one given otherwise is refused before any
+    run, unless it changes nothing: a --max-steps above the steps the baseline's runs trained
+    unstopped. `configured(option)` says the value came from pyproject.toml."""
+    recorded = recorded_options(baseline)
+    options = ("--every", "--max-steps", "--no-override", "--force-seed")
+    taken = {option: recorded[option] if given[option] in (None, False) and option in recorded else given[option]
+             for option in options}
+    for option in options:
+        wanted = given[option]
+        if option not in recorded or wanted in (None, False) or wanted == recorded[option]:
+            continue
+        if option == "--max-steps" and recorded.get("stopped") is False and recorded.get("steps") is not None \
+                and wanted > recorded["steps"]:
+            continue  # stops nothing the baseline's runs trained either
+        key = option.removeprefix("--").replace("-", "_")
+        shown = option if wanted is True else f"{option} {wanted}"
+        leave_out = f"{option} out"
+        if configured(option):
+            shown, leave_out = f"{shown} (pyproject.toml [tool.seedcheck] {key})", f"{key} out of pyproject.toml"
+        # The command keeps the baseline's other options: only this one changes.
+        raise UsageProblem(f"{shown}: the baseline {baseline.path} was recorded {_recorded_text(option, recorded)}, "
+                           f"and a check taken otherwise differs from it by that alone: leave {leave_out} to check "
+                           f"as the baseline was recorded, or record the baseline again with it "
+                           f"({rerecord_command(baseline.runs, baseline.path, options=taken)}){origin}")
+    return taken
+
+
+def _recorded_text(option: str, recorded: dict[str, Any]) -> str:
+    value = recorded[option]
+    if option == "--max-steps" and value is not None:
+        if recorded.get("stopped") is True:
+            return f"with --max-steps {value} (its runs stopped training after {value} steps)"
+        if recorded.get("steps") is not None:
+            return f"with --max-steps {value} (its runs trained {recorded['steps']} steps, unstopped)"
+    if value is None or value is False:
+        return f"without {option}"
+    return f"with {option}" if value is True else f"with {option} {value}"
+
+
+def taken_from_baseline(given: dict[str, Any], taken: dict[str, Any]) -> str:
+    """The options options_against_baseline took from the baseline, as typed (empty: none)."""
+    return " ".join(option if value is True else f"{option} {value}" for option, value in taken.items()
+                    if value != given[option])

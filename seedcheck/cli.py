@@ -23,7 +23,8 @@ from rich.console import Console
 
 from seedcheck import __version__
 from seedcheck import config as project_config
-from seedcheck.baseline import load_baseline, refuse_other_script, seeds_against_baseline
+from seedcheck.baseline import (load_baseline, options_against_baseline, refuse_other_script, seeds_against_baseline,
+                                taken_from_baseline)
 from seedcheck.compare import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Comparison, RunResult, Tolerance, compare
 from seedcheck.config import MAX_SEED
 from seedcheck.hints import explain
@@ -305,6 +306,14 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             baseline = None
         if baseline is not None:
             refuse_other_script(target.label, baseline, request.baseline_origin)
+            given = {"--every": every, "--max-steps": max_steps, "--no-override": no_override, "--force-seed": force_seed}
+            taken = options_against_baseline(given, baseline, request.baseline_origin, configured=lambda option: _configured(
+                option.removeprefix("--").replace("-", "_")))
+            if taken_from_baseline(given, taken) and not quiet:
+                click.echo(f"seedcheck: as the baseline {baseline.path} was recorded: {taken_from_baseline(given, taken)}",
+                           err=True)
+            every, max_steps = taken["--every"], taken["--max-steps"]
+            no_override, force_seed = taken["--no-override"], taken["--force-seed"]
         if force_seed and run_seeds == [None]:
             raise UsageProblem("--force-seed seeds everything with the run's seed: give one with --seed N")
         check_seed_placeholders(target, artifacts, run_seeds)
