@@ -143,23 +143,26 @@ def recorded_options(baseline: Source) -> dict[str, Any]:
 
 def options_against_baseline(given: dict[str, Any], baseline: Source, origin: str = "",
                              configured: Callable[[str], bool] = lambda option: False) -> dict[str, Any]:
-    """The options a check held to `baseline` runs with. They decide which stages a run records
-    (--every, --max-steps) and what its seeding does (--no-override, --force-seed), so a check taken
-    otherwise fails on that alone, after all its training. One the check leaves out (None, False in
-    `given`) is taken from the baseline, as its seeds are; one given otherwise is refused before any
-    run, unless it changes nothing: a --max-steps above the steps the baseline's runs trained
-    unstopped. `configured(option)` says the value came from pyproject.toml."""
+    """The options a check held to `baseline` runs with. One the check leaves out (None, False in
+    `given`) is taken from the baseline, as its seeds are: --every so that its step snapshots are
+    compared, and --max-steps, --no-override and --force-seed, which change what a run computes, so
+    that the check is not found to differ by them alone, after all its training. One of those three
+    given otherwise is refused before any run where the traces show it changes the run: a
+    --max-steps is let through where the baseline was not stopped and its traces do not say how far
+    it trained, or say fewer steps. Another --every is let through: the snapshots both sides took
+    are compared, with a warning (compare.py's other_every). `configured(option)` says the value
+    came from pyproject.toml."""
     recorded = recorded_options(baseline)
     options = ("--every", "--max-steps", "--no-override", "--force-seed")
     taken = {option: recorded[option] if given[option] in (None, False) and option in recorded else given[option]
              for option in options}
-    for option in options:
+    for option in options[1:]:
         wanted = given[option]
         if option not in recorded or wanted in (None, False) or wanted == recorded[option]:
             continue
-        if option == "--max-steps" and recorded.get("stopped") is False and recorded.get("steps") is not None \
-                and wanted > recorded["steps"]:
-            continue  # stops nothing the baseline's runs trained either
+        if option == "--max-steps" and recorded.get("stopped") is not True and \
+                (recorded.get("steps") is None or wanted > recorded["steps"]):
+            continue  # stops nothing the baseline's runs trained, as far as they say
         key = option.removeprefix("--").replace("-", "_")
         shown = option if wanted is True else f"{option} {wanted}"
         leave_out = f"{option} out"

@@ -196,20 +196,24 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), metavar="SECONDS",
                      help="Fail a run that takes longer than this."),
         click.option("--every", type=click.IntRange(min=1), metavar="K",
-                     help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100)."),
+                     help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100). "
+                          "Without it, a --baseline's."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
                      help="Runs at a time. Parallel runs share the CPU cores: their durations are not a lone run's."),
         click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
-                     help="End each run's training after N optimizer steps (the trace is complete up to there)."),
+                     help="End each run's training after N optimizer steps (the trace is complete up to there). "
+                          "Without it, a --baseline's."),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
                      help="A file the script writes, fingerprinted after each run ends (repeatable; {seed} and {run_dir} allowed)."),
         click.option("--save", "save_dir", type=GivenPath(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
         click.option("--no-override", is_flag=True,
-                     help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed})."),
+                     help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed}). "
+                          "Taken from a --baseline recorded with it."),
         click.option("--force-seed", is_flag=True,
-                     help="What-if: seed everything (keras.utils.set_random_seed) before the script starts."),
+                     help="What-if: seed everything (keras.utils.set_random_seed) before the script starts. "
+                          "Taken from a --baseline recorded with it."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -304,14 +308,13 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
             click.echo(f"seedcheck: re-recording the baseline {request.baseline_path}: the new runs replace it "
                        "and are not compared with it", err=True)
             baseline = None
+        adopted = ""  # the options taken from the baseline, as typed
         if baseline is not None:
             refuse_other_script(target.label, baseline, request.baseline_origin)
             given = {"--every": every, "--max-steps": max_steps, "--no-override": no_override, "--force-seed": force_seed}
             taken = options_against_baseline(given, baseline, request.baseline_origin, configured=lambda option: _configured(
                 option.removeprefix("--").replace("-", "_")))
-            if taken_from_baseline(given, taken) and not quiet:
-                click.echo(f"seedcheck: as the baseline {baseline.path} was recorded: {taken_from_baseline(given, taken)}",
-                           err=True)
+            adopted = taken_from_baseline(given, taken)
             every, max_steps = taken["--every"], taken["--max-steps"]
             no_override, force_seed = taken["--no-override"], taken["--force-seed"]
         if force_seed and run_seeds == [None]:
@@ -326,6 +329,9 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                        specs=_vary_specs(variations) if variations is not None else None,
                        variations=variations.names if variations is not None else None)
         prepare_save_dir(plan, force)
+        if adopted:  # after the usage checks: an error stays one line
+            # Said even with -q: it changes what the runs do, as the re-recording note does.
+            click.echo(f"seedcheck: as the baseline {baseline.path} was recorded: {adopted}", err=True)
         runner = Runner(plan)
         runner.hold_later_interrupts = True  # this process ends once the partial report is out
         if quiet or request.output_format != "table":

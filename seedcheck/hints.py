@@ -919,12 +919,13 @@ def _other_options(comparison: Comparison, divergence: Divergence) -> Hint | Non
     differing = settings_differ(pair, arguments=divergence.stage.verdict == MISSING)
     if not differing:
         return None
-    # Runs taken the same way that differ there too: the options are not (all of) the cause.
+    # Runs of one seed taken the same way that differ there too: the options are not (all of) the
+    # cause. Runs of other seeds differ by their seed.
     values = divergence.stage.values
     alike: dict[str, set[str]] = {}
     for run in comparison.runs:
         if run.name in values and run.trace is not None:
-            alike.setdefault(repr(sorted(run_settings(run).items())), set()).add(canonical(values[run.name]))
+            alike.setdefault(repr((run.seed, sorted(run_settings(run).items()))), set()).add(canonical(values[run.name]))
     if any(len(seen) > 1 for seen in alike.values()):
         return None
     return Hint(

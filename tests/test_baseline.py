@@ -55,10 +55,7 @@ def test_the_same_options_given_again_are_taken_as_they_are():
 
 @pytest.mark.parametrize("option, value, baseline, recorded", [
     ("--max-steps", 7, baseline_of(STOPPED_AT_5), "with --max-steps 5 (its runs stopped training after 5 steps)"),
-    ("--max-steps", 3, baseline_of({}), "without --max-steps"),
     ("--max-steps", 40, baseline_of(UNSTOPPED_40), "with --max-steps 100 (its runs trained 40 steps, unstopped)"),
-    ("--every", 3, baseline_of({}), "without --every"),
-    ("--every", 3, baseline_of({}, every=10), "with --every 10"),
     ("--no-override", True, baseline_of({}), "without --no-override"),
     ("--force-seed", True, baseline_of({}), "without --force-seed"),
 ])
@@ -74,6 +71,19 @@ def test_an_option_given_otherwise_is_refused_with_the_command_that_records_the_
     assert f"`seedcheck run train.py --seed 1 --repeats 1 {shown} --save golden --force`" in message
 
 
+def test_another_every_is_let_through_as_the_comparison_compares_the_snapshots_both_took():
+    # A reviewer's find: refusing it blocked `--every 1` to find the step a check diverges at, and
+    # `--every 100` (a custom loop's default) against a baseline recorded without it.
+    for recorded in (None, 10):
+        assert options_against_baseline({**NOT_GIVEN, "--every": 1}, baseline_of({}, every=recorded))["--every"] == 1
+
+
+def test_a_max_steps_where_the_baseline_does_not_say_how_far_it_trained_is_let_through():
+    # A reviewer's find: a full-training baseline and a check capped by --max-steps far above it.
+    # Without --max-steps a trace does not count fit's steps, so nothing shows the cap stops it.
+    assert options_against_baseline({**NOT_GIVEN, "--max-steps": 100000}, baseline_of({}))["--max-steps"] == 100000
+
+
 def test_a_max_steps_above_what_the_baselines_runs_trained_unstopped_is_let_through():
     # It stops nothing the baseline's runs trained, so the check records the same stages.
     given = {**NOT_GIVEN, "--max-steps": 41}
@@ -81,14 +91,14 @@ def test_a_max_steps_above_what_the_baselines_runs_trained_unstopped_is_let_thro
 
 
 def test_an_option_from_pyproject_says_so_and_how_to_leave_it_out():
-    given = {**NOT_GIVEN, "--every": 3}
+    given = {**NOT_GIVEN, "--max-steps": 3}
     with pytest.raises(UsageProblem) as refused:
-        options_against_baseline(given, baseline_of({}), " (the baseline set in pyproject.toml)",
-                                 configured=lambda option: option == "--every")
+        options_against_baseline(given, baseline_of(STOPPED_AT_5), " (the baseline set in pyproject.toml)",
+                                 configured=lambda option: option == "--max-steps")
     message = str(refused.value)
-    assert message.startswith("--every 3 (pyproject.toml [tool.seedcheck] every): the baseline golden was recorded "
-                              "without --every"), message
-    assert "leave every out of pyproject.toml to check as the baseline was recorded" in message
+    assert message.startswith("--max-steps 3 (pyproject.toml [tool.seedcheck] max_steps): the baseline golden was "
+                              "recorded with --max-steps 5"), message
+    assert "leave max_steps out of pyproject.toml to check as the baseline was recorded" in message
     assert message.endswith("--force`) (the baseline set in pyproject.toml)")
 
 
@@ -104,26 +114,56 @@ def test_runs_that_disagree_or_do_not_say_leave_the_option_to_the_check():
     assert options_against_baseline({**NOT_GIVEN, "--every": 4}, old_header)["--every"] == 4
 
 
-def test_a_check_takes_the_baselines_max_steps_and_says_so(tmp_path: Path) -> None:
+def test_a_check_takes_the_baselines_options_and_says_so_even_when_quiet(tmp_path: Path) -> None:
     script = SCRIPTS / "py_shuffle.py"
     recorded = seedcheck("run", script, "--seed", "1", "--repeats", "1", "--max-steps", "3", "--every", "2",
-                         "--save", tmp_path / "golden", "-q", "--", "--seeded")
+                         "--no-override", "--save", tmp_path / "golden", "-q", "--", "--seeded")
     assert recorded.code == 0, recorded.stderr
     held = seedcheck("run", script, "--baseline", tmp_path / "golden", "--repeats", "1", "--save", tmp_path / "check",
-                     "--", "--seeded")
+                     "-q", "--", "--seeded")
     assert held.code == 0, held.stdout + held.stderr
-    assert f"seedcheck: as the baseline {tmp_path / 'golden'} was recorded: --every 2 --max-steps 3" in held.stderr
-    assert '"max_steps":3' in (tmp_path / "check" / "s1-1.jsonl").read_text()
-    refused = seedcheck("run", script, "--baseline", tmp_path / "golden", "--every", "5", "--save", tmp_path / "no",
-                        "--", "--seeded")
+    assert f"seedcheck: as the baseline {tmp_path / 'golden'} was recorded: --every 2 --max-steps 3 --no-override" \
+        in held.stderr
+    trace = (tmp_path / "check" / "s1-1.jsonl").read_text()
+    assert '"override":false' in trace and '"every":2' in trace and '"max_steps":3' in trace, trace[:400]
+    # An error after the options were taken is still one line (--save refuses a directory in use).
+    again = seedcheck("run", script, "--baseline", tmp_path / "golden", "--save", tmp_path / "check", "--", "--seeded")
+    assert again.code == 2 and len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert "already holds" in again.stderr and "as the baseline" not in again.stderr
+
+
+def test_an_option_given_otherwise_is_refused_before_any_run_and_its_command_records_the_baseline_again(
+        tmp_path: Path) -> None:
+    script = SCRIPTS / "py_shuffle.py"
+    golden = tmp_path / "golden"
+    assert seedcheck("run", script, "--seed", "1", "--repeats", "1", "--save", golden, "-q", "--", "--seeded").code == 0
+    refused = seedcheck("run", script, "--baseline", golden, "--no-override", "--save", tmp_path / "no", "--", "--seeded")
     assert refused.code == 2 and not (tmp_path / "no").exists(), refused.stdout + refused.stderr
-    assert refused.stderr.startswith(f"seedcheck: error: --every 5: the baseline {tmp_path / 'golden'} was recorded "
-                                     "with --every 2"), refused.stderr
+    message = refused.stderr.strip()
+    assert message.startswith(f"seedcheck: error: --no-override: the baseline {golden} was recorded without "
+                              "--no-override"), message
+    # The command it prints re-records into the baseline's own directory, held to nothing: not refused.
+    command = message.split("(`", 1)[1].split("`)", 1)[0].split()
+    assert command[:2] == ["seedcheck", "run"] and "--no-override" in command and "--force" in command, command
+    rerecorded = seedcheck("run", "--baseline", golden, "-q", *command[2:], cwd=tmp_path)
+    assert rerecorded.code == 0 and "re-recording the baseline" in rerecorded.stderr, rerecorded.stderr
+    assert '"override":false' in (golden / "s1-1.jsonl").read_text()
+    held = seedcheck("run", script, "--baseline", golden, "--no-override", "--repeats", "1", "-q", "--", "--seeded",
+                     cwd=tmp_path)
+    assert held.code == 0, held.stdout + held.stderr
 
 
-def test_the_command_that_records_the_baseline_again_keeps_its_other_options():
-    # Only the refused option changes: a --max-steps chosen to keep CI short stays.
-    with pytest.raises(UsageProblem) as refused:
-        options_against_baseline({**NOT_GIVEN, "--every": 4}, baseline_of(STOPPED_AT_5, override=False))
-    assert "`seedcheck run train.py --seed 1 --repeats 1 --max-steps 5 --every 4 --no-override --save golden --force`" \
-        in str(refused.value), refused.value
+def test_an_option_from_pyproject_that_the_baseline_was_not_recorded_with_says_where_it_came_from(
+        tmp_path: Path) -> None:
+    script = SCRIPTS / "py_shuffle.py"
+    assert seedcheck("run", script, "--seed", "1", "--repeats", "1", "--max-steps", "5", "--save", tmp_path / "golden",
+                     "-q").code == 0
+    # The script never trains: as if --max-steps had stopped the baseline's run after 5 steps.
+    trace = tmp_path / "golden" / "s1-1.jsonl"
+    trace.write_text(trace.read_text().replace('"steps":0,"stopped":false', '"steps":5,"stopped":true'))
+    (tmp_path / "pyproject.toml").write_text('[tool.seedcheck]\nbaseline = "golden"\nmax_steps = 9\n')
+    refused = seedcheck("run", script, "--save", tmp_path / "no", cwd=tmp_path)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stderr.startswith("seedcheck: error: --max-steps 9 (pyproject.toml [tool.seedcheck] max_steps): "
+                                     "the baseline golden was recorded with --max-steps 5"), refused.stderr
+    assert "leave max_steps out of pyproject.toml" in refused.stderr and "--no-baseline" in refused.stderr

@@ -1383,6 +1383,24 @@ def test_runs_taken_with_other_options_are_explained_by_the_options():
     assert divergence.rule == "other-options" and "--no-override (not given in base:s1#1; given in s1#1)" in divergence.cause
 
 
+def test_other_options_in_one_seed_are_the_cause_though_another_seeds_runs_differ_from_it():
+    """A reviewer's find: a baseline whose seed 1 was recorded with --max-steps 3 and seed 2
+    without, held to a check of both seeds without it. Runs of seed 2 taken the same way as seed
+    1's check differ from it by their seed, which vetoed the rule, and PYTHONHASHSEED was blamed."""
+    def taken(name: str, seed: int, batches: int, first: str, stopped: bool) -> RunResult:
+        exit_detail = {"max_steps": 3, "steps": 3, "stopped": True} if stopped else {}
+        taken_run = run(name, seed, [seed_call("keras.utils.set_random_seed", 1, seed),
+                                     data("data/fit#1/epoch-1", batches, [first]), ev("exit", 0, detail=exit_detail)])
+        taken_run.baseline = name.startswith("base:")
+        return taken_run
+
+    runs = [taken("base:s1#1", 1, 3, "a", True), taken("base:s2#1", 2, 20, "b", False),
+            taken("s1#1", 1, 20, "a", False), taken("s2#1", 2, 20, "b", False)]
+    divergence = explain(compare(runs)).first_divergence
+    assert divergence.rule == "other-options", divergence.cause
+    assert "--max-steps (stopped after 3 steps in base:s1#1; not stopped in s1#1)" in divergence.cause, divergence.cause
+
+
 def test_a_parallel_map_of_seeded_keras_layers_is_named_without_a_global_seed():
     """Keras random layers given seed= in a parallel map, nothing seeded globally: their stateless
     ops race on the layers' shared state (serially, the runs agree). The hint names the map, not
