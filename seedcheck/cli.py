@@ -329,7 +329,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
                        specs=_vary_specs(variations) if variations is not None else None,
                        variations=variations.names if variations is not None else None)
         prepare_save_dir(plan, force)
-        if adopted:  # after the usage checks: an error stays one line
+        if adopted and baseline is not None:  # after the usage checks: an error stays one line
             # Said even with -q: it changes what the runs do, as the re-recording note does.
             click.echo(f"seedcheck: as the baseline {baseline.path} was recorded: {adopted}", err=True)
         runner = Runner(plan)
