@@ -185,8 +185,11 @@ class ReportRequest:
         return None if self.no_baseline else self.baseline
 
 
-def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """What to run and how: shared by `run` and `vary`."""
+def execution_options(command: Callable[..., Any], held_to_baseline: bool = True) -> Callable[..., Any]:
+    """What to run and how: shared by `run` and `vary` (which is held to no baseline: its help
+    does not say what a baseline gives)."""
+    from_baseline = " Without it, a --baseline's." if held_to_baseline else ""
+    like_baseline = " Taken from a --baseline recorded with it." if held_to_baseline else ""
     options = [
         click.argument("script", required=False),
         click.argument("script_args", nargs=-1, type=click.UNPROCESSED),
@@ -196,24 +199,24 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True), metavar="SECONDS",
                      help="Fail a run that takes longer than this."),
         click.option("--every", type=click.IntRange(min=1), metavar="K",
-                     help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100). "
-                          "Without it, a --baseline's."),
+                     help="Also record weights every K optimizer steps (fit and custom loops; custom loops default to 100)."
+                          + from_baseline),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
                      help="Runs at a time. Parallel runs share the CPU cores: their durations are not a lone run's."),
         click.option("--max-steps", type=click.IntRange(min=1), metavar="N",
-                     help="End each run's training after N optimizer steps (the trace is complete up to there). "
-                          "Without it, a --baseline's."),
+                     help="End each run's training after N optimizer steps (the trace is complete up to there)."
+                          + from_baseline),
         click.option("--artifact", "artifacts", multiple=True, metavar="PATH",
                      help="A file the script writes, fingerprinted after each run ends (repeatable; {seed} and {run_dir} allowed)."),
         click.option("--save", "save_dir", type=GivenPath(file_okay=False, path_type=Path), metavar="DIR",
                      help="Where traces and logs go [default: .seedcheck/runs/<time>/]."),
         click.option("--force", is_flag=True, help="Replace traces already in the --save directory."),
         click.option("--no-override", is_flag=True,
-                     help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed}). "
-                          "Taken from a --baseline recorded with it."),
+                     help="Leave the script's seeding calls alone (the seed then reaches it only via $SEEDCHECK_SEED and {seed})."
+                          + like_baseline),
         click.option("--force-seed", is_flag=True,
-                     help="What-if: seed everything (keras.utils.set_random_seed) before the script starts. "
-                          "Taken from a --baseline recorded with it."),
+                     help="What-if: seed everything (keras.utils.set_random_seed) before the script starts."
+                          + like_baseline),
     ]
     for option in reversed(options):
         command = option(command)
@@ -262,7 +265,7 @@ def _source(name: str) -> ParameterSource | None:
 
 
 @cli.command(context_settings={"allow_interspersed_args": True})
-@execution_options
+@functools.partial(execution_options, held_to_baseline=False)
 @click.option("--vary", "vary_list", default="all", show_default=True, metavar="LIST",
               help="Variations to run: names separated by commas, all, or -NAME to leave one out "
                    "(threads, hashseed, onednn, determinism, tfdata, cwd, listdir, time).")
