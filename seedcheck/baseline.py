@@ -142,7 +142,7 @@ def recorded_options(baseline: Source) -> dict[str, Any]:
 
 
 def options_against_baseline(given: dict[str, Any], baseline: Source, origin: str = "",
-                             configured: Callable[[str], bool] = lambda option: False) -> dict[str, Any]:
+                             configured: Callable[[str], bool] = lambda key: False) -> dict[str, Any]:
     """The options a check held to `baseline` runs with. One the check leaves out (None, False in
     `given`) is taken from the baseline, as its seeds are: --every so that its step snapshots are
     compared, and --max-steps, --no-override and --force-seed, which change what a run computes, so
@@ -150,8 +150,8 @@ def options_against_baseline(given: dict[str, Any], baseline: Source, origin: st
     given otherwise is refused before any run where the traces show it changes the run: a
     --max-steps is let through where the baseline was not stopped and its traces do not say how far
     it trained, or say fewer steps. Another --every is let through: the snapshots both sides took
-    are compared, with a warning (compare.py's other_every). `configured(option)` says the value
-    came from pyproject.toml."""
+    are compared, with a warning (compare.py's other_every). `configured(key)` says the value came
+    from pyproject.toml (`max_steps` for --max-steps: its key there, and the option's parameter)."""
     recorded = recorded_options(baseline)
     options = ("--every", "--max-steps", "--no-override", "--force-seed")
     taken = {option: recorded[option] if given[option] in (None, False) and option in recorded else given[option]
@@ -166,7 +166,7 @@ def options_against_baseline(given: dict[str, Any], baseline: Source, origin: st
         key = option.removeprefix("--").replace("-", "_")
         shown = option if wanted is True else f"{option} {wanted}"
         leave_out = f"{option} out"
-        if configured(option):
+        if configured(key):
             shown, leave_out = f"{shown} (pyproject.toml [tool.seedcheck] {key})", f"{key} out of pyproject.toml"
         # The command keeps the baseline's other options: only this one changes.
         raise UsageProblem(f"{shown}: the baseline {baseline.path} was recorded {_recorded_text(option, recorded)}, "

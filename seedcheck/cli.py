@@ -315,8 +315,7 @@ def _execute(script: str | None, script_args: tuple[str, ...], module: str | Non
         if baseline is not None:
             refuse_other_script(target.label, baseline, request.baseline_origin)
             given = {"--every": every, "--max-steps": max_steps, "--no-override": no_override, "--force-seed": force_seed}
-            taken = options_against_baseline(given, baseline, request.baseline_origin, configured=lambda option: _configured(
-                option.removeprefix("--").replace("-", "_")))
+            taken = options_against_baseline(given, baseline, request.baseline_origin, configured=_configured)
             adopted = taken_from_baseline(given, taken)
             every, max_steps = taken["--every"], taken["--max-steps"]
             no_override, force_seed = taken["--no-override"], taken["--force-seed"]
